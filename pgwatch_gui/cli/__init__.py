@@ -1,0 +1,68 @@
+"""Command line: ``pgwatch-gui [--demo]`` opens the window; subcommands never do.
+
+Each subcommand lives in its own module with ``register(subparsers)``, which sets
+``func`` to a function taking the parsed arguments and returning an exit code.
+Qt is imported only when the window is opened.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from pgwatch_gui import __version__
+from pgwatch_gui.cli import listen_cmd, notify_cmd
+from pgwatch_gui.cli.common import CliError, OneLineParser, add_connection_args
+
+# Subcommand modules, in the order `--help` lists them.
+COMMANDS = [listen_cmd, notify_cmd]
+
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(
+        prog="pgwatch-gui",
+        description="Watch PostgreSQL LISTEN/NOTIFY change streams. "
+        "Without a subcommand, opens the window.",
+    )
+    parser.add_argument("--version", action="version", version=f"pgwatch-gui {__version__}")
+    parser.add_argument(
+        "--demo", action="store_true", help="open the window on the built-in demo database"
+    )
+    add_connection_args(parser)
+    parser.add_argument(
+        "-c", "--channel", action="append", default=[], help="channel to listen to (repeatable)"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
+    for module in COMMANDS:
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command is None:
+            from pgwatch_gui.ui.app import run_gui
+
+            return run_gui(args)
+        return args.func(args)
+    except CliError as exc:
+        print(f"pgwatch-gui: error: {exc}", file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # Output piped into `head` and the like: leaving quietly is what a user expects.
+        try:
+            sys.stdout = None  # type: ignore[assignment]
+        finally:
+            return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

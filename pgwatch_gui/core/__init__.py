@@ -1,0 +1,1 @@
+"""Qt-free heart of pgwatch-gui: asyncio + psycopg, tested without a display."""

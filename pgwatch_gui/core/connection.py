@@ -1,0 +1,111 @@
+"""Connection strings, connecting, and turning connection errors into one readable line.
+
+libpq conventions are honoured as they are: a URI or a ``key=value`` string, and
+for anything left out the ``PG*`` environment variables, service files and
+``.pgpass``. Nothing here ever puts a password into a message.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+
+import psycopg
+from psycopg import conninfo as _ci
+
+APPLICATION_NAME = "pgwatch-gui"
+DEFAULT_CONNECT_TIMEOUT = 10
+
+
+class ConnectionConfigError(ValueError):
+    """The connection string itself is malformed (nothing was sent to a server)."""
+
+
+def make_conninfo(dsn: str | None = None, **overrides: object) -> str:
+    """Merge a URI or key=value string with keyword overrides (None values are skipped).
+
+    Raises ConnectionConfigError with a readable message for a malformed string.
+    """
+    params = {k: v for k, v in overrides.items() if v is not None and v != ""}
+    params.setdefault("application_name", APPLICATION_NAME)
+    try:
+        return _ci.make_conninfo(dsn or "", **params)
+    except psycopg.ProgrammingError as exc:
+        raise ConnectionConfigError(f"invalid connection string: {one_line(exc)}") from None
+
+
+def conninfo_dict(conninfo: str) -> dict[str, str]:
+    try:
+        return _ci.conninfo_to_dict(conninfo)
+    except psycopg.ProgrammingError as exc:
+        raise ConnectionConfigError(f"invalid connection string: {one_line(exc)}") from None
+
+
+def redact(conninfo: str) -> str:
+    """The connection string with any password removed, safe for screens and logs."""
+    try:
+        params = _ci.conninfo_to_dict(conninfo)
+    except psycopg.ProgrammingError:
+        return "<invalid connection string>"
+    params.pop("password", None)
+    return _ci.make_conninfo("", **params)
+
+
+def describe_target(conninfo: str) -> str:
+    """A short human name for where a connection string points: user@host:port/db."""
+    try:
+        p = _ci.conninfo_to_dict(conninfo)
+    except psycopg.ProgrammingError:
+        return "<invalid connection string>"
+    if p.get("service"):
+        return f"service={p['service']}"
+    host = p.get("host") or "local socket"
+    if host.startswith("/"):
+        host = "local socket"
+    port = f":{p['port']}" if p.get("port") else ""
+    user = f"{p['user']}@" if p.get("user") else ""
+    db = f"/{p['dbname']}" if p.get("dbname") else ""
+    return f"{user}{host}{port}{db}"
+
+
+_PASSWORD_RE = re.compile(r"(password\s*=\s*)(?:'[^']*'|\S+)", re.IGNORECASE)
+_URI_PASSWORD_RE = re.compile(r"(postgres(?:ql)?://[^:/@\s]*:)[^@\s]*(@)", re.IGNORECASE)
+
+
+def one_line(exc: BaseException | str) -> str:
+    """An exception as one line of text, with anything that looks like a password masked."""
+    text = str(exc) if not isinstance(exc, str) else exc
+    diag = getattr(exc, "diag", None)
+    if diag is not None and getattr(diag, "message_primary", None) and not text.strip():
+        text = diag.message_primary
+    text = " ".join(part.strip() for part in text.splitlines() if part.strip())
+    text = _PASSWORD_RE.sub(r"\1***", text)
+    text = _URI_PASSWORD_RE.sub(r"\1***\2", text)
+    return text or exc.__class__.__name__
+
+
+async def connect(
+    conninfo: str, *, autocommit: bool = True, connect_timeout: int | None = None
+) -> psycopg.AsyncConnection:
+    """Open an AsyncConnection (autocommit by default) on the running loop."""
+    kwargs: dict[str, object] = {}
+    if "connect_timeout" not in conninfo_dict(conninfo):
+        kwargs["connect_timeout"] = connect_timeout or DEFAULT_CONNECT_TIMEOUT
+    return await psycopg.AsyncConnection.connect(conninfo, autocommit=autocommit, **kwargs)
+
+
+def connect_sync(
+    conninfo: str, *, autocommit: bool = True, connect_timeout: int | None = None
+) -> psycopg.Connection:
+    kwargs: dict[str, object] = {}
+    if "connect_timeout" not in conninfo_dict(conninfo):
+        kwargs["connect_timeout"] = connect_timeout or DEFAULT_CONNECT_TIMEOUT
+    return psycopg.Connection.connect(conninfo, autocommit=autocommit, **kwargs)
+
+
+def use_selector_loop_policy() -> None:
+    """psycopg refuses Windows' default Proactor loop; asyncio.run() must make a selector loop."""
+    if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+        import asyncio
+
+        asyncio.set_event_loop_policy(asyncio.WindowsSelectorEventLoopPolicy())

@@ -1,0 +1,220 @@
+"""The Event value type and payload decoding.
+
+Decoding recognises this tool's envelope (version 1, see DESIGN.md) and the shapes
+that hand-written triggers commonly send, and never raises: empty payloads, plain
+text, JSON that is not an object, deeply nested or huge payloads all decode to
+something a screen can show. An Event decodes its payload at most once, lazily.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+KIND_NOTIFY = "notify"
+KIND_GAP = "gap"
+
+OPERATIONS = ("INSERT", "UPDATE", "DELETE", "TRUNCATE")
+
+# Shapes the decoder tells apart, for the inspector and for tests.
+SHAPE_EMPTY = "empty"
+SHAPE_TEXT = "text"  # not JSON
+SHAPE_JSON = "json"  # JSON, but not an object (number, string, array, null)
+SHAPE_ENVELOPE = "pgwatch"  # this tool's envelope {"v": 1, "op", "schema", "table", "key", ...}
+SHAPE_CHANGE = "change"  # a hand-written change message: some of operation/table/id/data
+SHAPE_ROW = "row"  # a bare row, as row_to_json(NEW) sends
+
+_OP_KEYS = ("op", "operation", "action", "tg_op", "event", "type")
+_TABLE_KEYS = ("table", "table_name", "tableName", "tg_table_name", "relation")
+_SCHEMA_KEYS = ("schema", "schema_name", "schemaName", "tg_table_schema")
+_ID_KEYS = ("record_id", "id", "pk", "recordId")
+_ROW_KEYS = ("data", "row", "record", "new", "old")
+_JSON_START = frozenset('{["-0123456789tfnNI')
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    """What a payload says, as far as it can be told."""
+
+    shape: str
+    value: Any = None  # the parsed JSON, or None when the payload is not JSON
+    op: str | None = None
+    schema: str | None = None
+    table: str | None = None
+    key: dict[str, Any] | None = None
+    error: str | None = None  # why the payload is not JSON, for the inspector
+
+    @property
+    def is_json(self) -> bool:
+        return self.shape not in (SHAPE_EMPTY, SHAPE_TEXT)
+
+
+def _norm_op(value: Any) -> str | None:
+    """'insert', 'INSERT', 'UPDATE(via reference)' -> the operation word; anything else: None."""
+    if not isinstance(value, str) or not value:
+        return None
+    head = value.strip().split("(", 1)[0].split(None, 1)
+    if not head:
+        return None
+    word = head[0].upper()
+    return word if word in OPERATIONS else None
+
+
+def _first_str(obj: dict, keys: tuple[str, ...]) -> str | None:
+    for k in keys:
+        v = obj.get(k)
+        if isinstance(v, str) and v:
+            return v
+    return None
+
+
+def _scalar(v: Any) -> bool:
+    return isinstance(v, (str, int, float)) and not isinstance(v, bool)
+
+
+def _key_from(obj: dict) -> dict[str, Any] | None:
+    key = obj.get("key")
+    if isinstance(key, dict) and key:
+        return key
+    if key is not None and _scalar(key):
+        return {"key": key}
+    for k in _ID_KEYS:
+        if k in obj and _scalar(obj[k]):
+            return {"id": obj[k]}
+    for rk in _ROW_KEYS:
+        row = obj.get(rk)
+        if isinstance(row, dict):
+            for k in ("id", "pk"):
+                if k in row and _scalar(row[k]):
+                    return {k: row[k]}
+            nested = row.get("new") if isinstance(row.get("new"), dict) else row.get("old")
+            if isinstance(nested, dict) and "id" in nested and _scalar(nested["id"]):
+                return {"id": nested["id"]}
+    return None
+
+
+def _decode_object(obj: dict) -> Decoded:
+    if obj.get("v") == 1 and "op" in obj and "table" in obj:
+        key = obj.get("key")
+        return Decoded(
+            SHAPE_ENVELOPE,
+            obj,
+            op=_norm_op(obj.get("op")) or (obj.get("op") if isinstance(obj.get("op"), str) else None),
+            schema=obj.get("schema") if isinstance(obj.get("schema"), str) else None,
+            table=obj.get("table") if isinstance(obj.get("table"), str) else None,
+            key=key if isinstance(key, dict) else None,
+        )
+    op = None
+    for k in _OP_KEYS:
+        op = _norm_op(obj.get(k))
+        if op:
+            break
+    table = _first_str(obj, _TABLE_KEYS)
+    schema = _first_str(obj, _SCHEMA_KEYS)
+    if table and schema is None and "." in table and not table.startswith('"'):
+        schema, table = table.split(".", 1)
+    key = _key_from(obj)
+    shape = SHAPE_CHANGE if (op or table) else SHAPE_ROW
+    return Decoded(shape, obj, op=op, schema=schema, table=table, key=key)
+
+
+def decode_payload(payload: str) -> Decoded:
+    """Decode a notification payload. Never raises."""
+    try:
+        text = payload.strip()
+        if not text:
+            return Decoded(SHAPE_EMPTY)
+        if text[0] not in _JSON_START:
+            return Decoded(SHAPE_TEXT, error="not JSON")
+        try:
+            value = json.loads(text)
+        except RecursionError:
+            return Decoded(SHAPE_TEXT, error="JSON nested too deeply to decode")
+        except ValueError as exc:
+            return Decoded(SHAPE_TEXT, error=f"not JSON: {exc}")
+        if isinstance(value, dict):
+            return _decode_object(value)
+        return Decoded(SHAPE_JSON, value)
+    except Exception as exc:  # a decoder must never take the listener down
+        return Decoded(SHAPE_TEXT, error=f"undecodable: {exc.__class__.__name__}")
+
+
+_UNDECODED = Decoded(SHAPE_EMPTY)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One notification as received (or a gap marker), immutable.
+
+    `received_at` is seconds since the epoch (time.time()). The payload is decoded on
+    first use of `decoded` (or op/schema/table/key) and the result kept.
+    """
+
+    seq: int
+    received_at: float
+    profile: str
+    channel: str
+    pid: int
+    payload: str
+    kind: str = KIND_NOTIFY
+    own: bool = False
+    _decoded: Decoded | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def decoded(self) -> Decoded:
+        d = self._decoded
+        if d is None:
+            d = decode_payload(self.payload) if self.kind == KIND_NOTIFY else _UNDECODED
+            object.__setattr__(self, "_decoded", d)
+        return d
+
+    @property
+    def op(self) -> str | None:
+        return self.decoded.op
+
+    @property
+    def schema(self) -> str | None:
+        return self.decoded.schema
+
+    @property
+    def table(self) -> str | None:
+        return self.decoded.table
+
+    @property
+    def key(self) -> dict[str, Any] | None:
+        return self.decoded.key
+
+    @property
+    def size(self) -> int:
+        """Payload size in bytes, as PostgreSQL counts it against the 8,000-byte limit."""
+        return len(self.payload.encode("utf-8", "surrogatepass"))
+
+    @property
+    def is_gap(self) -> bool:
+        return self.kind == KIND_GAP
+
+    @property
+    def qualified_table(self) -> str | None:
+        d = self.decoded
+        if d.table is None:
+            return None
+        return f"{d.schema}.{d.table}" if d.schema else d.table
+
+
+def make_gap(seq: int, profile: str, lost_at: float, restored_at: float, reason: str) -> Event:
+    """A marker row: notifications sent between lost_at and restored_at never reached us."""
+    lost = time.strftime("%H:%M:%S", time.localtime(lost_at))
+    text = (
+        f"connection lost at {lost} ({reason}); listening again after "
+        f"{restored_at - lost_at:.1f} s. Notifications sent meanwhile are lost."
+    )
+    return Event(seq, restored_at, profile, "", 0, text, kind=KIND_GAP)
+
+
+def format_key(key: dict[str, Any] | None) -> str:
+    """{'id': 42} -> 'id=42'; {'a': 1, 'b': 'x'} -> 'a=1, b=x'."""
+    if not key:
+        return ""
+    return ", ".join(f"{k}={v}" for k, v in key.items())

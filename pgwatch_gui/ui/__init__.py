@@ -1,0 +1,1 @@
+"""PySide6 widgets and models. No SQL text here: every database call goes through core."""

