@@ -50,6 +50,9 @@ def run_gui(connections: Sequence[StartupConnection] = (), *, demo: bool = False
     window = MainWindow()
     window.restore_state()
     window.show()
+    from pgwatch_gui.ui import gc_policy
+
+    gc_policy.install(window, lambda: window.event_model.appended)
 
     async def main() -> int:
         closed = asyncio.Event()
