@@ -237,6 +237,8 @@ def resolve_path(ev: Event, d: Decoded, parts: Sequence[str]) -> Any:
     root = parts[0]
     value = d.value
     cur: Any = _MISSING
+    if root == "op" and len(parts) == 1 and d.op is not None:
+        return d.op  # normalised: 'update' and 'UPDATE(via reference)' are UPDATE
     if isinstance(value, dict) and root in value:
         cur = value[root]
         if root == "key" and not isinstance(cur, dict) and d.key:
@@ -400,6 +402,7 @@ def parse_fields(text: str) -> list[list[Condition]]:
 # ---- the compiled filter ---------------------------------------------------------------
 
 _SPAN_SPLIT = re.compile(r"[.=,]+")  # what the table/key columns add to the payload's text
+_PIECES = re.compile(r"[.=,\s]+")
 
 
 @dataclass
@@ -507,7 +510,7 @@ def _text_part(spec: FilterSpec, errors: dict[str, str]):
         return lambda ev, k, c: search(ev.payload) is not None or search(ev.channel) is not None
     fold = (lambda s: s) if spec.case_sensitive else str.lower
     needle = fold(text)
-    pieces = [p for p in _SPAN_SPLIT.split(needle) if p]
+    pieces = [p for p in _PIECES.split(needle) if p]
     if not _SPAN_SPLIT.search(needle) or not pieces:
         if spec.case_sensitive:
             return lambda ev, k, c: needle in ev.payload or needle in ev.channel
@@ -526,20 +529,26 @@ def _text_part(spec: FilterSpec, errors: dict[str, str]):
 
 
 def _fast_text_select(text: str, case_sensitive: bool):
-    if case_sensitive or text.lower() == text.upper():  # no letters: case cannot matter
-        needle = text
+    """One comprehension over the rows; the channel is tested once per distinct channel
+    (there are few), and lowercasing is skipped when the needle has no letters."""
+    folded = not (case_sensitive or text.lower() == text.upper())
+    needle = text.lower() if folded else text
 
-        def select(events: Sequence[Event]) -> list[int]:
+    def select(events: Sequence[Event]) -> list[int]:
+        channels = {ev.channel for ev in events}
+        hit = {c for c in channels if needle in (c.lower() if folded else c)}
+        if folded:
+            if hit:
+                return [i for i, ev in enumerate(events)
+                        if needle in ev.payload.lower() or ev.channel in hit
+                        or ev.kind == "gap"]
             return [i for i, ev in enumerate(events)
-                    if needle in ev.payload or needle in ev.channel or ev.kind == "gap"]
-        return select
-    needle = text.lower()
-
-    def select_folded(events: Sequence[Event]) -> list[int]:
-        return [i for i, ev in enumerate(events)
-                if needle in ev.payload.lower() or needle in ev.channel.lower()
-                or ev.kind == "gap"]
-    return select_folded
+                    if needle in ev.payload.lower() or ev.kind == "gap"]
+        if hit:
+            return [i for i, ev in enumerate(events)
+                    if needle in ev.payload or ev.channel in hit or ev.kind == "gap"]
+        return [i for i, ev in enumerate(events) if needle in ev.payload or ev.kind == "gap"]
+    return select
 
 
 def _fields_part(groups: list[list[Condition]]):

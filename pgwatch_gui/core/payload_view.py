@@ -230,8 +230,10 @@ def _build(source: str, op: Any, old: dict | None, new: dict | None,
 
 
 def _same(a: Any, b: Any) -> bool:
-    if type(a) is not type(b) and not (isinstance(a, (int, Decimal)) and
-                                       isinstance(b, (int, Decimal))):
+    def number(x: Any) -> bool:
+        return isinstance(x, (int, float, Decimal)) and not isinstance(x, bool)
+
+    if type(a) is not type(b) and not (number(a) and number(b)):
         return False
     return a == b
 

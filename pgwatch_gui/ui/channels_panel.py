@@ -29,6 +29,7 @@ class ChannelsPanel(QWidget):
         self.setObjectName("channels-panel")
         self.hub = hub
         self._busy = 0
+        self._state_shown = False  # the message says the connection's state (not a result)
         self._tasks: set[asyncio.Task] = set()
 
         self.connection = QComboBox(self)
@@ -101,12 +102,20 @@ class ChannelsPanel(QWidget):
             self.list.addItems(chans)
             for i in range(self.list.count()):
                 self.list.item(i).setSelected(self.list.item(i).text() in selected)
-        if not self._busy and lst is None:
-            self.message.setText("Open a connection to choose its channels." if not
-                                 self.hub.names() else "")
-        elif not self._busy and lst is not None and lst.status.state is not State.LISTENING:
-            self.message.setText(f"{name} is {lst.status.describe()}; changes apply when it "
-                                 "listens again.")
+        if not self._busy:
+            state_text = ""
+            if lst is None:
+                state_text = ("Open a connection to choose its channels."
+                              if not self.hub.names() else "")
+            elif lst.status.state is not State.LISTENING:
+                state_text = (f"{name} is {lst.status.describe()}; changes apply when it "
+                              "listens.")
+            if state_text:
+                self._say(state_text)
+                self._state_shown = True
+            elif self._state_shown:
+                self._say("")
+                self._state_shown = False
         self._update_buttons()
 
     def _update_buttons(self) -> None:
@@ -171,5 +180,6 @@ class ChannelsPanel(QWidget):
         self._say("Stopped listening on " + ", ".join(channels) + ".")
 
     def _say(self, text: str, error: bool = False) -> None:
+        self._state_shown = False
         self.message.setText(text)
         self.message.setStyleSheet("color: #cf222e;" if error else "")

@@ -362,8 +362,13 @@ class EventTableModel(QAbstractTableModel):
                 return ev.payload
             if ev.own:
                 return "Sent from this window"
-            if index.column() == COL_SIZE:
+            col = index.column()
+            if col == COL_SIZE:
                 return f"{ev.size:,} bytes; {max(0, 7999 - ev.size):,} left under the limit"
+            if col in (COL_CONNECTION, COL_CHANNEL, COL_TABLE, COL_KEY):
+                text = vals[col]
+                # long names only, and never anything Qt could take for rich text
+                return text if len(text) > 14 and "<" not in text else None
             return None
         if role == _EVENT_ROLE:
             return self._row(index.row())[9]
@@ -481,11 +486,9 @@ class EventTableModel(QAbstractTableModel):
             flt: EventFilter | None = compile_filter(spec)
         else:
             flt = spec
+        flt_kept = flt if flt is not None and (flt.active or flt.errors) else None
         if flt is not None and not flt.active:
-            flt_kept = flt
             flt = None
-        else:
-            flt_kept = flt
         self.beginResetModel()
         self._filter = flt
         self._cache.clear()

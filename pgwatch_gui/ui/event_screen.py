@@ -8,7 +8,7 @@ import os
 
 from PySide6.QtCore import QObject, QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QInputDialog, QMessageBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QInputDialog, QMessageBox, QStyle, QVBoxLayout, QWidget
 
 from pgwatch_gui.core.filtering import FilterSpec, known_values
 from pgwatch_gui.ui.channels_panel import ChannelsPanel
@@ -66,6 +66,8 @@ class EventScreen(QObject):
         self.table.export_selection_requested.connect(self.export_selection)
         self.table.follow_changed.connect(self.action_follow.setChecked)
         model.paused_changed.connect(self._paused_changed)
+        for sig in (model.filter_changed, model.cleared, model.modelReset):
+            sig.connect(self.status.refresh)
 
     # ---- actions --------------------------------------------------------------------
 
@@ -93,7 +95,17 @@ class EventScreen(QObject):
         self.action_reset_columns = QAction("Reset column widths", w,
                                             triggered=self.table.reset_column_widths)
 
+        style = w.style()
+        sp = QStyle.StandardPixmap
+        for act, icon in ((self.action_pause, sp.SP_MediaPause),
+                          (self.action_follow, sp.SP_ArrowDown),
+                          (self.action_clear, sp.SP_DialogResetButton),
+                          (self.action_send, sp.SP_CommandLink),
+                          (self.action_export, sp.SP_DialogSaveButton),
+                          (self.action_open, sp.SP_DialogOpenButton)):
+            act.setIcon(style.standardIcon(icon))
         tb = w.toolbar
+        tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         for act in (self.action_pause, self.action_follow, self.action_clear):
             tb.addAction(act)
         tb.addSeparator()
@@ -149,6 +161,8 @@ class EventScreen(QObject):
         self.action_pause.setChecked(paused)
         self.action_pause.blockSignals(False)
         self.action_pause.setText("Resume" if paused else "Pause")
+        self.action_pause.setIcon(self.window.style().standardIcon(
+            QStyle.StandardPixmap.SP_MediaPlay if paused else QStyle.StandardPixmap.SP_MediaPause))
         self.status.refresh()
 
     def clear(self) -> None:

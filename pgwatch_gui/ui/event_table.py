@@ -10,9 +10,18 @@ from __future__ import annotations
 
 import json
 import time
+from collections import deque
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtCore import (
+    QEvent,
+    QItemSelectionModel,
+    QModelIndex,
+    QSettings,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QAction, QFont, QFontMetrics, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QAbstractItemView, QAbstractSlider, QHeaderView, QMenu, QTableView
 
 from pgwatch_gui.core.events import Event
@@ -33,20 +42,24 @@ from pgwatch_gui.ui.event_model import (
 from pgwatch_gui.ui.table_painter import paint_region
 
 # A busy stream repaints at most every MIN_PAINT_INTERVAL, and never spends more than
-# about a quarter of the time painting (a full repaint of the table costs ~5-10 ms).
+# about a quarter of the time painting (a repaint of the table costs ~5 ms here).
 MIN_PAINT_INTERVAL = 0.05
 PAINT_SHARE = 0.25
+BUSY_BATCHES = 3
+BUSY_WINDOW = 0.15
+_FLUSH_ON = frozenset({QEvent.Type.MouseButtonPress, QEvent.Type.KeyPress, QEvent.Type.Wheel,
+                         QEvent.Type.Resize, QEvent.Type.Show, QEvent.Type.FocusIn})
 
-# Column widths from sample texts, plus padding.
+# Column widths from sample texts (or the header, if wider), plus padding.
 _WIDTH_SAMPLES = {
     COL_TIME: "00:00:00.000",
-    COL_CONNECTION: "connection-xx",
-    COL_CHANNEL: "channel_name_x",
+    COL_CONNECTION: "connection",
+    COL_CHANNEL: "channel_name_xx",
     COL_OP: "TRUNCATE",
     COL_TABLE: "public.order_items",
-    COL_KEY: "id=1234567",
-    COL_SIZE: "Bytes 7,999",
-    COL_PID: "PID 99999",
+    COL_KEY: "id=123456",
+    COL_SIZE: "7,999",
+    COL_PID: "999999",
 }
 
 
@@ -66,8 +79,11 @@ class EventTableView(QTableView):
         self._keep_pos: int | None = None
         self._last_paint = 0.0
         self._paint_cost = 0.0
-        self._held = False
-        self._release_timer = QTimer(self, singleShot=True, timeout=self._release_updates)
+        self._batch_times: deque[float] = deque(maxlen=BUSY_BATCHES)
+        self._frame_timer = QTimer(self, singleShot=True, timeout=self._frame)
+        self._in_frame = False
+        self._pending_shift = 0
+        self._evicting_current = False
         self.setModel(model)
         self.setObjectName("event-table")
         self.setFont(table_font(self.font()))
@@ -101,6 +117,7 @@ class EventTableView(QTableView):
         self.reset_column_widths()
 
         model.rowsInserted.connect(self._after_insert)
+        model.rowsAboutToBeRemoved.connect(self._before_remove)
         model.rowsRemoved.connect(self._after_remove)
         model.modelAboutToBeReset.connect(self._remember_current)
         model.modelReset.connect(self._restore_current)
@@ -118,11 +135,17 @@ class EventTableView(QTableView):
     # ---- columns ------------------------------------------------------------------
 
     def reset_column_widths(self) -> None:
-        fm = self.fontMetrics()
-        pad = 22
+        bold = QFont(self.font())
+        bold.setBold(True)  # gap rows and operations are bold
+        fm = QFontMetrics(bold)
+        hfm = self.horizontalHeader().fontMetrics()
+        model = self.model()
         for col, sample in _WIDTH_SAMPLES.items():
-            self.setColumnWidth(col, fm.horizontalAdvance(sample) + pad)
-        self.setColumnWidth(COL_CONNECTION, fm.horizontalAdvance("connection-xx") + pad + 14)
+            header = str(model.headerData(col, Qt.Orientation.Horizontal))
+            width = max(fm.horizontalAdvance(sample) + 16, hfm.horizontalAdvance(header) + 20)
+            if col == COL_CONNECTION:
+                width += 14  # the colour swatch
+            self.setColumnWidth(col, width)
 
     def save_settings(self, s: QSettings, prefix: str = "events") -> None:
         s.setValue(f"{prefix}/header", self.horizontalHeader().saveState())
@@ -153,38 +176,89 @@ class EventTableView(QTableView):
             self.scrollToBottom()
 
     def _after_insert(self, parent: QModelIndex, first: int, last: int) -> None:
-        self._hold_updates()
-        if self._follow:
+        if self._busy():
+            self._schedule_frame()
+        elif self._follow:
             self.scrollToBottom()
 
+    def _before_remove(self, parent: QModelIndex, first: int, last: int) -> None:
+        # The current row leaves with the oldest: forget it quietly (the inspector keeps
+        # showing its event). Else Qt moves the current index to the next row at every
+        # batch, which repaints the table and makes the inspector jump.
+        cur = self.currentIndex()
+        if first == 0 and cur.isValid() and cur.row() <= last:
+            self._evicting_current = True
+            try:
+                self.selectionModel().clearCurrentIndex()
+            finally:
+                self._evicting_current = False
+
     def _after_remove(self, parent: QModelIndex, first: int, last: int) -> None:
-        # Rows left at the top: keep what the user looks at in place when not following.
-        self._hold_updates()
-        if not self._follow and first == 0:
-            sb = self.verticalScrollBar()
-            sb.setValue(max(0, sb.value() - (last + 1)))
+        if first != 0:
+            return
+        if not self._follow:  # keep what the user looks at in place
+            self._pending_shift += last + 1
+        if self._busy():
+            self._schedule_frame()
+        else:
+            self._apply_scroll()
 
-    # ---- paint throttle -----------------------------------------------------------------
+    # ---- frames: a busy stream repaints at a steady rate, not once per batch -----------
 
-    def _hold_updates(self) -> None:
-        """Rows changed: repaint now if the last paint is long enough ago, else a bit later.
+    def _busy(self) -> bool:
+        """BUSY_BATCHES batches within BUSY_WINDOW; a quiet stream, a test or a one-off
+        load is never busy and shows at once."""
+        now = time.monotonic()
+        times = self._batch_times
+        if not times or now - times[-1] > 0.002:  # a remove and an insert: one batch
+            times.append(now)
+        return len(times) >= BUSY_BATCHES and now - times[0] <= BUSY_WINDOW
 
-        The first batch after a quiet spell shows at once; a busy stream shows at a
-        steady frame rate instead of one repaint per batch.
-        """
-        if self._held:
+    def _schedule_frame(self) -> None:
+        if self._frame_timer.isActive():
             return
         interval = max(MIN_PAINT_INTERVAL, self._paint_cost / PAINT_SHARE)
         wait = self._last_paint + interval - time.monotonic()
-        if wait > 0.001:
-            self._held = True
-            self.viewport().setUpdatesEnabled(False)
-            self._release_timer.start(max(1, int(wait * 1000)))
+        self._frame_timer.start(max(0, int(wait * 1000)))
 
-    def _release_updates(self) -> None:
-        self._held = False
-        self.viewport().setUpdatesEnabled(True)
-        self.viewport().update()
+    def doItemsLayout(self) -> None:
+        # Qt lays the view out (and repaints it) after every change of the row count;
+        # while a frame is pending, the frame does it once.
+        if self._frame_timer.isActive() and not self._in_frame:
+            return
+        super().doItemsLayout()
+
+    def _frame(self) -> None:
+        self._frame_timer.stop()
+        self._in_frame = True
+        try:
+            super().doItemsLayout()
+        finally:
+            self._in_frame = False
+        self._apply_scroll()
+
+    def _apply_scroll(self) -> None:
+        if self._follow:
+            self.scrollToBottom()
+        elif self._pending_shift:
+            sb = self.verticalScrollBar()
+            sb.setValue(max(0, sb.value() - self._pending_shift))
+        self._pending_shift = 0
+
+    def flush_paint(self) -> None:
+        """Lay out and show the newest state now instead of at the next frame."""
+        if self._frame_timer.isActive():
+            self._frame()
+
+    def event(self, ev) -> bool:
+        if ev.type() in _FLUSH_ON and self._frame_timer.isActive():
+            self._frame()
+        return super().event(ev)
+
+    def viewportEvent(self, ev) -> bool:
+        if ev.type() in _FLUSH_ON and self._frame_timer.isActive():
+            self._frame()
+        return super().viewportEvent(ev)
 
     def paintEvent(self, event) -> None:
         t = time.monotonic()
@@ -241,6 +315,8 @@ class EventTableView(QTableView):
             self.scrollToBottom()
 
     def _current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
+        if self._evicting_current:
+            return
         ev = self.model().event(current.row()) if current.isValid() else None
         self.current_event_changed.emit(ev)
 

@@ -62,9 +62,16 @@ def _plain(text: str = "", parent=None, *, selectable: bool = True, dim: bool = 
 
 
 def local_time(ts: float) -> str:
+    """'2026-11-21 10:00:00.123 CET (UTC+01:00)', or '... UTC' in UTC."""
     dt = datetime.fromtimestamp(ts, tz=timezone.utc).astimezone()
-    return dt.strftime("%Y-%m-%d %H:%M:%S.") + f"{dt.microsecond // 1000:03d} " + \
-        dt.strftime("%Z (UTC%z)")
+    text = dt.strftime("%Y-%m-%d %H:%M:%S.") + f"{dt.microsecond // 1000:03d}"
+    off = dt.strftime("%z")
+    off = f"{off[:3]}:{off[3:]}" if len(off) == 5 else off
+    name = dt.strftime("%Z")
+    if off in ("+00:00", "") and name in ("UTC", "GMT", ""):
+        return f"{text} UTC"
+    return f"{text} {name} (UTC{off})" if name and not name.startswith(("+", "-")) else \
+        f"{text} (UTC{off})"
 
 
 class Inspector(QWidget):

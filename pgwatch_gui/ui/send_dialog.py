@@ -49,6 +49,7 @@ class SendDialog(QDialog):
         self._task: asyncio.Task | None = None
         self.sent = 0
 
+        self.payload = PayloadEditor(self)
         self.connection = QComboBox(self)
         self.connection.addItems(hub.names())
         if connection:
@@ -62,7 +63,6 @@ class SendDialog(QDialog):
         if channel:
             self.channel.setEditText(channel)
 
-        self.payload = PayloadEditor(self)
         self.payload.textChanged.connect(self.validate)
         self.counter = QLabel(self)
         self.counter.setObjectName("byte-counter")
@@ -126,6 +126,8 @@ class SendDialog(QDialog):
         return payload_size(self.payload.toPlainText())
 
     def validate(self, *_args) -> bool:
+        if not hasattr(self, "send_button"):
+            return False  # still being built
         text = self.payload.toPlainText()
         size = payload_size(text)
         over = size > MAX_PAYLOAD_BYTES
@@ -161,6 +163,10 @@ class SendDialog(QDialog):
         self.send_button.setEnabled(ok)
         if problem:
             self._say(problem, BAD_COLOR)
+            self._problem_shown = True
+        elif getattr(self, "_problem_shown", False):
+            self._say("")
+            self._problem_shown = False
         return ok
 
     def _state(self, text: str, color: str) -> None:

@@ -28,6 +28,7 @@ STATE_COLORS = {State.LISTENING: "#1a7f37", State.RECONNECTING: "#bf8700",
 def _plain(parent=None) -> QLabel:
     lab = QLabel(parent)
     lab.setTextFormat(Qt.TextFormat.PlainText)
+    lab.setContentsMargins(10, 0, 6, 0)
     return lab
 
 

@@ -18,6 +18,7 @@ from PySide6.QtGui import QFontMetrics, QPainter, QPalette
 from pgwatch_gui.ui.event_model import (
     COL_CONNECTION,
     COL_OP,
+    COL_PAYLOAD,
     COL_PID,
     COL_SIZE,
     NEAR_LIMIT_BYTES,
@@ -97,10 +98,17 @@ def paint_rows(view, painter: QPainter) -> None:
         elif alternate and row % 2:
             painter.fillRect(0, y, width, row_h, alt_bg)
         baseline = y + (row_h + ascent - descent) // 2
+        span_from = None
+        if gap:  # the message runs from the first column after Op to the right edge
+            span_from = next((x for col, x, _w in cols if col > COL_OP), None)
         for col, x, w in cols:
             text = vals[col]
             if not text:
                 continue
+            if span_from is not None and col > COL_OP:
+                if col != COL_PAYLOAD:
+                    continue
+                x, w = span_from, width - span_from
             left = x + PAD
             avail = w - 2 * PAD
             if col == COL_CONNECTION:
