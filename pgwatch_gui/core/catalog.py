@@ -27,6 +27,16 @@ class CatalogError(Exception):
     """A catalog question the server refused (no such table, ...): one line of text."""
 
 
+def server_message(exc: BaseException) -> str:
+    """The server's own words for an error, on one line, without CONTEXT or LINE noise."""
+    diag = getattr(exc, "diag", None)
+    primary = getattr(diag, "message_primary", None) if diag is not None else None
+    if not primary:
+        return one_line(exc)
+    hint = getattr(diag, "message_hint", None)
+    return one_line(f"{primary} (hint: {hint})" if hint else primary)
+
+
 @dataclass(frozen=True, slots=True)
 class Column:
     name: str
@@ -54,6 +64,7 @@ class TriggerInfo:
     stored: Stored | None = None  # set for this tool's triggers
     oid: int = 0
     function_oid: int = 0
+    owned: bool = True  # the current role owns the table (may drop or change the trigger)
     notifies: bool = False  # the function's source sends notifications
     channels: tuple[DiscoveredChannel, ...] = ()
 
@@ -97,6 +108,9 @@ class TableInfo:
     key: tuple[str, ...] = ()
     key_source: str | None = None  # "primary key", "replica identity" or None
     triggers: tuple[TriggerInfo, ...] = field(default=())
+    owner: str = ""
+    owned: bool = True  # the current role is (a member of) the owner: may add triggers
+    can_create_in_schema: bool = True  # may create a function in the table's schema
 
     @property
     def qualified(self) -> str:
@@ -142,7 +156,9 @@ ORDER BY n.nspname, c.relname
 """
 
 _RESOLVE = """
-SELECT c.oid, n.nspname, c.relname, c.relkind
+SELECT c.oid, n.nspname, c.relname, c.relkind, pg_get_userbyid(c.relowner) AS owner,
+       pg_has_role(c.relowner, 'USAGE') AS owned,
+       has_schema_privilege(n.oid, 'CREATE') AS can_create_in_schema
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.oid = %s::regclass
 """
@@ -175,6 +191,7 @@ LIMIT 1
 
 _TRIGGERS = """
 SELECT n.nspname AS schema, c.relname AS table, t.tgname AS name, t.oid, p.oid AS foid,
+       pg_has_role(c.relowner, 'USAGE') AS owned,
        pn.nspname AS fschema, p.proname AS fname, l.lanname AS language, p.prosrc AS source,
        t.tgenabled <> 'D' AS enabled, t.tgtype, t.tgnargs, t.tgargs,
        obj_description(t.oid, 'pg_trigger') AS comment,
@@ -213,7 +230,7 @@ async def _fetch(conn: psycopg.AsyncConnection, query: str, params: object = Non
             await cur.execute(query, params)
             return await cur.fetchall()
     except psycopg.Error as exc:
-        raise CatalogError(one_line(exc)) from None
+        raise CatalogError(server_message(exc)) from None
 
 
 async def server_facts(conn: psycopg.AsyncConnection) -> ServerFacts:
@@ -251,6 +268,7 @@ def _trigger(r: dict) -> TriggerInfo:
         level="ROW" if tgtype & 1 else "STATEMENT", enabled=r["enabled"],
         definition=r["definition"], args=args, comment=r["comment"], stored=stored,
         notifies=notifies, channels=tuple(channels), oid=r["oid"], function_oid=r["foid"],
+        owned=r["owned"],
     )
 
 
@@ -270,27 +288,33 @@ async def list_tables(conn: psycopg.AsyncConnection, schema: str | None = None
     return out
 
 
+async def _resolve(conn: psycopg.AsyncConnection, schema: str | None, name: str) -> dict:
+    parts = [schema, name] if schema else [name]
+    text = sql.Identifier(*parts).as_string(None)
+    (row,) = await _fetch(conn, _RESOLVE, (text,))
+    kind, nsp, rel = row["relkind"], row["nspname"], row["relname"]
+    if kind not in ("r", "p"):
+        what = {"v": "a view", "m": "a materialized view", "f": "a foreign table",
+                "S": "a sequence", "i": "an index", "c": "a type"}.get(kind, "not a table")
+        raise CatalogError(f"{qualified(nsp, rel)} is {what}; notify triggers go on tables")
+    return row
+
+
 async def resolve_table(conn: psycopg.AsyncConnection, schema: str | None, name: str
                         ) -> tuple[int, str, str]:
     """(oid, schema, name) of a table; without a schema the search_path decides.
 
     Raises CatalogError with the server's message ("relation ... does not exist").
     """
-    parts = [schema, name] if schema else [name]
-    text = sql.Identifier(*parts).as_string(None)
-    rows = await _fetch(conn, _RESOLVE, (text,))
-    oid, nsp, rel, kind = rows[0]["oid"], rows[0]["nspname"], rows[0]["relname"], rows[0]["relkind"]
-    if kind not in ("r", "p"):
-        what = {"v": "a view", "m": "a materialized view", "f": "a foreign table",
-                "S": "a sequence", "i": "an index", "c": "a type"}.get(kind, "not a table")
-        raise CatalogError(f"{qualified(nsp, rel)} is {what}; notify triggers go on tables")
-    return oid, nsp, rel
+    row = await _resolve(conn, schema, name)
+    return row["oid"], row["nspname"], row["relname"]
 
 
 async def table_info(conn: psycopg.AsyncConnection, schema: str | None, name: str
                      ) -> TableInfo:
     """Columns, key and triggers of one table."""
-    oid, nsp, rel = await resolve_table(conn, schema, name)
+    row = await _resolve(conn, schema, name)
+    oid, nsp, rel = row["oid"], row["nspname"], row["relname"]
     cols = tuple(
         Column(r["attname"], r["type"], r["attnotnull"], r["comparable"], r["attnum"])
         for r in await _fetch(conn, _COLUMNS, (oid,))
@@ -302,7 +326,8 @@ async def table_info(conn: psycopg.AsyncConnection, schema: str | None, name: st
         key = tuple(key_rows[0]["cols"])
         source = "primary key" if key_rows[0]["indisprimary"] else "replica identity"
     triggers = tuple(await list_triggers(conn, nsp, rel))
-    return TableInfo(nsp, rel, oid, cols, key, source, triggers)
+    return TableInfo(nsp, rel, oid, cols, key, source, triggers, row["owner"], row["owned"],
+                     row["can_create_in_schema"])
 
 
 async def notify_triggers(conn: psycopg.AsyncConnection) -> list[TriggerInfo]:

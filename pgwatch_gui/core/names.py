@@ -19,6 +19,9 @@ class IdentifierError(ValueError):
     """Text that is not a valid (qualified) identifier."""
 
 
+_QUOTE_HINT = 'double-quote names with spaces or capitals, e.g. public."Order Items"'
+
+
 def _fold(word: str) -> str:
     return "".join(ch.lower() if "A" <= ch <= "Z" else ch for ch in word)
 
@@ -46,9 +49,7 @@ def _read_ident(text: str, pos: int) -> tuple[str, int]:
     if not m:
         shown = text[pos:pos + 20] or "end of text"
         raise IdentifierError(
-            f"expected an identifier at {shown!r} in {text!r}; "
-            'quote names with spaces or capitals: "Order Items"'
-        )
+            f"expected an identifier at {shown!r} in {text!r}; {_QUOTE_HINT}")
     return _fold(m.group(0)), m.end()
 
 
@@ -86,7 +87,7 @@ def parse_qualified(text: str) -> tuple[str | None, str]:
         if pos == len(text):
             break
         if text[pos] != ".":
-            raise IdentifierError(f"unexpected {text[pos]!r} in {text!r}")
+            raise IdentifierError(f"unexpected {text[pos]!r} in {text!r}; {_QUOTE_HINT}")
         pos = _skip_space(text, pos + 1)
     if len(parts) > 2:
         raise IdentifierError(f"{text!r} has more than two parts; write schema.table")

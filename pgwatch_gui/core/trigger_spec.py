@@ -88,7 +88,7 @@ class TriggerSpec:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> TriggerSpec:
-        known = {f for f in cls.__dataclass_fields__}
+        known = set(cls.__dataclass_fields__)
         kwargs = {k: v for k, v in d.items() if k in known}
         for k in ("events", "exclude", "update_of", "key_columns"):
             if k in kwargs:
@@ -179,5 +179,5 @@ class Stored:
                 return None
             return cls(TriggerSpec.from_dict(d["spec"]), tuple(d.get("key") or ()),
                        tuple(d.get("columns") or ()), str(d.get("version") or ""))
-        except (ValueError, TypeError, KeyError):
+        except (ValueError, TypeError, KeyError, AttributeError):
             return None

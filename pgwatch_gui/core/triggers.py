@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import psycopg
 from psycopg import sql
@@ -23,8 +23,13 @@ from psycopg.rows import dict_row
 
 from pgwatch_gui import __version__
 from pgwatch_gui.core import catalog
-from pgwatch_gui.core.catalog import PGWATCH_SCHEMA, CatalogError, TableInfo, TriggerInfo
-from pgwatch_gui.core.connection import one_line
+from pgwatch_gui.core.catalog import (
+    PGWATCH_SCHEMA,
+    CatalogError,
+    TableInfo,
+    TriggerInfo,
+    server_message,
+)
 from pgwatch_gui.core.names import qualified
 from pgwatch_gui.core.trigger_spec import (
     TRIGGER_NAME,
@@ -71,6 +76,7 @@ class Plan:
     specs: tuple[TriggerSpec, ...] = ()
     tables: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    blockers: tuple[str, ...] = ()  # why the current role cannot run it (dry runs still can)
 
     @property
     def sql(self) -> str:
@@ -139,6 +145,13 @@ async def _table(conn: psycopg.AsyncConnection, schema: str | None, table: str) 
         raise TriggerError(str(exc)) from None
 
 
+def _not_owner(info: TableInfo, user: str, verb: str) -> str | None:
+    if info.owned:
+        return None
+    return (f"permission denied: {user} does not own table {info.qualified} (owner "
+            f"{info.owner}); {verb} a trigger needs the owner's rights")
+
+
 def _ours(info: TableInfo) -> list[TriggerInfo]:
     foreign = [t for t in info.triggers if t.name in TRIGGER_NAMES and not t.is_pgwatch]
     if foreign:
@@ -158,18 +171,30 @@ async def plan_install(conn: psycopg.AsyncConnection, specs: Sequence[TriggerSpe
         raise TriggerError(str(exc)) from None
     steps: list[Step] = []
     notes: list[str] = []
+    blockers: list[str] = []
     resolved: list[TriggerSpec] = []
     schema_created = False
-    for spec in specs:
-        info = await _table(conn, spec.schema or None, spec.table)
+    infos = [await _table(conn, spec.schema or None, spec.table) for spec in specs]
+    everywhere = {c for info in infos for c in info.column_names}
+    for spec, info in zip(specs, infos, strict=True):
         spec = spec.with_table(info.schema, info.name)
-        if spec in resolved or any(s.schema == spec.schema and s.table == spec.table
-                                   for s in resolved):
+        if len(infos) > 1:
+            # One exclude list for many tables: a table need not have every excluded column,
+            # but a name no table has is a typo, and check_spec reports it.
+            spec = replace(spec, exclude=tuple(
+                c for c in spec.exclude if c in info.column_names or c not in everywhere))
+        if any(s.schema == spec.schema and s.table == spec.table for s in resolved):
             raise TriggerError(f"{info.qualified} is named twice")
         existing = _ours(info)
         placement, note = _placement(facts, info.schema)
         if note and note not in notes:
             notes.append(note)
+        blocker = _not_owner(info, facts.user, "installing")
+        if blocker is None and placement.schema == info.schema and not info.can_create_in_schema:
+            blocker = (f"permission denied: {facts.user} may create neither schema pgwatch nor "
+                       f"functions in schema {info.schema}")
+        if blocker:
+            blockers.append(blocker)
         if placement.create_schema and schema_created:
             placement = Placement(placement.schema, create_schema=False)
         replaces = ((existing[0].function_schema, existing[0].function_name)
@@ -190,7 +215,8 @@ async def plan_install(conn: psycopg.AsyncConnection, specs: Sequence[TriggerSpe
         steps.append(Step(info.qualified, text))
         resolved.append(spec)
     return Plan("install", tuple(steps), tuple(resolved),
-                tuple(qualified(s.schema, s.table) for s in resolved), tuple(notes))
+                tuple(qualified(s.schema, s.table) for s in resolved), tuple(notes),
+                tuple(blockers))
 
 
 def _drop_steps(found: Sequence[TriggerInfo], functions_left: set[int]) -> list[Step]:
@@ -230,12 +256,18 @@ async def _query(conn: psycopg.AsyncConnection, query: str, params: object) -> l
             await cur.execute(query, params)
             return await cur.fetchall()
     except psycopg.Error as exc:
-        raise TriggerError(one_line(exc)) from None
+        raise TriggerError(server_message(exc)) from None
 
 
 async def _removal(conn: psycopg.AsyncConnection, found: Sequence[TriggerInfo]) -> Plan:
     if not found:
         return Plan("remove", ())
+    blockers: list[str] = []
+    for t in found:
+        if not t.owned and not any(t.qualified_table in b for b in blockers):
+            user = (await catalog.server_facts(conn)).user
+            blockers.append(f"permission denied: {user} does not own table "
+                            f"{t.qualified_table}; removing a trigger needs the owner's rights")
     trig_oids = [t.oid for t in found]
     fn_oids = sorted({t.function_oid for t in found})
     rows = await _query(conn, _FUNCTION_USERS, (fn_oids, trig_oids))
@@ -247,7 +279,7 @@ async def _removal(conn: psycopg.AsyncConnection, found: Sequence[TriggerInfo]) 
         steps.append(Step("schema pgwatch", sql.SQL("DROP SCHEMA {};\n").format(
             sql.Identifier(PGWATCH_SCHEMA)).as_string(None)))
     tables = tuple(dict.fromkeys(t.qualified_table for t in found))
-    return Plan("remove", tuple(steps), (), tables)
+    return Plan("remove", tuple(steps), (), tables, (), tuple(blockers))
 
 
 async def plan_remove(conn: psycopg.AsyncConnection,
@@ -275,6 +307,8 @@ async def plan_remove_all(conn: psycopg.AsyncConnection) -> Plan:
 async def execute(conn: psycopg.AsyncConnection, plan: Plan,
                   progress: Progress | None = None) -> None:
     """Run a plan in one transaction. Raises TriggerError naming the failing table."""
+    if plan.blockers:
+        raise TriggerError(plan.blockers[0])
     step = None
     try:
         async with conn.transaction():
@@ -284,7 +318,7 @@ async def execute(conn: psycopg.AsyncConnection, plan: Plan,
                     progress(i + 1, len(plan.steps), step.label)
     except psycopg.Error as exc:
         where = f"{step.label}: " if step is not None and step.label != "settings" else ""
-        raise TriggerError(f"{where}{one_line(exc)}") from None
+        raise TriggerError(f"{where}{server_message(exc)}") from None
 
 
 async def check(conn: psycopg.AsyncConnection, plan: Plan) -> str | None:
@@ -300,7 +334,7 @@ async def check(conn: psycopg.AsyncConnection, plan: Plan) -> str | None:
             raise psycopg.Rollback(tx)
     except psycopg.Error as exc:
         where = f"{step.label}: " if step is not None and step.label != "settings" else ""
-        return f"{where}{one_line(exc)}"
+        return f"{where}{server_message(exc)}"
     return None
 
 
