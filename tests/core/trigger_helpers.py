@@ -19,7 +19,12 @@ def call(dsn: str, fn, *args, **kwargs):
         async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
             return await fn(conn, *args, **kwargs)
 
-    return asyncio.run(go())
+    # A private loop: asyncio.run() would unset the current loop, which UI tests (qasync) own.
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(go())
+    finally:
+        loop.close()
 
 
 def install(dsn: str, *specs: TriggerSpec) -> triggers.Plan:
