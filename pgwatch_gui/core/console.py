@@ -17,6 +17,7 @@ from pgwatch_gui.core.catalog import server_message
 from pgwatch_gui.core.connection import connect
 
 MAX_ROWS = 500
+_DML = {"INSERT", "UPDATE", "DELETE", "MERGE", "COPY"}
 _SAVEPOINT = b"SAVEPOINT pgwatch_console"
 _RELEASE = b"RELEASE SAVEPOINT pgwatch_console"
 _UNDO = b"ROLLBACK TO SAVEPOINT pgwatch_console"
@@ -40,7 +41,9 @@ class RunResult:
 
     @property
     def rows_affected(self) -> int:
-        return sum(r.rowcount for r in self.results if r.rowcount > 0 and not r.columns)
+        """Rows inserted, updated, deleted or merged (RETURNING or not)."""
+        return sum(r.rowcount for r in self.results
+                   if r.rowcount > 0 and r.status.split(" ", 1)[0] in _DML)
 
 
 class ConsoleSession:

@@ -8,7 +8,7 @@ change, show, listen to or remove triggers.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtCore import QPoint, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QBrush, QColor, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -80,8 +80,8 @@ class TablesBrowser(QWidget):
         self.tree.customContextMenuRequested.connect(self._context_menu)
         self.tree.itemSelectionChanged.connect(self._sync_buttons)
         self.tree.itemDoubleClicked.connect(lambda *_: self.install_selected())
-        self.tree.setColumnWidth(0, 200)
-        self.tree.setColumnWidth(1, 70)
+        self.tree.setColumnWidth(0, 170)
+        self.tree.setColumnWidth(1, 56)
 
         self.install_btn = QPushButton("Install...", clicked=self.install_selected)
         self.install_btn.setToolTip("Install (or change) a notify trigger on the selected tables")
@@ -101,6 +101,9 @@ class TablesBrowser(QWidget):
         lay.addWidget(self.status)
         hub.connections_changed.connect(self._sync_connections)
         self._sync_connections()
+
+    def sizeHint(self) -> QSize:  # wide enough to read the "Notifies" column
+        return QSize(460, 520)
 
     # ---- connection ----
     @property

@@ -27,6 +27,7 @@ def test_statements_wait_for_commit_and_notify_at_commit(db, pg_dsn):
     r1, r2, seen_before, early, err, open_after = asyncio.run(go())
     assert r1.error is None and r1.rows_affected == 2 and r1.in_transaction
     assert [x.status for x in r2.results] == ["UPDATE 1", "SELECT 2"]
+    assert r2.rows_affected == 1
     assert r2.results[1].columns == ["id", "v"] and r2.results[1].rows == [(1, "c"), (2, "b")]
     assert seen_before == 0 and early == [] and err is None and not open_after
     assert [p["op"] for _, p in received(db, 3)] == ["INSERT", "INSERT", "UPDATE"]

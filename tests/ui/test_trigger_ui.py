@@ -217,4 +217,26 @@ def test_show_dialog_has_spec_and_function(qloop, qtbot, browser, pg_dsn):
     qtbot.addWidget(dlg)
     until(qloop, lambda: "CREATE OR REPLACE FUNCTION" in dlg.text.toPlainText())
     text = dlg.text.toPlainText()
+    shot(dlg, "show_trigger.png")
     assert '"exclude": [\n    "password_hash"' in text and "CREATE TRIGGER pgwatch_notify" in text
+
+
+def test_dialog_changes_an_installed_trigger_and_builds_per_row_specs(qloop, qtbot, browser,
+                                                                      pg_dsn):
+    install(pg_dsn, TriggerSpec("public", "customers", channel="crm", payload="row",
+                                exclude=("password_hash",)))
+    browser.refresh()
+    until(qloop, lambda: browser.snapshot is not None and browser.snapshot.installed)
+    dlg = open_dialog(qloop, browser, ("public", "customers"))
+    qtbot.addWidget(dlg)
+    form = dlg.form
+    assert form.channel_edit.text() == "crm" and form.mode() == "row"
+    assert form.exclude_list.item(2).checkState() == Qt.Checked
+    form.channel_per_row.setChecked(True)
+    assert "prefix" in form.problem.text() or "channel" in form.problem.text()
+    form.prefix_edit.setText("customer_")
+    form.channel_column.setCurrentText("id")
+    (spec,) = form.specs()
+    assert (spec.channel, spec.channel_column, spec.exclude) == ("customer_", "id",
+                                                                 ("password_hash",))
+    assert form.problem_text() is None
