@@ -37,7 +37,6 @@ from pgwatch_gui.core.trigger_spec import (
     SpecError,
     Stored,
     TriggerSpec,
-    check_spec,
 )
 from pgwatch_gui.core.trigger_sql import (
     LOCK_TIMEOUT,
@@ -407,12 +406,3 @@ def migration_text(plan: Plan) -> str:
             "-- (SET LOCAL lock_timeout only applies inside a transaction.)\n")
     notes = "".join(f"-- note: {n}\n" for n in plan.notes)
     return head + notes + "\n" + plan.sql
-
-
-def spec_columns_ok(spec: TriggerSpec, info: TableInfo) -> str | None:
-    """None when the spec fits the table, else why not (for dialogs, before any SQL)."""
-    try:
-        check_spec(spec, info.column_names, info.key)
-    except SpecError as exc:
-        return str(exc)
-    return None
