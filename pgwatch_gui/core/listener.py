@@ -31,7 +31,7 @@ import psycopg
 from psycopg import sql
 
 from pgwatch_gui.core.connection import connect, one_line
-from pgwatch_gui.core.events import KIND_NOTIFY, Event, make_gap
+from pgwatch_gui.core.events import Event, make_gap, new_event
 from pgwatch_gui.core.notify import check_channel, send_notify
 
 BatchConsumer = Callable[[list[Event]], "Awaitable[None] | None"]
@@ -78,50 +78,6 @@ class Backoff:
 
     def delay(self, attempt: int) -> float:
         return min(self.cap, self.initial * self.factor ** max(0, attempt - 1))
-
-
-READ_BUDGET = 0.004  # seconds of reading before the event loop gets a turn
-
-
-def _wake_once(fut: asyncio.Future) -> None:
-    if not fut.done():
-        fut.set_result(None)
-
-
-def _event_factory() -> Callable[..., Event]:
-    """Event(seq, t, profile, channel, pid, payload, own=own) at half the cost.
-
-    A frozen dataclass's __init__ sets each field through object.__setattr__; setting
-    the slots directly is about twice as fast, and this runs once per notification.
-    tests/core/test_listener_read.py checks it builds what the constructor builds.
-    """
-    fields = ("seq", "received_at", "profile", "channel", "pid", "payload", "kind", "own",
-              "_decoded")
-    slots = getattr(Event, "__slots__", ())
-    if tuple(slots) != fields:  # Event changed shape: use the constructor
-        return lambda seq, t, profile, channel, pid, payload, own: Event(
-            seq, t, profile, channel, pid, payload, own=own)
-    s_seq, s_t, s_prof, s_chan, s_pid, s_pay, s_kind, s_own, s_dec = (
-        getattr(Event, f).__set__ for f in fields)
-    new = object.__new__
-
-    def make(seq, t, profile, channel, pid, payload, own):
-        ev = new(Event)
-        s_seq(ev, seq)
-        s_t(ev, t)
-        s_prof(ev, profile)
-        s_chan(ev, channel)
-        s_pid(ev, pid)
-        s_pay(ev, payload)
-        s_kind(ev, KIND_NOTIFY)
-        s_own(ev, own)
-        s_dec(ev, None)
-        return ev
-
-    return make
-
-
-_make_event = _event_factory()
 
 
 def quote_listen(verb: str, channel: str) -> sql.Composed:
@@ -266,7 +222,6 @@ class Listener:
                     async with conn:
                         self._conn = conn
                         self._pid = conn.info.backend_pid
-                        conn.add_notify_handler(self._on_stray)
                         for ch in list(self._channels):
                             await conn.execute(quote_listen("LISTEN", ch))
                         connected_once = True
@@ -343,6 +298,8 @@ class Listener:
         kept by psycopg and yielded first when reading resumes.
         """
         assert self._wake is not None
+        sink = self._make_sink(conn)
+        conn.add_notify_handler(lambda n: sink(n.channel, n.payload, n.pid))
         while not self._stopping:
             self._wake.clear()
             reader = asyncio.ensure_future(self._read(conn))
@@ -377,69 +334,66 @@ class Listener:
                     if not fut.done():
                         fut.set_result(result)
 
-    async def _read(self, conn: psycopg.AsyncConnection) -> None:
-        """Read notifications straight from libpq until cancelled (or the connection drops).
-
-        Not `conn.notifies()`: that builds each Notify twice (once in psycopg's handler,
-        once in the generator) and goes through the event loop once per socket read, ~70
-        notifications of a busy stream. Here, once the socket is readable, it is drained
-        (consume_input until no notification is left) for up to READ_BUDGET seconds
-        before the loop gets a turn, and an Event is built straight from each PGnotify.
-        Notifications that psycopg reads while a command runs (LISTEN, NOTIFY...) reach
-        `_on_stray` through psycopg's notify handler.
-        """
-        pgconn = conn.pgconn
-        enc = conn.info.encoding
-        loop = asyncio.get_running_loop()
-        fd = pgconn.socket
-        make = _make_event
+    def _make_sink(self, conn: psycopg.AsyncConnection) -> Callable[..., None]:
+        """The per-notification hot path: one Event, appended to the bounded backlog."""
         seq = self._seq
         profile = self.profile
         own_pid = self._pid
         backlog = self._backlog
-        append = backlog.append
-        maxlen = backlog.maxlen or 0
+        maxlen = backlog.maxlen
         now = time.time
-        clock = time.perf_counter
-        budget = READ_BUDGET
-        while True:
-            waiter = loop.create_future()
-            loop.add_reader(fd, _wake_once, waiter)
-            try:
-                await waiter
-            finally:
-                loop.remove_reader(fd)
-            until = clock() + budget
-            while True:
-                pgconn.consume_input()  # OperationalError when the connection is lost
-                n = pgconn.notifies()
-                if n is None:
-                    break
-                t = now()
-                before = len(backlog)
-                count = 0
-                while n is not None:
-                    channel = n.relname.decode(enc)
-                    append(make(next(seq), t, profile, channel, n.be_pid,
-                                n.extra.decode(enc), n.be_pid == own_pid))
-                    count += 1
-                    n = pgconn.notifies()
-                if before + count > maxlen:  # the deque let the oldest go
-                    self.dropped += before + count - maxlen
-                self.received += count
-                if self._flush_handle is None:
-                    self._schedule_flush()
-                if clock() > until:
-                    await asyncio.sleep(0)  # let the flush, the screen and commands run
-                    until = clock() + budget
+        enc = conn.info.encoding
 
-    def _on_stray(self, n: psycopg.Notify) -> None:
-        """A notification psycopg read while running a command for us."""
-        if self._conn is None:
-            return
-        self._enqueue(_make_event(next(self._seq), time.time(), self.profile, n.channel, n.pid,
-                                  n.payload, n.pid == self._pid))
-        self.received += 1
+        def sink(channel: bytes | str, payload: bytes | str, pid: int) -> None:
+            if isinstance(channel, bytes):
+                channel = channel.decode(enc, "replace")
+                payload = payload.decode(enc, "replace")  # type: ignore[union-attr]
+            if len(backlog) == maxlen:
+                self.dropped += 1
+            backlog.append(
+                new_event(next(seq), now(), profile, channel, pid, payload, pid == own_pid)  # type: ignore[arg-type]
+            )
+            self.received += 1
+            if self._flush_handle is None:
+                self._schedule_flush()
+
+        return sink
+
+    async def _read(self, conn: psycopg.AsyncConnection) -> None:
+        """Read until the connection fails (raises) or the task is cancelled.
+
+        One reader callback stays on the socket and drains libpq's queue of
+        notifications each time data arrives, rather than a new wait (and a new socket
+        notifier, under qasync) per read and an async-generator step per notification.
+        Notifications that psycopg reads while a command runs reach `sink` through the
+        notify handler installed in `_session`.
+        """
+        pgconn = conn.pgconn
+        sink = self._make_sink(conn)
+        loop = asyncio.get_running_loop()
+        failed: asyncio.Future = loop.create_future()
+        fd = pgconn.socket
+
+        def on_readable() -> None:
+            try:
+                pgconn.consume_input()
+                while (n := pgconn.notifies()) is not None:
+                    sink(n.relname, n.extra, n.be_pid)
+            except Exception as exc:  # consume_input fails when the server is gone
+                loop.remove_reader(fd)
+                if not failed.done():
+                    failed.set_exception(
+                        exc if isinstance(exc, psycopg.OperationalError)
+                        else psycopg.OperationalError(str(exc))
+                    )
+
+        on_readable()  # whatever libpq already holds
+        if not failed.done():
+            loop.add_reader(fd, on_readable)
+        try:
+            await failed
+        finally:
+            loop.remove_reader(fd)
 
     async def _run_command(self, command: Callable, *, required: bool = False) -> object:
         if self._conn is None or self._wake is None:

@@ -23,6 +23,7 @@ from pgwatch_gui.core.connection import ConnectionConfigError, describe_target, 
 from pgwatch_gui.ui.event_model import EventTableModel
 from pgwatch_gui.ui.event_screen import EventScreen
 from pgwatch_gui.ui.hub import ConnectionHub
+from pgwatch_gui.ui.trigger_docks import attach_trigger_manager
 
 
 class MainWindow(QMainWindow):
@@ -40,6 +41,7 @@ class MainWindow(QMainWindow):
         # The live table, filter bar, inspector, channels, flow controls, status bar.
         self.event_screen = EventScreen(self)
         self.table = self.event_screen.table
+        attach_trigger_manager(self)
 
     # ---- composition ----
     def _build_menus(self) -> None:
@@ -119,4 +121,5 @@ class MainWindow(QMainWindow):
 
     async def shutdown(self) -> None:
         await self.event_screen.shutdown()
+        await self.sql_console.shutdown()
         await asyncio.wait_for(self.hub.close_all(), timeout=10)

@@ -1,5 +1,5 @@
-"""The listener's direct libpq read path: the fast Event factory, bursts read whole and in
-order, notifications that arrive while a command runs, and the event loop kept alive."""
+"""The listener's libpq read path under load: bursts read whole and in order while the
+event loop keeps turning, notifications arriving while commands run; the queue-usage query."""
 
 from __future__ import annotations
 
@@ -11,22 +11,13 @@ import psycopg
 
 from pgwatch_gui.core.connection import make_conninfo
 from pgwatch_gui.core.events import Event
-from pgwatch_gui.core.listener import READ_BUDGET, Listener, _event_factory
+from pgwatch_gui.core.listener import Listener
 from pgwatch_gui.core.server_facts import (
     QUEUE_WARN,
     describe_queue_usage,
     notification_queue_usage,
     notification_queue_usage_sync,
 )
-
-
-def test_fast_factory_builds_what_the_constructor_builds():
-    make = _event_factory()
-    a = make(7, 1.5, "p", "ch", 42, '{"op": "INSERT", "table": "t"}', True)
-    b = Event(7, 1.5, "p", "ch", 42, '{"op": "INSERT", "table": "t"}', own=True)
-    assert a == b and hash(a) == hash(b) and repr(a) == repr(b)
-    assert a.op == "INSERT" and a.table == "t"  # decoding still lazy and cached
-    assert a._decoded is not None
 
 
 def send(dsn: str, channel: str, n: int, first: int = 1) -> None:
@@ -62,8 +53,8 @@ def test_burst_arrives_whole_in_order_and_the_loop_keeps_turning(pg_dsn):
     assert [e.seq for e in got] == sorted(e.seq for e in got)
     assert lst.received == 30_000 and lst.dropped == 0
     gaps = [b - a for a, b in itertools.pairwise(ticks)]
-    # reading yields to the loop every READ_BUDGET: no multi-second monopoly
-    assert max(gaps) < max(0.5, READ_BUDGET * 50)
+    # reading goes a socket read at a time: the loop is never held for long
+    assert max(gaps) < 0.5
 
 
 def test_notifications_arriving_during_commands_are_kept(pg_dsn):
