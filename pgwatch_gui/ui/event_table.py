@@ -45,6 +45,7 @@ from pgwatch_gui.ui.table_painter import paint_region
 # about a quarter of the time painting (a repaint of the table costs ~5 ms here).
 MIN_PAINT_INTERVAL = 0.05
 PAINT_SHARE = 0.25
+MIN_PAYLOAD_WIDTH = 180
 BUSY_BATCHES = 3
 BUSY_WINDOW = 0.15
 _FLUSH_ON = frozenset({QEvent.Type.MouseButtonPress, QEvent.Type.KeyPress, QEvent.Type.Wheel,
@@ -84,6 +85,7 @@ class EventTableView(QTableView):
         self._in_frame = False
         self._pending_shift = 0
         self._evicting_current = False
+        self._fitting = False
         self.setModel(model)
         self.setObjectName("event-table")
         self.setFont(table_font(self.font()))
@@ -110,7 +112,13 @@ class EventTableView(QTableView):
         hh = self.horizontalHeader()
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         hh.setStretchLastSection(False)
-        hh.setSectionResizeMode(COL_PAYLOAD, QHeaderView.ResizeMode.Stretch)
+        # The payload is the last column, as in a log (the other columns are short) and
+        # fills what is left, never narrower than MIN_PAYLOAD_WIDTH: a narrow window
+        # gets a horizontal scrollbar instead of an unreadable payload.
+        hh.moveSection(hh.visualIndex(COL_PAYLOAD), hh.count() - 1)
+        hh.sectionResized.connect(self._section_resized)
+        hh.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        hh.customContextMenuRequested.connect(self._header_menu)
         hh.setHighlightSections(False)
         hh.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         hh.setSectionsMovable(True)
@@ -146,6 +154,48 @@ class EventTableView(QTableView):
             if col == COL_CONNECTION:
                 width += 14  # the colour swatch
             self.setColumnWidth(col, width)
+        self._fit_payload()
+
+    def _header_menu(self, pos) -> None:
+        """Show or hide columns (kept with the column widths); the payload stays."""
+        hh = self.horizontalHeader()
+        model = self.model()
+        menu = QMenu(self)
+        for visual in range(hh.count()):
+            col = hh.logicalIndex(visual)
+            if col == COL_PAYLOAD:
+                continue
+            act = menu.addAction(str(model.headerData(col, Qt.Orientation.Horizontal)))
+            act.setCheckable(True)
+            act.setChecked(not hh.isSectionHidden(col))
+            act.toggled.connect(lambda on, c=col: self.set_column_visible(c, on))
+        menu.addSeparator()
+        menu.addAction("Reset column widths", self.reset_column_widths)
+        menu.exec(hh.mapToGlobal(pos))
+
+    def set_column_visible(self, col: int, visible: bool) -> None:
+        self.horizontalHeader().setSectionHidden(col, not visible)
+        self._fit_payload()
+
+    def _fit_payload(self) -> None:
+        hh = self.horizontalHeader()
+        others = sum(hh.sectionSize(c) for c in range(hh.count())
+                     if c != COL_PAYLOAD and not hh.isSectionHidden(c))
+        want = max(MIN_PAYLOAD_WIDTH, self.viewport().width() - others)
+        if hh.sectionSize(COL_PAYLOAD) != want:
+            self._fitting = True
+            try:
+                hh.resizeSection(COL_PAYLOAD, want)
+            finally:
+                self._fitting = False
+
+    def _section_resized(self, col: int, old: int, new: int) -> None:
+        if not self._fitting and col != COL_PAYLOAD:
+            self._fit_payload()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_payload()
 
     def save_settings(self, s: QSettings, prefix: str = "events") -> None:
         s.setValue(f"{prefix}/header", self.horizontalHeader().saveState())
@@ -155,8 +205,7 @@ class EventTableView(QTableView):
         st = s.value(f"{prefix}/header")
         if st is not None:
             self.horizontalHeader().restoreState(st)
-            self.horizontalHeader().setSectionResizeMode(COL_PAYLOAD,
-                                                         QHeaderView.ResizeMode.Stretch)
+            self._fit_payload()
         follow = s.value(f"{prefix}/follow")
         if follow is not None:
             self.set_follow(str(follow).lower() in ("true", "1"))

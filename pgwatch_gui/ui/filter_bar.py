@@ -27,6 +27,7 @@ from pgwatch_gui.core.events import OPERATIONS
 from pgwatch_gui.core.filtering import OP_NONE, FilterSpec
 
 DEBOUNCE_MS = 150
+TWO_ROWS_BELOW = 900  # px: narrower than this, the pickers and fields go on a second row
 FIELD_HELP = (
     "Conditions on the decoded JSON payload, for example:\n"
     "  key.id = 42\n"
@@ -102,7 +103,7 @@ class _Picker(QToolButton):
     def _update_text(self) -> None:
         sel = self._selected
         if not sel:
-            text = f"{self._label}: any"
+            text = self._label
         elif len(sel) == 1:
             text = f"{self._label}: {next(iter(sel))}"
         else:
@@ -132,7 +133,7 @@ class FilterBar(QWidget):
         self.text.setClearButtonEnabled(True)
         self.text.textChanged.connect(self._schedule)
         self.text.returnPressed.connect(self.apply_now)
-        self.text.setMinimumWidth(220)
+        self.text.setMinimumWidth(150)
 
         self.regex = self._toggle(".*", "Regular expression")
         self.case = self._toggle("Aa", "Match case")
@@ -151,7 +152,7 @@ class FilterBar(QWidget):
         self.fields.setToolTip(FIELD_HELP)
         self.fields.textChanged.connect(self._schedule)
         self.fields.returnPressed.connect(self.apply_now)
-        self.fields.setMinimumWidth(200)
+        self.fields.setMinimumWidth(150)
 
         self.hide_own = self._toggle("Hide own", "Hide notifications sent from this window")
         self.hide_own.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
@@ -168,24 +169,23 @@ class FilterBar(QWidget):
         self.error.setStyleSheet("color: #cf222e;")
         self.error.hide()
 
-        row = QHBoxLayout()
-        row.setContentsMargins(0, 0, 0, 0)
-        row.setSpacing(4)
-        row.addWidget(self.text, 3)
-        row.addWidget(self.regex)
-        row.addWidget(self.case)
-        row.addSpacing(6)
-        row.addWidget(self.channel_picker)
-        row.addWidget(self.op_picker)
-        row.addWidget(self.table_picker)
-        row.addSpacing(6)
-        row.addWidget(self.fields, 2)
-        row.addWidget(self.hide_own)
-        row.addWidget(self.reset_button)
+        # One row when there is room, two when the window is narrow.
+        self._row1 = QHBoxLayout()
+        self._row2 = QHBoxLayout()
+        for r in (self._row1, self._row2):
+            r.setContentsMargins(0, 0, 0, 0)
+            r.setSpacing(4)
+        self._first = [(self.text, 3), (self.regex, 0), (self.case, 0)]
+        self._second = [(self.channel_picker, 0), (self.op_picker, 0), (self.table_picker, 0),
+                        (self.fields, 2), (self.hide_own, 0), (self.reset_button, 0)]
+        for w, stretch in self._first + self._second:
+            self._row1.addWidget(w, stretch)
+        self._two_rows = False
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 4, 6, 2)
-        lay.setSpacing(2)
-        lay.addLayout(row)
+        lay.setSpacing(3)
+        lay.addLayout(self._row1)
+        lay.addLayout(self._row2)
         lay.addWidget(self.error)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.setStyleSheet(
@@ -303,6 +303,16 @@ class FilterBar(QWidget):
         self.fields.clear()
         self.fields.blockSignals(False)
         self.apply_now()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        two = self.width() < TWO_ROWS_BELOW
+        if two != self._two_rows:
+            self._two_rows = two
+            target = self._row2 if two else self._row1
+            for w, stretch in self._second:
+                (self._row1 if two else self._row2).removeWidget(w)
+                target.addWidget(w, stretch)
 
     def keyPressEvent(self, event) -> None:
         if event.key() == Qt.Key.Key_Escape and self.text.hasFocus() and self.text.text():

@@ -210,8 +210,9 @@ class Inspector(QWidget):
         elif d.shape == SHAPE_EMPTY:
             note = "Empty payload: the notification carried no text."
         elif d.shape == SHAPE_TEXT:
-            why = d.error or "not JSON"
-            note = f"Not JSON ({why}); shown as raw text."
+            why = (d.error or "").removeprefix("not JSON").lstrip(": ")
+            note = f"Not JSON ({why}): shown as raw text." if why else \
+                "Not JSON: shown as raw text."
         elif isinstance(self._value, dict) and self._value.get("truncated") is True:
             note = ("Truncated by the trigger: the full payload would have reached 8,000 "
                     "bytes, so it carries the keys only.")

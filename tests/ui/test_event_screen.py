@@ -259,6 +259,26 @@ def test_settings_persist_column_widths(window, tmp_path):
         other.deleteLater()
 
 
+def test_columns_can_be_hidden_and_payload_fills_the_rest(window):
+    from pgwatch_gui.ui.event_model import COL_PID
+    from pgwatch_gui.ui.event_table import MIN_PAYLOAD_WIDTH
+
+    table = window.event_screen.table
+    hh = table.horizontalHeader()
+    window.resize(2400, 900)
+    QApplication.processEvents()
+    assert hh.visualIndex(COL_PAYLOAD) == hh.count() - 1
+    assert not window.event_screen.filter_bar._two_rows
+    before = table.columnWidth(COL_PAYLOAD)
+    table.set_column_visible(COL_PID, False)
+    assert hh.isSectionHidden(COL_PID)
+    assert table.columnWidth(COL_PAYLOAD) > before
+    window.resize(600, 600)
+    QApplication.processEvents()
+    assert table.columnWidth(COL_PAYLOAD) >= MIN_PAYLOAD_WIDTH
+    assert window.event_screen.filter_bar._two_rows
+
+
 def test_fast_painter_matches_the_model(window):
     """The row painter reads the same cached strings the model serves to Qt."""
     model = window.event_model
@@ -276,6 +296,7 @@ def test_fast_painter_matches_the_model(window):
 def test_screenshots(window, qtbot):
     """Main window with a thousand events; the inspector on an UPDATE diff."""
     os.makedirs(SHOTS, exist_ok=True)
+    window.resize(1800, 1000)  # a desktop monitor's window
     scr = window.event_screen
     model = window.event_model
     model.append_events(sample_events(1000))
@@ -300,6 +321,15 @@ def test_screenshots(window, qtbot):
     scr.table.scrollTo(model.index(gap_row, 0), scr.table.ScrollHint.PositionAtCenter)
     QApplication.processEvents()
     assert window.grab().save(os.path.join(SHOTS, "main_window_gap.png"))
+    # the event screen alone (the Tables dock of the trigger manager closed)
+    tables = getattr(window, "tables_browser", None)
+    dock = tables.parentWidget() if tables is not None else None
+    if dock is not None:
+        dock.hide()
+    scr.table.set_follow(True)
+    scr.table.selectRow(model.rowCount() - 8)
+    QApplication.processEvents()
+    assert window.grab().save(os.path.join(SHOTS, "main_window_event_screen.png"))
     # a filter in use
     scr.filter_bar.set_fields("row.status = shipped")
     scr.filter_bar.restrict("op", "UPDATE")
