@@ -12,11 +12,11 @@ import sys
 from collections.abc import Sequence
 
 from pgwatch_gui import __version__
-from pgwatch_gui.cli import listen_cmd, notify_cmd
+from pgwatch_gui.cli import demo_cmd, listen_cmd, notify_cmd
 from pgwatch_gui.cli.common import CliError, OneLineParser, add_connection_args
 
 # Subcommand modules, in the order `--help` lists them.
-COMMANDS = [listen_cmd, notify_cmd]
+COMMANDS = [listen_cmd, notify_cmd, demo_cmd]
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -31,6 +31,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"pgwatch-gui {__version__}")
     parser.add_argument(
         "--demo", action="store_true", help="open the window on the built-in demo database"
+    )
+    parser.add_argument(
+        "--demo-reset", action="store_true",
+        help="with --demo (or the demo command): start the demo database afresh",
     )
     add_connection_args(parser)
     parser.add_argument(
