@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from pgwatch_gui.core.connection import ConnectionConfigError, make_conninfo
+from pgwatch_gui.core.connection import ConnectionConfigError, describe_target, make_conninfo
+from pgwatch_gui.core.notify import NotifyError, check_channel
 
 
 class CliError(Exception):
@@ -39,3 +40,17 @@ def resolve_conninfo(args: argparse.Namespace) -> str:
         return make_conninfo(getattr(args, "dsn", None))
     except ConnectionConfigError as exc:
         raise CliError(str(exc)) from None
+
+
+def resolve_startup_connections(args: argparse.Namespace) -> list:
+    """Connections the window opens on start: --dsn (or the PG* environment) when asked for."""
+    from pgwatch_gui.ui.app import StartupConnection
+
+    if not getattr(args, "dsn", None) and not getattr(args, "channel", None):
+        return []
+    conninfo = resolve_conninfo(args)
+    try:
+        channels = [check_channel(c) for c in args.channel]
+    except NotifyError as exc:
+        raise CliError(str(exc)) from None
+    return [StartupConnection(describe_target(conninfo), conninfo, channels)]
