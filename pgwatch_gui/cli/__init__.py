@@ -36,6 +36,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--demo-reset", action="store_true",
         help="with --demo (or the demo command): start the demo database afresh",
     )
+    parser.add_argument(
+        "--smoke", action="store_true",
+        help="self-test and exit: offscreen, connect (--dsn, or the embedded demo server), "
+        "LISTEN, receive a notification sent to itself, print ok",
+    )
     add_connection_args(parser)
     parser.add_argument(
         "-c", "--channel", action="append", default=[], help="channel to listen to (repeatable)"
@@ -66,9 +71,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run_gui(args) -> int:
     from pgwatch_gui.cli.common import resolve_startup_connections
+
+    if args.smoke:
+        from pgwatch_gui.ui.smoke import run_smoke
+
+        return run_smoke(args.dsn)
+    if args.demo:
+        from pgwatch_gui.core.demo_server import busy_reason
+
+        reason = busy_reason()
+        if reason:
+            raise CliError(reason)
     from pgwatch_gui.ui.app import run_gui
 
-    return run_gui(resolve_startup_connections(args), demo=args.demo)
+    return run_gui(resolve_startup_connections(args), demo=args.demo, demo_reset=args.demo_reset)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -103,6 +103,10 @@ class DemoLock:
             return None  # the pid was reused by an unrelated process
         return pid
 
+    def busy_message(self, pid: int) -> str:
+        return (f"the demo is already running (process {pid}); close that window first, "
+                f"or use --dsn for another database (lock: {self.path})")
+
     def acquire(self) -> None:
         if self.held:
             return
@@ -115,10 +119,7 @@ class DemoLock:
             except FileExistsError:
                 pid = self.holder()
                 if pid is not None:
-                    raise DemoBusyError(
-                        f"the demo is already running (process {pid}); close that window "
-                        f"first, or use --dsn for another database (lock: {self.path})"
-                    ) from None
+                    raise DemoBusyError(self.busy_message(pid)) from None
                 with contextlib.suppress(FileNotFoundError):
                     self.path.unlink()  # stale: its owner is gone
                 continue
@@ -138,6 +139,13 @@ class DemoLock:
             info = json.loads(self.path.read_text(encoding="utf-8"))
             if int(info["pid"]) == os.getpid():
                 self.path.unlink()
+
+
+def busy_reason(root: Path | None = None) -> str | None:
+    """Why a demo cannot start now (another one runs), or None. A quick look, no lock taken."""
+    lock = DemoLock(demo_root(root) / "demo.lock")
+    pid = lock.holder()
+    return lock.busy_message(pid) if pid is not None else None
 
 
 # ---- the server ----------------------------------------------------------------------

@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pgwatch_gui import __version__
 from pgwatch_gui.core.connection import ConnectionConfigError, describe_target, make_conninfo
 from pgwatch_gui.core.listener import State, Status
 from pgwatch_gui.ui.event_model import EventTableModel
@@ -159,7 +158,9 @@ class MainWindow(QMainWindow):
             self.table.scrollToBottom()
 
     def _about(self) -> None:
-        QMessageBox.about(self, "About pgwatch-gui", f"pgwatch-gui {__version__}")
+        from pgwatch_gui.ui.about_dialog import show_about
+
+        show_about(self)
 
     # ---- lifecycle ----
     def save_state(self) -> None:
