@@ -101,7 +101,7 @@ class ChangeGenerator:
     """Write a realistic mix of changes to the demo shop at `rate` changes per second.
 
     `rate` may be changed while running (0 pauses). `run()` returns the number of
-    changes made; `stop()` ends it after the current tick.
+    changes made; `stop()` ends it after the current tick, or before it starts.
     """
 
     def __init__(self, conninfo: str, rate: float = 50, *, tick: float = TICK,
@@ -133,8 +133,10 @@ class ChangeGenerator:
         self._stop.set()
 
     async def run(self, seconds: float | None = None, max_changes: int | None = None) -> int:
-        """Generate until stop(), `seconds` elapsed or `max_changes` made."""
-        self._stop = asyncio.Event()
+        """Generate until stop(), `seconds` elapsed or `max_changes` made.
+
+        A stop() that came before run() started ends it at once (a generator runs once).
+        """
         loop = asyncio.get_running_loop()
         started = last = loop.time()
         owed = 0.0

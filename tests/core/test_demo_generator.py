@@ -76,6 +76,12 @@ def test_rate_changes_while_running(shop):
     assert gen.changes >= 200 and gen.ticks > 5
 
 
+def test_stop_before_run_is_honoured(shop):
+    gen = ChangeGenerator(shop, rate=MAX_RATE)
+    gen.stop()
+    assert asyncio.run(asyncio.wait_for(gen.run(), 10)) == 0
+
+
 def test_every_change_reaches_a_listener(shop):
     got = []
 
