@@ -26,6 +26,7 @@ from pgwatch_gui.core.connection import ConnectionConfigError, describe_target, 
 from pgwatch_gui.core.listener import State, Status
 from pgwatch_gui.ui.event_model import EventTableModel
 from pgwatch_gui.ui.hub import ConnectionHub
+from pgwatch_gui.ui.trigger_docks import attach_trigger_manager
 
 
 class MainWindow(QMainWindow):
@@ -54,6 +55,7 @@ class MainWindow(QMainWindow):
         self.event_model.rowsInserted.connect(self._on_rows_inserted)
 
         self._build_menus()
+        attach_trigger_manager(self)
         self._status_labels: dict[str, QLabel] = {}
         self._counts = QLabel(self)
         self.statusBar().addPermanentWidget(self._counts)
@@ -182,4 +184,5 @@ class MainWindow(QMainWindow):
         self.closed.emit()
 
     async def shutdown(self) -> None:
+        await self.sql_console.shutdown()
         await asyncio.wait_for(self.hub.close_all(), timeout=10)

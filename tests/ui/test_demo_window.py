@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import tempfile
 
 from pgwatch_gui.ui.main_window import MainWindow
 
 
-def test_demo_opens_listening_with_events(qloop, qtbot, tmp_path, monkeypatch):
-    monkeypatch.setenv("PGWATCH_DATA_DIR", str(tmp_path / "data"))
+def test_demo_opens_listening_with_events(qloop, qtbot, monkeypatch):
+    # Outside pytest's 0700 basetemp: the server runs as another system user under root.
+    root = tempfile.mkdtemp(prefix="pgwatch-demo-test-")
+    monkeypatch.setenv("PGWATCH_DATA_DIR", root)
     from pgwatch_gui.ui.demo_session import start_demo
 
     window = MainWindow()
