@@ -19,6 +19,7 @@ from pgwatch_gui.core.connection import one_line
 from pgwatch_gui.core.demo_generator import MAX_RATE, ChangeGenerator, GeneratorError
 from pgwatch_gui.core.demo_schema import CHANNELS, ensure_schema
 from pgwatch_gui.core.demo_server import DemoBusyError, DemoError, DemoServer
+from pgwatch_gui.core.triggers import TriggerError
 
 __all__ = [
     "CHANNELS",
@@ -53,7 +54,7 @@ class Demo:
         conninfo = self.server.start() if self.server is not None else self.dsn or ""
         try:
             ensure_schema(conninfo)
-        except psycopg.Error as exc:
+        except (psycopg.Error, TriggerError) as exc:
             self.stop()
             raise DemoError(f"could not set up the demo schema: {one_line(exc)}") from None
         self.conninfo = conninfo

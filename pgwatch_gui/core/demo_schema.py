@@ -9,11 +9,13 @@ seeds' kind (``json_build_object('operation', TG_OP, 'record_id', ...)`` on
 
 from __future__ import annotations
 
-import psycopg
-from psycopg import sql
+import asyncio
 
-from pgwatch_gui.core import demo_triggers
-from pgwatch_gui.core.demo_triggers import DemoTrigger
+import psycopg
+
+from pgwatch_gui.core import triggers
+from pgwatch_gui.core.connection import connect, use_selector_loop_policy
+from pgwatch_gui.core.trigger_spec import TRIGGER_NAME, TriggerSpec
 
 SCHEMA = "shop"
 HANDWRITTEN_CHANNEL = "product_changes"
@@ -21,12 +23,14 @@ USER_CHANNEL_PREFIX = "user_notifications_"
 # Users whose per-user channel the demo window listens to (customers 1..3 get most messages).
 DEMO_USERS = (1, 2, 3)
 
+# This tool's triggers, exactly as the trigger manager installs them.
 TRIGGERS = (
-    DemoTrigger(SCHEMA, "orders", "shop_orders", mode="row"),
-    DemoTrigger(SCHEMA, "order_items", "shop_order_items", mode="keys"),
-    DemoTrigger(SCHEMA, "customers", "shop_customers", mode="diff", exclude=("password_hash",)),
-    DemoTrigger(SCHEMA, "user_notifications", USER_CHANNEL_PREFIX, mode="row",
-                channel_column="user_id"),
+    TriggerSpec(SCHEMA, "orders", channel="shop_orders", payload="row"),
+    TriggerSpec(SCHEMA, "order_items", channel="shop_order_items", payload="keys"),
+    TriggerSpec(SCHEMA, "customers", channel="shop_customers", payload="diff",
+                exclude=("password_hash",)),
+    TriggerSpec(SCHEMA, "user_notifications", channel=USER_CHANNEL_PREFIX,
+                channel_column="user_id", payload="row"),
 )
 
 # The channels a demo listener subscribes to.
@@ -114,37 +118,27 @@ CREATE TRIGGER product_change_trigger AFTER INSERT OR UPDATE OR DELETE ON shop.p
 """
 
 
-def table_columns(conn: psycopg.Connection, schema: str, table: str) -> list[str]:
-    rows = conn.execute(
-        "SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass "
-        "AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
-        (sql.Identifier(schema, table).as_string(conn),),
-    ).fetchall()
-    return [r[0] for r in rows]
-
-
-def install_triggers(conn: psycopg.Connection) -> None:
-    """(Re)install the demo's notify triggers: this tool's, and the hand-written one."""
-    for spec in TRIGGERS:
-        conn.execute(demo_triggers.render(spec, table_columns(conn, spec.schema, spec.table)))
-    conn.execute(HANDWRITTEN_SQL)
-
-
-def ensure_schema(conninfo_or_conn: str | psycopg.Connection) -> None:
+async def ensure_schema_async(conninfo: str) -> None:
     """Create the shop tables and sample rows where missing, and (re)install the triggers.
 
     Runs in one transaction: a database is left either untouched or fully set up.
     """
-    if isinstance(conninfo_or_conn, str):
-        with psycopg.connect(conninfo_or_conn, autocommit=True, connect_timeout=10) as conn:
-            ensure_schema(conn)
-        return
-    conn = conninfo_or_conn
-    with conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
-        conn.execute(TABLES_SQL)
-        conn.execute(SEED_SQL)
-        install_triggers(conn)
+    async with await connect(conninfo) as conn, conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+        await conn.execute(TABLES_SQL)
+        await conn.execute(SEED_SQL)
+        plan = await triggers.plan_install(conn, TRIGGERS)
+        await triggers.execute(conn, plan)  # a savepoint inside this transaction
+        await conn.execute(HANDWRITTEN_SQL)
+
+
+def ensure_schema(conninfo: str) -> None:
+    """ensure_schema_async for callers without a running event loop (CLI, worker thread).
+
+    Raises psycopg.Error, or triggers.TriggerError when the server refuses a trigger.
+    """
+    use_selector_loop_policy()
+    asyncio.run(ensure_schema_async(conninfo))
 
 
 def demo_ready(conn: psycopg.Connection) -> bool:
@@ -153,6 +147,6 @@ def demo_ready(conn: psycopg.Connection) -> bool:
         "SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
         "JOIN pg_namespace n ON n.oid = c.relnamespace "
         "WHERE n.nspname = %s AND t.tgname IN (%s, 'product_change_trigger')",
-        (SCHEMA, demo_triggers.TRIGGER_NAME),
+        (SCHEMA, TRIGGER_NAME),
     ).fetchone()
     return bool(row) and row[0] == len(TRIGGERS) + 1

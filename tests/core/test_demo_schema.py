@@ -31,7 +31,7 @@ def test_schema_is_idempotent(pg_dsn, db):
     first = _counts(db)
     assert first == (48, 200, 5, 5)
     ensure_schema(pg_dsn)
-    ensure_schema(db)
+    ensure_schema(pg_dsn)
     assert _counts(db) == first
     assert demo_ready(db)
 
