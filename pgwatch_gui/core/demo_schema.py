@@ -130,6 +130,9 @@ async def ensure_schema_async(conninfo: str) -> None:
         plan = await triggers.plan_install(conn, TRIGGERS)
         await triggers.execute(conn, plan)  # a savepoint inside this transaction
         await conn.execute(HANDWRITTEN_SQL)
+        # Fresh statistics, so that row estimates (the tables browser) are not "unknown".
+        await conn.execute("ANALYZE shop.customers, shop.products, shop.orders, "
+                           "shop.order_items, shop.user_notifications")
 
 
 def ensure_schema(conninfo: str) -> None:
