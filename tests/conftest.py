@@ -20,6 +20,19 @@ from psycopg import conninfo as _ci
 from psycopg import sql
 
 
+def pytest_configure(config):
+    """Give each run its own basetemp outside /tmp/pytest-of-<user>.
+
+    Embedded servers run as another system user under root and need their data
+    directories' parents to stay traversable; pytest makes /tmp/pytest-of-<user> private
+    again at the start of every session, so a concurrent run would lock them out.
+    """
+    if not config.option.basetemp and not hasattr(config, "workerinput"):
+        import tempfile
+
+        config.option.basetemp = tempfile.mkdtemp(prefix="pgwatch-pytest-")
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_config(tmp_path_factory):
     """Profiles, settings and demo data of the tests live in temporary folders only."""
