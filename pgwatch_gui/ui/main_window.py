@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pgwatch_gui import __version__
 from pgwatch_gui.core.connection import ConnectionConfigError, describe_target, make_conninfo
 from pgwatch_gui.ui.event_model import EventTableModel
 from pgwatch_gui.ui.event_screen import EventScreen
@@ -97,7 +96,9 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "Connect", str(exc))
 
     def _about(self) -> None:
-        QMessageBox.about(self, "About pgwatch-gui", f"pgwatch-gui {__version__}")
+        from pgwatch_gui.ui.about_dialog import show_about
+
+        show_about(self)
 
     # ---- lifecycle ----
     def save_state(self) -> None:

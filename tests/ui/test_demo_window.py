@@ -32,5 +32,11 @@ def test_demo_opens_listening_with_events(qloop, qtbot, monkeypatch):
 
     qloop.run_until_complete(main())
     assert window.event_model.rowCount() >= 2
-    ev = window.event_model.event(0)
-    assert ev.profile == "Demo" and ev.table == "orders" and ev.op in {"INSERT", "UPDATE"}
+    from pgwatch_gui.core.demo import CHANNELS
+
+    events = [window.event_model.event(i) for i in range(window.event_model.rowCount())]
+    assert all(ev.profile == "Demo" and ev.channel in CHANNELS for ev in events)
+    # The shop's tables (the hand-written product trigger does not say its table).
+    assert {ev.table for ev in events} <= {"orders", "order_items", "customers",
+                                           "user_notifications", None}
+    assert all(ev.op in {"INSERT", "UPDATE", "DELETE"} for ev in events)
