@@ -33,7 +33,12 @@ def _plain(parent=None) -> QLabel:
 
 
 class QueueMonitor(QObject):
-    """Polls pg_notification_queue_usage() for every open connection of the hub."""
+    """Polls pg_notification_queue_usage() for every open connection of the hub.
+
+    Each connection keeps one connection of its own for this (never the listening one);
+    a QTimer starts a poll every `interval` seconds, no long asyncio sleeps are left
+    behind when the window closes.
+    """
 
     usage_changed = Signal(str, object, str)  # name, usage (float or None), error text
 
@@ -41,63 +46,94 @@ class QueueMonitor(QObject):
                  parent=None) -> None:
         super().__init__(parent)
         self.hub = hub
-        self.interval = interval
-        self._tasks: dict[str, asyncio.Task] = {}
+        self._conns: dict[str, object] = {}  # name -> AsyncConnection
+        self._running: dict[str, asyncio.Task] = {}
         self.usage: dict[str, float] = {}
         self.errors: dict[str, str] = {}
+        self._timer = QTimer(self, timeout=self.poll_all)
+        self.interval = interval
         hub.connections_changed.connect(self.sync)
+
+    @property
+    def interval(self) -> float:
+        return self._interval
+
+    @interval.setter
+    def interval(self, seconds: float) -> None:
+        self._interval = seconds
+        self._timer.setInterval(max(50, int(seconds * 1000)))
 
     def sync(self) -> None:
         names = set(self.hub.names())
-        for name in list(self._tasks):
+        for name in list(self.usage) + list(self.errors) + list(self._conns):
             if name not in names:
-                self._tasks.pop(name).cancel()
                 self.usage.pop(name, None)
                 self.errors.pop(name, None)
-        for name in names:
-            if name not in self._tasks:
+                self._close_later(name)
+        if names and not self._timer.isActive():
+            self._timer.start()
+            self.poll_all()
+        elif not names:
+            self._timer.stop()
+
+    def poll_all(self) -> None:
+        for name in self.hub.names():
+            task = self._running.get(name)
+            if task is None or task.done():
                 try:
-                    self._tasks[name] = asyncio.ensure_future(self._poll(name))
+                    self._running[name] = asyncio.ensure_future(self._poll(name))
                 except RuntimeError:  # no running loop (a test without qasync)
                     return
 
     async def _poll(self, name: str) -> None:
-        conn = None
+        conninfo = self.hub.conninfo(name)
+        if conninfo is None:
+            return
+        conn = self._conns.get(name)
         try:
-            while True:
-                conninfo = self.hub.conninfo(name)
-                if conninfo is None:
-                    return
-                try:
-                    if conn is None or conn.closed:
-                        conn = await connect(conninfo, connect_timeout=5)
-                    usage = await notification_queue_usage(conn)
-                except Exception as exc:  # any failure: show it, try again later
-                    self.errors[name] = one_line(exc)
-                    self.usage.pop(name, None)
-                    self.usage_changed.emit(name, None, self.errors[name])
-                    if conn is not None:
-                        with contextlib.suppress(Exception):
-                            await conn.close()
-                    conn = None
-                else:
-                    self.errors.pop(name, None)
-                    self.usage[name] = usage
-                    self.usage_changed.emit(name, usage, "")
-                await asyncio.sleep(self.interval)
-        finally:
-            if conn is not None:
-                with contextlib.suppress(BaseException):
-                    await conn.close()
+            if conn is None or conn.closed:  # type: ignore[attr-defined]
+                conn = await connect(conninfo, connect_timeout=5)
+                self._conns[name] = conn
+            usage = await notification_queue_usage(conn)  # type: ignore[arg-type]
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # any failure: show it, try again at the next tick
+            self.errors[name] = one_line(exc)
+            self.usage.pop(name, None)
+            self.usage_changed.emit(name, None, self.errors[name])
+            await self._close(name)
+        else:
+            if name in self.hub.names():
+                self.errors.pop(name, None)
+                self.usage[name] = usage
+                self.usage_changed.emit(name, usage, "")
+
+    async def _close(self, name: str) -> None:
+        conn = self._conns.pop(name, None)
+        if conn is not None:
+            with contextlib.suppress(BaseException):
+                await conn.close()  # type: ignore[attr-defined]
+
+    def _close_later(self, name: str) -> None:
+        task = self._running.pop(name, None)
+        if task is not None:
+            task.cancel()
+        if name in self._conns:
+            with contextlib.suppress(RuntimeError):
+                self._running[name] = asyncio.ensure_future(self._close(name))
 
     async def stop(self) -> None:
-        tasks = list(self._tasks.values())
-        self._tasks.clear()
+        with contextlib.suppress(RuntimeError):  # the window may already be gone
+            self._timer.stop()
+        tasks = list(self._running.values())
+        self._running.clear()
         for t in tasks:
             t.cancel()
         for t in tasks:
             with contextlib.suppress(BaseException):
                 await t
+        for name in list(self._conns):
+            await self._close(name)
 
 
 class ConnectionStatus(QWidget):
@@ -273,6 +309,7 @@ class StatusPanel(QObject):
         self.queue.show()
 
     async def stop(self) -> None:
-        self.timer.stop()
+        with contextlib.suppress(RuntimeError):  # the window may already be gone
+            self.timer.stop()
         if self.monitor is not None:
             await self.monitor.stop()
