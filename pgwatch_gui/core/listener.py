@@ -174,16 +174,20 @@ class Listener:
         await asyncio.wait_for(self._listening.wait(), timeout)
 
     async def listen(self, channel: str) -> None:
-        """Start listening on a channel (now if connected, else at the next connect)."""
+        """Start listening on a channel (now if connected, else at the next connect).
+
+        The channel shows in `channels` only once its LISTEN is in effect, so whoever
+        waits on `channels` may send at once and the notification will arrive.
+        """
         check_channel(channel)
         if channel in self._channels:
             return
-        self._channels.append(channel)
         try:
             await self._run_command(lambda conn: conn.execute(quote_listen("LISTEN", channel)))
-        except psycopg.Error:
-            self._channels.remove(channel)
-            raise
+        except psycopg.OperationalError:
+            pass  # the connection went away: the reconnect LISTENs on every channel
+        if channel not in self._channels:
+            self._channels.append(channel)
         self._emit_status(self.status.state)
 
     async def unlisten(self, channel: str) -> None:
