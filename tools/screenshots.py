@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=str(ROOT / "docs"), help="folder for the PNGs")
     ap.add_argument("--seconds", type=float, default=4.0, help="let events flow this long")
     ap.add_argument("--rate", type=int, default=40, help="demo changes per second")
-    ap.add_argument("--size", default="1180x640", help="window size WIDTHxHEIGHT")
+    ap.add_argument("--size", default="1600x900", help="window size WIDTHxHEIGHT")
     args = ap.parse_args(argv)
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
     os.environ.setdefault("QT_LOGGING_RULES", "qt.qpa.*=false")
