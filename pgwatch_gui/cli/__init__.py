@@ -12,11 +12,11 @@ import sys
 from collections.abc import Sequence
 
 from pgwatch_gui import __version__
-from pgwatch_gui.cli import listen_cmd, notify_cmd
+from pgwatch_gui.cli import listen_cmd, notify_cmd, profiles_cmd
 from pgwatch_gui.cli.common import CliError, OneLineParser, add_connection_args
 
 # Subcommand modules, in the order `--help` lists them.
-COMMANDS = [listen_cmd, notify_cmd]
+COMMANDS = [listen_cmd, notify_cmd, profiles_cmd]
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
 
-from pgwatch_gui.core.connection import ConnectionConfigError, make_conninfo
+from pgwatch_gui.core.connection import ConnectionConfigError, describe_target, make_conninfo
+from pgwatch_gui.core.profile_import import parse_dsn
+from pgwatch_gui.core.profile_store import ProfileStore
 
 
 class CliError(Exception):
@@ -24,18 +27,104 @@ class OneLineParser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
+def warn(message: str) -> None:
+    print(f"pgwatch-gui: warning: {message}", file=sys.stderr, flush=True)
+
+
 def add_connection_args(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("connection")
-    group.add_argument(
+    either = group.add_mutually_exclusive_group()
+    either.add_argument(
         "--dsn",
         help="connection URI or key=value string; without it the PG* environment "
         "variables, service files and .pgpass apply",
     )
+    either.add_argument(
+        "--profile", metavar="NAME",
+        help="a saved connection profile (see `pgwatch-gui profiles list`)",
+    )
+
+
+def dsn_conninfo(dsn: str | None) -> str:
+    """A --dsn value as a libpq string; a raw URI password with @ : / % works too."""
+    try:
+        parsed = parse_dsn(dsn or "")
+        return make_conninfo(None, **parsed.params, password=parsed.password)
+    except ConnectionConfigError as exc:
+        raise CliError(str(exc)) from None
+
+
+def open_store() -> ProfileStore:
+    """The profiles file, with anything wrong with it said once on stderr."""
+    store = ProfileStore.open()
+    for problem in store.problems:
+        warn(problem)
+    return store
+
+
+def profile_conninfo(store: ProfileStore, name: str) -> str:
+    if store.get(name) is None:
+        raise CliError(f"no profile named {name!r} (see `pgwatch-gui profiles list`)")
+    try:
+        return store.conninfo(name)
+    except ConnectionConfigError as exc:
+        raise CliError(f"profile {name!r}: {exc}") from None
 
 
 def resolve_conninfo(args: argparse.Namespace) -> str:
-    """The connection string a command should use, from --dsn (or the environment)."""
-    try:
-        return make_conninfo(getattr(args, "dsn", None))
-    except ConnectionConfigError as exc:
-        raise CliError(str(exc)) from None
+    """The connection string a command should use: --profile, --dsn, or the environment."""
+    name = getattr(args, "profile", None)
+    if name:
+        return profile_conninfo(open_store(), name)
+    return dsn_conninfo(getattr(args, "dsn", None))
+
+
+def resolve_channels(args: argparse.Namespace, given: list[str] | None) -> list[str]:
+    """Channels from -c, else (with --profile) the profile's own channels."""
+    if given:
+        return list(given)
+    name = getattr(args, "profile", None)
+    if name:
+        profile = ProfileStore.open().get(name)
+        if profile is not None:
+            return list(profile.channels)
+    return []
+
+
+@dataclass(frozen=True)
+class StartupConnection:
+    """A connection the window opens on start (the conninfo may hold a password)."""
+
+    name: str
+    conninfo: str
+    channels: tuple[str, ...] = ()
+    color: str = ""
+    profile: bool = False  # True when `name` is a saved profile
+
+    def __repr__(self) -> str:  # never show the password, even in a traceback
+        return f"StartupConnection(name={self.name!r}, channels={self.channels!r})"
+
+
+def resolve_startup_connections(args: argparse.Namespace) -> list[StartupConnection]:
+    """What the window connects to on start.
+
+    `--dsn` or `--profile` on the command line: that one connection (with `-c`
+    channels, else the profile's). Neither: every profile marked auto-connect.
+    """
+    channels = tuple(getattr(args, "channel", None) or ())
+    name = getattr(args, "profile", None)
+    dsn = getattr(args, "dsn", None)
+    if dsn:
+        conninfo = dsn_conninfo(dsn)
+        return [StartupConnection(describe_target(conninfo), conninfo, channels)]
+    store = open_store()
+    if name:
+        conninfo = profile_conninfo(store, name)
+        profile = store.require(name)
+        return [StartupConnection(name, conninfo, channels or tuple(profile.channels),
+                                  profile.color, True)]
+    return [
+        StartupConnection(p.name, p.conninfo(store.secrets.get(p.name)), tuple(p.channels),
+                          p.color, True)
+        for p in store.auto_connect()
+    ]
