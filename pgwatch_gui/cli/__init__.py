@@ -47,9 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command is None:
-            from pgwatch_gui.ui.app import run_gui
-
-            return run_gui(args)
+            return _run_gui(args)
         return args.func(args)
     except CliError as exc:
         print(f"pgwatch-gui: error: {exc}", file=sys.stderr)
@@ -58,10 +56,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         # Output piped into `head` and the like: leaving quietly is what a user expects.
-        try:
-            sys.stdout = None  # type: ignore[assignment]
-        finally:
-            return 0
+        sys.stdout = None  # type: ignore[assignment]
+        return 0
+
+
+def _run_gui(args) -> int:
+    from pgwatch_gui.cli.common import resolve_startup_connections
+    from pgwatch_gui.ui.app import run_gui
+
+    return run_gui(resolve_startup_connections(args), demo=args.demo)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass
 
 from pgwatch_gui.core.connection import ConnectionConfigError, describe_target, make_conninfo
+from pgwatch_gui.core.notify import NotifyError, check_channel
 from pgwatch_gui.core.profile_import import parse_dsn
 from pgwatch_gui.core.profile_store import ProfileStore
 
@@ -91,40 +91,29 @@ def resolve_channels(args: argparse.Namespace, given: list[str] | None) -> list[
     return []
 
 
-@dataclass(frozen=True)
-class StartupConnection:
-    """A connection the window opens on start (the conninfo may hold a password)."""
+def resolve_startup_connections(args: argparse.Namespace) -> list:
+    """What the window connects to on start (a list of ui.app.StartupConnection).
 
-    name: str
-    conninfo: str
-    channels: tuple[str, ...] = ()
-    color: str = ""
-    profile: bool = False  # True when `name` is a saved profile
-
-    def __repr__(self) -> str:  # never show the password, even in a traceback
-        return f"StartupConnection(name={self.name!r}, channels={self.channels!r})"
-
-
-def resolve_startup_connections(args: argparse.Namespace) -> list[StartupConnection]:
-    """What the window connects to on start.
-
-    `--dsn` or `--profile` on the command line: that one connection (with `-c`
-    channels, else the profile's). Neither: every profile marked auto-connect.
+    `--dsn` or `--profile`: that one connection (channels from `-c`, else the
+    profile's). Only `-c`: the PG* environment. Nothing: every auto-connect profile.
     """
-    channels = tuple(getattr(args, "channel", None) or ())
+    from pgwatch_gui.ui.app import StartupConnection
+
+    given = list(getattr(args, "channel", None) or [])
+    try:
+        channels = [check_channel(c) for c in given]
+    except NotifyError as exc:
+        raise CliError(str(exc)) from None
     name = getattr(args, "profile", None)
-    dsn = getattr(args, "dsn", None)
-    if dsn:
-        conninfo = dsn_conninfo(dsn)
+    if getattr(args, "dsn", None) or (channels and not name):
+        conninfo = dsn_conninfo(getattr(args, "dsn", None))
         return [StartupConnection(describe_target(conninfo), conninfo, channels)]
     store = open_store()
     if name:
         conninfo = profile_conninfo(store, name)
         profile = store.require(name)
-        return [StartupConnection(name, conninfo, channels or tuple(profile.channels),
-                                  profile.color, True)]
+        return [StartupConnection(name, conninfo, channels or list(profile.channels))]
     return [
-        StartupConnection(p.name, p.conninfo(store.secrets.get(p.name)), tuple(p.channels),
-                          p.color, True)
+        StartupConnection(p.name, p.conninfo(store.secrets.get(p.name)), list(p.channels))
         for p in store.auto_connect()
     ]

@@ -98,10 +98,11 @@ def _key_from(obj: dict) -> dict[str, Any] | None:
 def _decode_object(obj: dict) -> Decoded:
     if obj.get("v") == 1 and "op" in obj and "table" in obj:
         key = obj.get("key")
+        raw_op = obj.get("op")
         return Decoded(
             SHAPE_ENVELOPE,
             obj,
-            op=_norm_op(obj.get("op")) or (obj.get("op") if isinstance(obj.get("op"), str) else None),
+            op=_norm_op(raw_op) or (raw_op if isinstance(raw_op, str) else None),
             schema=obj.get("schema") if isinstance(obj.get("schema"), str) else None,
             table=obj.get("table") if isinstance(obj.get("table"), str) else None,
             key=key if isinstance(key, dict) else None,

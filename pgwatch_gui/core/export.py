@@ -19,7 +19,8 @@ CSV_FIELDS = (
 
 def iso_time(ts: float) -> str:
     """Seconds since the epoch -> ISO 8601 in the local zone, with microseconds and offset."""
-    return datetime.fromtimestamp(ts, tz=timezone.utc).astimezone().isoformat(timespec="microseconds")
+    local = datetime.fromtimestamp(ts, tz=timezone.utc).astimezone()
+    return local.isoformat(timespec="microseconds")
 
 
 def event_to_record(ev: Event) -> dict[str, Any]:

@@ -1,0 +1,73 @@
+"""Start the window: a QApplication driven by a qasync QSelectorEventLoop.
+
+qasync's default loop on Windows is a Proactor loop, which psycopg refuses, so the
+selector loop is used on every platform.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+from PySide6.QtWidgets import QApplication
+
+from pgwatch_gui import __version__
+
+
+@dataclass
+class StartupConnection:
+    name: str
+    conninfo: str
+    channels: list[str] = field(default_factory=list)
+
+
+# A hook run once the window shows (the demo uses it): receives the window,
+# returns an async cleanup to await on close (or None).
+StartupHook = Callable[["object"], Awaitable[Callable[[], Awaitable[None]] | None]]
+
+
+def make_app(argv: Sequence[str] | None = None) -> QApplication:
+    app = QApplication.instance() or QApplication(list(argv or sys.argv[:1]))
+    app.setApplicationName("pgwatch-gui")
+    app.setOrganizationName("pgwatch-gui")
+    app.setApplicationVersion(__version__)
+    return app  # type: ignore[return-value]
+
+
+def run_gui(connections: Sequence[StartupConnection] = (), *, demo: bool = False,
+            demo_reset: bool = False) -> int:
+    import qasync
+
+    from pgwatch_gui.ui.main_window import MainWindow
+
+    app = make_app()
+    # The loop ends when the window's close has been cleaned up, not when Qt sees no window.
+    app.setQuitOnLastWindowClosed(False)
+    loop = qasync.QSelectorEventLoop(app)
+    asyncio.set_event_loop(loop)
+    window = MainWindow()
+    window.restore_state()
+    window.show()
+
+    async def main() -> int:
+        closed = asyncio.Event()
+        window.closed.connect(closed.set)
+        cleanup = None
+        for c in connections:
+            window.open_connection(c.name, c.conninfo, c.channels)
+        if demo:
+            from pgwatch_gui.ui.demo_session import start_demo
+
+            cleanup = await start_demo(window, reset=demo_reset)
+        await closed.wait()
+        try:
+            await window.shutdown()
+        finally:
+            if cleanup is not None:
+                await cleanup()
+        return 0
+
+    with loop:
+        return loop.run_until_complete(main())
