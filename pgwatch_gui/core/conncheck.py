@@ -82,28 +82,36 @@ class ConnectionReport:
 
     def lines(self) -> list[str]:
         """The report for people, one finding per line."""
+        return [text for _, text in self.findings()]
+
+    def findings(self) -> list[tuple[str, str]]:
+        """(level, text) per finding; level is "ok", "info", "warning" or "error"."""
         if not self.ok:
-            return [f"Connection failed: {self.error}"]
+            return [("error", f"Connection failed: {self.error}")]
         out = [
-            f"Server: PostgreSQL {self.server_version}",
-            f"Connected as {self.current_user} to database {self.database}"
-            + (" (superuser)" if self.superuser else ""),
+            ("ok", f"Server: PostgreSQL {self.server_version}"),
+            ("ok", f"Connected as {self.current_user} to database {self.database}"
+             + (" (superuser)" if self.superuser else "")),
         ]
         if self.in_recovery:
-            out.append("Hot standby: yes — LISTEN is refused on a standby; use the primary")
+            out.append(("error", "Hot standby: yes — LISTEN is refused on a standby; "
+                                 "use the primary"))
         else:
-            out.append("Hot standby: no")
+            out.append(("ok", "Hot standby: no"))
         if self.pooler:
-            out.append(f"Pooler: {self.pooler}")
+            level = "error" if self.listen_works is False else "warning"
+            out.append((level, f"Pooler: {self.pooler}"))
         if self.listen_works is True:
-            out.append("LISTEN/NOTIFY self-test: passed")
+            out.append(("ok", "LISTEN/NOTIFY self-test: passed"))
         elif self.listen_works is False:
-            out.append("LISTEN/NOTIFY self-test: FAILED — LISTEN gets nothing here "
-                       "(a transaction pooler?); connect to the server directly")
-        out.append(f"Triggers: {self.trigger_summary()}")
+            out.append(("error", "LISTEN/NOTIFY self-test: FAILED — LISTEN gets nothing here "
+                                 "(a transaction pooler?); connect to the server directly"))
+        level = "ok" if self.can_create_triggers else "warning"
+        out.append((level, f"Triggers: {self.trigger_summary()}"))
         if self.queue_usage is not None:
-            out.append(f"Notification queue: {self.queue_usage:.1%} used")
-        out.extend(f"Warning: {w}" for w in self.warnings)
+            level = "warning" if self.queue_usage > 0.5 else "info"
+            out.append((level, f"Notification queue: {self.queue_usage:.1%} used"))
+        out.extend(("warning", f"Warning: {w}") for w in self.warnings)
         return out
 
     def trigger_summary(self) -> str:
@@ -231,3 +239,13 @@ async def _selftest(conn: psycopg.AsyncConnection, report: ConnectionReport,
     finally:
         with contextlib.suppress(psycopg.Error):
             await conn.execute(quote_listen("UNLISTEN", channel))
+
+
+_PASSWORD_WANTED = ("no password supplied", "password authentication failed",
+                    "password is required", "password must be")
+
+
+def needs_password(message: str) -> bool:
+    """Whether a connection error means "give me a (different) password"."""
+    text = message.lower()
+    return any(p in text for p in _PASSWORD_WANTED)

@@ -208,7 +208,7 @@ class ProfileStore:
             self._problem(f"could not move it aside: {exc.strerror or exc}")
             return
         self.moved_aside = target
-        self._problem(f"the damaged file was moved to {target}")
+        self._problem(f"the damaged file was moved aside to {target.name}")
 
     def _problem(self, text: str) -> None:
         self.problems.append(text)

@@ -6,6 +6,7 @@ reached the oldest rows leave in one beginRemoveRows per batch.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
@@ -84,6 +85,8 @@ class EventTableModel(QAbstractTableModel):
         super().__init__(parent)
         self._ring = EventRing(capacity)
         self.evicted = 0
+        # Connection name -> QColor (or None): the swatch in the Connection column.
+        self.color_for: Callable[[str], object] | None = None
 
     # ---- data access ----
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
@@ -101,6 +104,8 @@ class EventTableModel(QAbstractTableModel):
         return None
 
     def data(self, index: _Index, role: int = Qt.DisplayRole):
+        if role == Qt.DecorationRole and index.column() == COL_CONNECTION and self.color_for:
+            return self.color_for(self._ring[index.row()].profile)
         if role != Qt.DisplayRole or not index.isValid():
             return None
         ev = self._ring[index.row()]
@@ -145,6 +150,13 @@ class EventTableModel(QAbstractTableModel):
         self.beginInsertRows(QModelIndex(), first, first + len(events) - 1)
         ring.extend(events)
         self.endInsertRows()
+
+    def colors_changed(self) -> None:
+        """Repaint the Connection column after a connection's colour changed."""
+        if len(self._ring):
+            self.dataChanged.emit(self.index(0, COL_CONNECTION),
+                                  self.index(len(self._ring) - 1, COL_CONNECTION),
+                                  [Qt.DecorationRole])
 
     def clear(self) -> None:
         self.beginResetModel()

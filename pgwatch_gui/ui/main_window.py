@@ -27,6 +27,7 @@ from pgwatch_gui.core.connection import ConnectionConfigError, describe_target, 
 from pgwatch_gui.core.listener import State, Status
 from pgwatch_gui.ui.event_model import EventTableModel
 from pgwatch_gui.ui.hub import ConnectionHub
+from pgwatch_gui.ui.profiles_panel import install_profiles_panel
 
 
 class MainWindow(QMainWindow):
@@ -63,6 +64,7 @@ class MainWindow(QMainWindow):
         self._timer = QTimer(self, interval=500, timeout=self._update_counts)
         self._timer.start()
         self._update_counts()
+        self.profiles_panel = install_profiles_panel(self)
 
     # ---- composition ----
     def _build_menus(self) -> None:

@@ -76,6 +76,7 @@ def test_add_list_show_remove_without_leaking_the_password(home):
 @pytest.mark.parametrize("args", [
     ("profiles", "show", "nope"), ("profiles", "remove", "nope"),
     ("listen", "--profile", "nope", "-c", "x"), ("notify", "--profile", "nope", "-c", "x"),
+    ("--profile", "nope"),  # the window: refused before it opens
 ])
 def test_unknown_profile_is_one_line_exit_2(home, args):
     r = cli(home, *args)
@@ -129,7 +130,7 @@ def test_corrupt_file_warns_and_goes_on(home):
     (cfg / "profiles.json").write_text("{not json")
     r = cli(home, "profiles", "list")
     assert r.returncode == 0
-    assert "pgwatch-gui: warning:" in r.stderr and "moved to" in r.stderr
+    assert "pgwatch-gui: warning:" in r.stderr and "moved aside to profiles.json.bad-" in r.stderr
     assert any(".bad-" in p.name for p in cfg.iterdir())
 
 
