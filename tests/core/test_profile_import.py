@@ -108,3 +108,18 @@ def test_broken_service_file(tmp_path):
     conf.write_text("host=before any section\n")
     with pytest.raises(ProfileError, match="cannot read service file"):
         read_service_file(conf)
+
+
+def test_make_conninfo_reads_raw_uri_passwords_and_never_echoes_them():
+    from pgwatch_gui.core.connection import make_conninfo, one_line
+
+    params = _ci.conninfo_to_dict(make_conninfo(f"postgresql://u:{AWKWARD}@h/db"))
+    assert params["password"] == AWKWARD and params["host"] == "h"
+    assert _ci.conninfo_to_dict(make_conninfo("postgresql://u:Secr%zzet@h/db"))[
+        "password"] == "Secr%zzet"
+    for bad in ("postgresql://u:Secr%zzet@h/db?nonsense=1", "host=h password='Secr%zzet"):
+        with pytest.raises(ConnectionConfigError) as err:
+            make_conninfo(bad)
+        assert "Secr" not in str(err.value)
+    assert AWKWARD not in one_line(f"failed for postgresql://u:{AWKWARD}@h/db here")
+    assert "ss:w" not in one_line(f"failed for postgresql://u:{AWKWARD}@h/db here")

@@ -209,7 +209,8 @@ def test_corrupt_profiles_file_shows_a_banner(config, qtbot, qloop):
     qtbot.addWidget(win)
     panel = win.profiles_panel
     assert not panel.banner.isHidden()
-    assert "not valid JSON" in panel.banner.text() and "moved aside to profiles.json.bad-" in panel.banner.text()
+    text = panel.banner.text()
+    assert "not valid JSON" in text and "moved aside to profiles.json.bad-" in text
     assert panel.list.count() == 1
     win.show()
     panel.grab().save(f"{SHOTS}/profiles_panel_corrupt_file.png")
