@@ -19,7 +19,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from pgwatch_gui.core.connection import ConnectionConfigError, conninfo_dict
-from pgwatch_gui.core.profiles import Profile, ProfileError
+from pgwatch_gui.core.profiles import OTHER_SECRETS, Profile, ProfileError
 
 # libpq keywords that map onto Profile fields (the rest stay in Profile.uri).
 _FIELD_KEYS = (
@@ -27,8 +27,6 @@ _FIELD_KEYS = (
     "channel_binding", "application_name",
 )
 _INT_KEYS = ("port", "connect_timeout")
-# Secrets other than the password that a profile must not carry either.
-OTHER_SECRETS = ("sslpassword", "oauth_client_secret")
 
 _URI_RE = re.compile(r"^(postgres(?:ql)?://)(.*)$", re.IGNORECASE | re.DOTALL)
 _VALID_PCT = re.compile(r"%(?![0-9A-Fa-f]{2})")

@@ -27,6 +27,8 @@ from pgwatch_gui.core.notify import NotifyError, check_channel
 
 SSLMODES = ("", "disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 CHANNEL_BINDINGS = ("", "disable", "prefer", "require")
+# libpq secrets besides the password: a profile must not carry them either.
+OTHER_SECRETS = ("sslpassword", "oauth_client_secret")
 
 # Colours given to new profiles in turn: distinct on light and dark backgrounds.
 PALETTE = (
@@ -143,6 +145,9 @@ class Profile:
                 raise ProfileError(
                     "the connection string holds a password; it belongs in the keyring"
                 )
+            for key in OTHER_SECRETS:
+                if key in params:
+                    raise ProfileError(f"{key} cannot be kept in a profile; leave it out")
         try:
             self.conninfo()
         except ConnectionConfigError as exc:

@@ -53,6 +53,7 @@ def test_empty_application_name_falls_back_to_ours():
     ({"color": "red"}, "colour"),
     ({"channels": [""]}, "channel"),
     ({"uri": "postgresql://u:pw@h/db"}, "password"),
+    ({"uri": "sslpassword=keypass"}, "sslpassword"),
     ({"uri": "host='unterminated"}, "invalid connection string"),
 ])
 def test_validate_refuses(changes, message):
