@@ -12,11 +12,18 @@ import sys
 from collections.abc import Sequence
 
 from pgwatch_gui import __version__
-from pgwatch_gui.cli import listen_cmd, notify_cmd, profiles_cmd
+from pgwatch_gui.cli import (
+    demo_cmd,
+    desktop_cmd,
+    listen_cmd,
+    notify_cmd,
+    profiles_cmd,
+    trigger_cmd,
+)
 from pgwatch_gui.cli.common import CliError, OneLineParser, add_connection_args
 
 # Subcommand modules, in the order `--help` lists them.
-COMMANDS = [listen_cmd, notify_cmd, profiles_cmd]
+COMMANDS = [listen_cmd, notify_cmd, profiles_cmd, trigger_cmd, demo_cmd, desktop_cmd]
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -31,6 +38,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"pgwatch-gui {__version__}")
     parser.add_argument(
         "--demo", action="store_true", help="open the window on the built-in demo database"
+    )
+    parser.add_argument(
+        "--demo-reset", action="store_true",
+        help="with --demo (or the demo command): start the demo database afresh",
+    )
+    parser.add_argument(
+        "--smoke", action="store_true",
+        help="self-test and exit: offscreen, connect (--dsn, or the embedded demo server), "
+        "LISTEN, receive a notification sent to itself, print ok",
     )
     add_connection_args(parser)
     parser.add_argument(
@@ -62,9 +78,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run_gui(args) -> int:
     from pgwatch_gui.cli.common import resolve_startup_connections
+
+    if args.smoke:
+        from pgwatch_gui.ui.smoke import run_smoke
+
+        return run_smoke(args.dsn)
+    if args.demo:
+        from pgwatch_gui.core.demo_server import busy_reason
+
+        reason = busy_reason()
+        if reason:
+            raise CliError(reason)
     from pgwatch_gui.ui.app import run_gui
 
-    return run_gui(resolve_startup_connections(args), demo=args.demo)
+    return run_gui(resolve_startup_connections(args), demo=args.demo, demo_reset=args.demo_reset)
 
 
 if __name__ == "__main__":  # pragma: no cover

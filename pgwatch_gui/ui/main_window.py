@@ -22,12 +22,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pgwatch_gui import __version__
 from pgwatch_gui.core.connection import ConnectionConfigError, describe_target, make_conninfo
 from pgwatch_gui.core.listener import State, Status
 from pgwatch_gui.ui.event_model import EventTableModel
 from pgwatch_gui.ui.hub import ConnectionHub
 from pgwatch_gui.ui.profiles_panel import install_profiles_panel
+from pgwatch_gui.ui.trigger_docks import attach_trigger_manager
 
 
 class MainWindow(QMainWindow):
@@ -56,6 +56,7 @@ class MainWindow(QMainWindow):
         self.event_model.rowsInserted.connect(self._on_rows_inserted)
 
         self._build_menus()
+        attach_trigger_manager(self)
         self._status_labels: dict[str, QLabel] = {}
         self._counts = QLabel(self)
         self.statusBar().addPermanentWidget(self._counts)
@@ -161,7 +162,9 @@ class MainWindow(QMainWindow):
             self.table.scrollToBottom()
 
     def _about(self) -> None:
-        QMessageBox.about(self, "About pgwatch-gui", f"pgwatch-gui {__version__}")
+        from pgwatch_gui.ui.about_dialog import show_about
+
+        show_about(self)
 
     # ---- lifecycle ----
     def save_state(self) -> None:
@@ -183,4 +186,5 @@ class MainWindow(QMainWindow):
         self.closed.emit()
 
     async def shutdown(self) -> None:
+        await self.sql_console.shutdown()
         await asyncio.wait_for(self.hub.close_all(), timeout=10)

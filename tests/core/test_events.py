@@ -158,3 +158,13 @@ def test_any_json_object_decodes(obj):
     assert d.is_json
     assert d.key is None or isinstance(d.key, dict)
     assert d.op is None or isinstance(d.op, str)
+
+
+def test_new_event_equals_constructor():
+    from pgwatch_gui.core.events import new_event
+
+    a = new_event(3, 1.5, "p", "c", 9, '{"op": "INSERT"}', True)
+    b = Event(3, 1.5, "p", "c", 9, '{"op": "INSERT"}', own=True)
+    assert a == b and repr(a) == repr(b) and a.op == "INSERT"
+    with pytest.raises(AttributeError):
+        a.seq = 4  # type: ignore[misc]

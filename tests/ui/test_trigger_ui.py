@@ -1,0 +1,242 @@
+"""The trigger manager in the window: tables dock, trigger dialog, SQL console (qtbot)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
+
+from pgwatch_gui.core import triggers
+from pgwatch_gui.core.connection import make_conninfo
+from pgwatch_gui.core.trigger_spec import TriggerSpec
+from pgwatch_gui.ui.hub import ConnectionHub
+from pgwatch_gui.ui.tables_browser import TablesBrowser
+from pgwatch_gui.ui.trigger_form import VISIBILITY_WARNING
+from tests.core.trigger_helpers import call, install, pgwatch_leftovers
+from tests.seed_triggers import SEED_000, SEED_001
+
+SHOTS = "/tmp/shots/issue5"
+
+
+def shot(widget, name):
+    os.makedirs(SHOTS, exist_ok=True)
+    widget.grab().save(os.path.join(SHOTS, name))
+
+
+def until(qloop, pred, timeout=10.0):
+    async def spin():
+        while not pred():
+            await asyncio.sleep(0.01)
+
+    qloop.run_until_complete(asyncio.wait_for(spin(), timeout))
+
+
+@pytest.fixture
+def shop(db):
+    db.execute('CREATE TABLE "Order Items" (id int PRIMARY KEY, sku text, qty int, '
+               "secret text)")
+    db.execute("CREATE TABLE customers (id int PRIMARY KEY, name text, password_hash text)")
+    db.execute("CREATE SCHEMA archive")
+    for t in ("a", "b", "c"):
+        db.execute(f"CREATE TABLE archive.{t} (id int PRIMARY KEY, v text)")
+    db.execute(SEED_000 + SEED_001)
+    return db
+
+
+@pytest.fixture
+def hub_on(qloop, pg_dsn):
+    hub = ConnectionHub()
+    hub.open("shop", make_conninfo(pg_dsn), [])
+    yield hub
+    qloop.run_until_complete(hub.close_all())
+
+
+@pytest.fixture
+def browser(qloop, qtbot, hub_on, shop):
+    b = TablesBrowser(hub_on)
+    qtbot.addWidget(b)
+    b.resize(520, 560)
+    b.show()
+    until(qloop, lambda: b.snapshot is not None)
+    return b
+
+
+def marks(browser):
+    out = {}
+    for i in range(browser.tree.topLevelItemCount()):
+        parent = browser.tree.topLevelItem(i)
+        for j in range(parent.childCount()):
+            it = parent.child(j)
+            out[(parent.text(0), it.text(0))] = it.text(2)
+    return out
+
+
+def open_dialog(qloop, browser, *tables):
+    browser.dialog = None
+    browser.select(*tables)
+    browser.install_selected()
+    until(qloop, lambda: browser.dialog is not None)
+    return browser.dialog
+
+
+def test_tree_marks_ours_and_other_notify_tables(qloop, browser, pg_dsn):
+    m = marks(browser)
+    assert m[("public", "my_table")] == "● my_trigger → channel_name"
+    assert m[("public", "Notification")] == \
+        "● user_notification_trigger → user_notifications_<user_id>"
+    assert m[("public", "customers")] == ""
+    install(pg_dsn, TriggerSpec("public", "customers", channel="crm"))
+    browser.refresh()
+    until(qloop, lambda: marks(browser)[("public", "customers")] != "")
+    assert marks(browser)[("public", "customers")] == "● pgwatch → crm (keys)"
+    assert "1 with a pgwatch trigger · 3 with another notify trigger" in browser.status.text()
+    shot(browser, "tables_browser.png")
+
+
+def test_dialog_preview_save_install_then_listen(qloop, qtbot, browser, hub_on, pg_dsn,
+                                                 shop, tmp_path):
+    events = []
+    hub_on.events_arrived.connect(events.extend)
+    dlg = open_dialog(qloop, browser, ("public", "Order Items"))
+    qtbot.addWidget(dlg)
+    form = dlg.form
+    assert form.columns == ["id", "sku", "qty", "secret"]
+    form.event_boxes["DELETE"].setChecked(False)
+    form.channel_edit.setText("orders feed")
+    form.mode_buttons["row"].setChecked(True)
+    form.exclude_list.item(3).setCheckState(Qt.Checked)
+    example = json.loads(form.example.toPlainText())
+    assert example["op"] == "UPDATE" and set(example["row"]) == {"id", "sku", "qty"}
+    assert any(lbl.text() == VISIBILITY_WARNING for lbl in dlg.findChildren(QLabel))
+    assert form.problem_text() is None and dlg.preview_btn.isEnabled()
+    shot(dlg, "trigger_dialog_form.png")
+
+    dlg.preview_btn.click()
+    until(qloop, lambda: dlg.plan is not None)
+    expected = call(pg_dsn, triggers.plan_install, form.specs())
+    assert dlg.sql_view.toPlainText() == expected.sql
+    assert '"secret"' not in expected.sql.split("COMMENT ON TRIGGER")[0]
+    shot(dlg, "trigger_dialog_preview.png")
+
+    path = tmp_path / "mig.sql"
+    dlg.save_migration(str(path))
+    assert path.read_text().endswith(expected.sql)
+
+    asked = []
+    dlg.ask = lambda q: asked.append(q) or True
+    dlg.install_btn.click()
+    until(qloop, lambda: "orders feed" in hub_on.listener("shop").channels)
+    assert asked == ["Installed. Listen on channel 'orders feed' now?"]
+    shop.execute("INSERT INTO \"Order Items\" VALUES (1, 'X-1', 2, 'pw')")
+    until(qloop, lambda: any(e.channel == "orders feed" for e in events))
+    ev = next(e for e in events if e.channel == "orders feed")
+    assert ev.decoded.shape == "pgwatch" and ev.table == "Order Items" and ev.key == {"id": 1}
+    assert "pw" not in ev.payload
+    until(qloop, lambda: "pgwatch" in marks(browser)[("public", "Order Items")])
+
+
+def test_when_is_checked_by_the_server(qloop, qtbot, browser):
+    dlg = open_dialog(qloop, browser, ("public", "customers"))
+    qtbot.addWidget(dlg)
+    for e in ("INSERT", "DELETE"):
+        dlg.form.event_boxes[e].setChecked(False)
+    dlg.form.when_edit.setText("NEW.nmae <> OLD.name")
+    dlg.form.when_check.click()
+    until(qloop, lambda: dlg.form.when_status.text() not in ("", "checking..."))
+    assert "column new.nmae does not exist" in dlg.form.when_status.text()
+    shot(dlg, "trigger_dialog_bad_when.png")
+    dlg.form.when_edit.setText("NEW.name IS DISTINCT FROM OLD.name")
+    dlg.form.when_check.click()
+    until(qloop, lambda: dlg.form.when_status.text() == "OK")
+    dlg.form.when_edit.setText("")
+    dlg.form.event_boxes["UPDATE"].setChecked(False)
+    assert "at least one event" in dlg.form.problem.text()
+    assert not dlg.preview_btn.isEnabled()
+
+
+def test_install_on_every_table_of_a_schema_with_progress(qloop, qtbot, browser, shop, pg_dsn):
+    shop.execute("CREATE FUNCTION archive.f() RETURNS trigger LANGUAGE plpgsql "
+                 "AS $$BEGIN RETURN NULL; END$$")
+    shop.execute("CREATE TRIGGER pgwatch_notify AFTER INSERT ON archive.b "
+                 "FOR EACH ROW EXECUTE FUNCTION archive.f()")
+    browser.dialog = None
+    browser.install_schema("archive")
+    until(qloop, lambda: browser.dialog is not None)
+    dlg = browser.dialog
+    qtbot.addWidget(dlg)
+    assert len(dlg.tables) == 3 and dlg.per_table
+    dlg.form.channel_edit.setText("archive")
+    # the preview of all tables fails on b (a foreign trigger has our name): say so
+    dlg.preview_btn.click()
+    until(qloop, lambda: dlg.status.text() not in ("", "Reading the tables..."))
+    assert "did not install" in dlg.status.text()
+    shop.execute("DROP TRIGGER pgwatch_notify ON archive.b")
+    dlg.preview_btn.click()
+    until(qloop, lambda: dlg.plan is not None)
+    shop.execute("CREATE TRIGGER pgwatch_notify AFTER INSERT ON archive.b "
+                 "FOR EACH ROW EXECUTE FUNCTION archive.f()")  # appears meanwhile
+    dlg.ask = lambda q: False
+    dlg.install_btn.click()
+    until(qloop, lambda: dlg.progress.value() == 3 and not dlg.work.busy)
+    assert dlg.failures and dlg.failures[0].startswith("archive.b:")
+    assert dlg.progress.text() == "3 of 3 tables (1 failed)"
+    shot(dlg, "trigger_dialog_schema_progress.png")
+    installed = {i.table for i in call(pg_dsn, triggers.list_installed)}
+    assert installed == {"a", "c"}
+
+
+def test_remove_and_remove_all_ask_first(qloop, browser, pg_dsn, shop):
+    install(pg_dsn, TriggerSpec("public", "customers"), TriggerSpec("archive", "a"))
+    browser.refresh()
+    until(qloop, lambda: browser.snapshot is not None and len(browser.snapshot.installed) == 2)
+    browser.select(("public", "customers"))
+    questions = []
+    browser.ask = lambda q: questions.append(q) or False
+    browser.remove_selected()
+    assert len(call(pg_dsn, triggers.list_installed)) == 2  # said no
+    browser.ask = lambda q: questions.append(q) or True
+    browser.remove_selected()
+    until(qloop, lambda: len(browser.snapshot.installed) == 1)
+    browser.remove_all()
+    until(qloop, lambda: not browser.snapshot.installed)
+    assert "public.customers" in questions[0] and "every notify trigger" in questions[-1]
+    assert pgwatch_leftovers(shop) == {"triggers": 0, "functions": 0, "schema": 0}
+
+
+def test_show_dialog_has_spec_and_function(qloop, qtbot, browser, pg_dsn):
+    install(pg_dsn, TriggerSpec("public", "customers", channel="crm", exclude=("password_hash",)))
+    browser.refresh()
+    until(qloop, lambda: browser.snapshot is not None and browser.snapshot.installed)
+    browser.select(("public", "customers"))
+    browser.show_selected()
+    dlg = browser.dialog
+    qtbot.addWidget(dlg)
+    until(qloop, lambda: "CREATE OR REPLACE FUNCTION" in dlg.text.toPlainText())
+    text = dlg.text.toPlainText()
+    shot(dlg, "show_trigger.png")
+    assert '"exclude": [\n    "password_hash"' in text and "CREATE TRIGGER pgwatch_notify" in text
+
+
+def test_dialog_changes_an_installed_trigger_and_builds_per_row_specs(qloop, qtbot, browser,
+                                                                      pg_dsn):
+    install(pg_dsn, TriggerSpec("public", "customers", channel="crm", payload="row",
+                                exclude=("password_hash",)))
+    browser.refresh()
+    until(qloop, lambda: browser.snapshot is not None and browser.snapshot.installed)
+    dlg = open_dialog(qloop, browser, ("public", "customers"))
+    qtbot.addWidget(dlg)
+    form = dlg.form
+    assert form.channel_edit.text() == "crm" and form.mode() == "row"
+    assert form.exclude_list.item(2).checkState() == Qt.Checked
+    form.channel_per_row.setChecked(True)
+    assert "prefix" in form.problem.text() or "channel" in form.problem.text()
+    form.prefix_edit.setText("customer_")
+    form.channel_column.setCurrentText("id")
+    (spec,) = form.specs()
+    assert (spec.channel, spec.channel_column, spec.exclude) == ("customer_", "id",
+                                                                 ("password_hash",))
+    assert form.problem_text() is None
