@@ -11,10 +11,15 @@ or ``PGPASSWORD``. Nothing here writes a password to a file or a message.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 
 SERVICE = "pgwatch-gui"
+
+# keyring logs a traceback for every backend plugin it cannot load (a bundle ships
+# only its own platform's); unless the application configures logging, say nothing.
+logging.getLogger("keyring").addHandler(logging.NullHandler())
 
 
 class SecretsError(Exception):

@@ -67,3 +67,19 @@ def test_a_keyring_that_breaks_at_run_time_falls_back(tmp_path):
     s = SecretStore(Locked(tmp_path / "k"))
     assert s.set("prod", "pw") is False
     assert s.get("prod") == "pw" and "failed" in s.problem and "pw" not in s.problem
+
+
+def test_keyring_plugin_noise_stays_off_stderr():
+    """A bundle lacks other platforms' backends; keyring's tracebacks must not reach users."""
+    import subprocess
+    import sys
+
+    from tests.conftest import cli_env
+
+    code = ("import logging, pgwatch_gui.core.secrets\n"
+            "try:\n    import no_such_backend_module\n"
+            "except ImportError:\n"
+            "    logging.getLogger('keyring.backend').exception('Error initializing plugin')\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       env=cli_env(), timeout=60)
+    assert r.returncode == 0 and r.stderr == ""
