@@ -8,16 +8,34 @@ role must be allowed to create databases.
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 
 # Before anything can import Qt: the suite runs headless everywhere.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_LOGGING_RULES", "qt.qpa.*=false")
+# Window settings (QSettings), caches and data of the tests never touch the user's own.
+_TEST_HOME = tempfile.mkdtemp(prefix="pgwatch-test-home-")
+for _var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
+    os.environ[_var] = os.path.join(_TEST_HOME, _var.lower())
 
-import psycopg
-import pytest
-from psycopg import conninfo as _ci
-from psycopg import sql
+import psycopg  # noqa: E402 (the environment above must be set first)
+import pytest  # noqa: E402 (the environment above must be set first)
+from psycopg import conninfo as _ci  # noqa: E402 (the environment above must be set first)
+from psycopg import sql  # noqa: E402 (the environment above must be set first)
+
+
+def pytest_configure(config):
+    """Give each run its own basetemp outside /tmp/pytest-of-<user>.
+
+    Embedded servers run as another system user under root and need their data
+    directories' parents to stay traversable; pytest makes /tmp/pytest-of-<user> private
+    again at the start of every session, so a concurrent run would lock them out.
+    """
+    if not config.option.basetemp and not hasattr(config, "workerinput"):
+        import tempfile
+
+        config.option.basetemp = tempfile.mkdtemp(prefix="pgwatch-pytest-")
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from PySide6.QtGui import QIcon
@@ -25,9 +25,18 @@ class StartupConnection:
     channels: list[str] = field(default_factory=list)
 
 
-# A hook run once the window shows (the demo uses it): receives the window,
-# returns an async cleanup to await on close (or None).
-StartupHook = Callable[["object"], Awaitable[Callable[[], Awaitable[None]] | None]]
+def close_on_signals(window) -> None:
+    """Ctrl-C in the terminal or a SIGTERM closes the window the normal way, so listeners
+    stop and a demo stops its generator and server, instead of dying mid-write."""
+    import signal
+
+    from PySide6.QtCore import QTimer
+
+    def handler(_signum, _frame) -> None:
+        QTimer.singleShot(0, window.close)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, handler)
 
 
 def make_app(argv: Sequence[str] | None = None) -> QApplication:
@@ -54,6 +63,7 @@ def run_gui(connections: Sequence[StartupConnection] = (), *, demo: bool = False
     window = MainWindow()
     window.restore_state()
     window.show()
+    close_on_signals(window)
 
     async def main() -> int:
         closed = asyncio.Event()
