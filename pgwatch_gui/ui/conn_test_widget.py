@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import html
+import inspect
+import weakref
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
@@ -18,6 +20,14 @@ from pgwatch_gui.core.connection import one_line
 
 _MARKS = {"ok": ("✔", "#1a7f37"), "info": ("•", "#57606a"),
           "warning": ("⚠", "#9a6700"), "error": ("✖", "#cf222e")}
+
+
+def _weak(func: Callable) -> Callable:
+    """A bound method as a weak reference (calling it after its object died gives None)."""
+    if inspect.ismethod(func):
+        ref = weakref.WeakMethod(func)
+        return lambda: (m := ref()) and m()
+    return func
 
 
 def report_html(report: ConnectionReport) -> str:
@@ -34,11 +44,13 @@ class ConnectionTestWidget(QWidget):
     finished = Signal(object)  # the ConnectionReport, or None when cancelled
 
     def __init__(self, conninfo: Callable[[], str | None], *,
-                 timeout: Callable[[], float] = lambda: 15.0,
+                 timeout: Callable[[], float] | None = None,
                  parent: QWidget | None = None) -> None:
+        """`conninfo` (and `timeout`) are asked at each start; bound methods are kept weakly,
+        so that a dialog owning this widget does not sit in a reference cycle."""
         super().__init__(parent)
-        self._conninfo = conninfo
-        self._timeout = timeout
+        self._conninfo = _weak(conninfo)
+        self._timeout = _weak(timeout) if timeout is not None else None
         self._task: asyncio.Task | None = None
         self.last_report: ConnectionReport | None = None
 
@@ -77,7 +89,7 @@ class ConnectionTestWidget(QWidget):
         conninfo = self._conninfo()
         if conninfo is None:  # the form said what is wrong
             return
-        timeout = self._timeout()
+        timeout = self._timeout() if self._timeout is not None else 15.0
         self.last_report = None
         self.result.setText("")
         self.status.setText(f"Testing… (at most {timeout:g} s)")

@@ -148,7 +148,9 @@ class ProfileDialog(QDialog):
         h.addWidget(self.edits[field], 1)
         browse = QPushButton("…", row)
         browse.setFixedWidth(32)
-        browse.clicked.connect(lambda: self._browse(field, caption))
+        browse.setProperty("field", field)
+        browse.setProperty("caption", caption)
+        browse.clicked.connect(self._browse_clicked)
         h.addWidget(browse)
         return row
 
@@ -231,6 +233,10 @@ class ProfileDialog(QDialog):
             QLineEdit.Normal, clip if clip.startswith(("postgres", "host=")) else "")
         if ok and text.strip():
             self.apply_uri(text.strip())
+
+    def _browse_clicked(self) -> None:
+        button = self.sender()
+        self._browse(button.property("field"), button.property("caption"))
 
     def _browse(self, field: str, caption: str) -> None:
         path, _ = QFileDialog.getOpenFileName(self, caption, self.edits[field].text())

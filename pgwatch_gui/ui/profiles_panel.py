@@ -51,9 +51,12 @@ class ProfilesPanel(QWidget):
         self.secrets = self.store.secrets
         self.dialog: ProfileDialog | None = None  # the open dialog, if any
         self._asking: set[str] = set()
+        self._pending: list[tuple[str, str]] = []
         self._tasks: set[asyncio.Future] = set()
-        # Replaceable for tests: (profile name, reason) -> password or None.
-        self.ask_password: Callable[[str, str], str | None] = self._ask_password_dialog
+        # (profile name, reason) -> password or None; None asks with a dialog. (No bound
+        # methods of self in attributes: Qt objects in reference cycles would be freed by
+        # the garbage collector in whatever thread it happens to run.)
+        self.password_prompt: Callable[[str, str], str | None] | None = None
 
         self.banner = QLabel(self)
         self.banner.setWordWrap(True)
@@ -65,29 +68,28 @@ class ProfilesPanel(QWidget):
         self.list.setTextElideMode(Qt.ElideRight)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.list.setUniformItemSizes(True)
-        self.list.itemDoubleClicked.connect(lambda item: self.toggle(item.data(Qt.UserRole)))
-        self.list.currentItemChanged.connect(lambda *_: self._sync_buttons())
+        self.list.itemDoubleClicked.connect(self._item_activated)
+        self.list.currentItemChanged.connect(self._current_changed)
         self.list.setContextMenuPolicy(Qt.CustomContextMenu)
         self.list.customContextMenuRequested.connect(self._context_menu)
 
         self.actions: dict[str, QAction] = {}
         for key, text, slot, tip in (
-            ("new", "New…", self.new_profile, "Create a profile"),
-            ("connect", "Connect", lambda: self.connect_profile(self.current()),
-             "Listen on this profile's channels"),
-            ("disconnect", "Disconnect", lambda: self.disconnect_profile(self.current()),
+            ("new", "New…", self.new_profile_action, "Create a profile"),
+            ("connect", "Connect", self._connect_current, "Listen on this profile's channels"),
+            ("disconnect", "Disconnect", self._disconnect_current,
              "Close this profile's connection"),
-            ("edit", "Edit…", lambda: self.edit_profile(self.current()), "Edit the profile"),
-            ("duplicate", "Duplicate", lambda: self.duplicate_profile(self.current()),
+            ("edit", "Edit…", self._edit_current, "Edit the profile"),
+            ("duplicate", "Duplicate", self._duplicate_current,
              "A copy of the profile, with its own colour"),
-            ("delete", "Delete…", lambda: self.delete_profile(self.current()),
+            ("delete", "Delete…", self._delete_current,
              "Delete the profile and its stored password"),
         ):
             act = QAction(text, self, toolTip=tip)
             act.triggered.connect(slot)
             self.actions[key] = act
         self.import_menu = QMenu("Import", self)
-        self.import_menu.addAction("From a URI…", lambda: self.new_profile(paste=True))
+        self.import_menu.addAction("From a URI…", self._new_from_uri)
         self.import_menu.addAction("From PG* environment variables…", self.import_env)
         self.import_menu.addAction("From the service file", self.import_services)
 
@@ -194,6 +196,27 @@ class ProfilesPanel(QWidget):
 
     # ---- connections -------------------------------------------------------------
 
+    def _item_activated(self, item: QListWidgetItem) -> None:
+        self.toggle(item.data(Qt.UserRole))
+
+    def _current_changed(self, *_args) -> None:
+        self._sync_buttons()
+
+    def _connect_current(self) -> None:
+        self.connect_profile(self.current())
+
+    def _disconnect_current(self) -> None:
+        self.disconnect_profile(self.current())
+
+    def _edit_current(self) -> None:
+        self.edit_profile(self.current())
+
+    def _duplicate_current(self) -> None:
+        self.duplicate_profile(self.current())
+
+    def _delete_current(self) -> None:
+        self.delete_profile(self.current())
+
     def toggle(self, name: str | None) -> None:
         if name is None:
             return
@@ -241,17 +264,25 @@ class ProfilesPanel(QWidget):
         if (status.state is State.FAILED and needs_password(status.reason)
                 and self.store.get(name) is not None and name not in self._asking):
             self._asking.add(name)
+            self._pending.append((name, status.reason))
             # Not from inside the listener's task: a modal prompt runs its own event loop.
-            QTimer.singleShot(0, lambda: self._password_wanted(name, status.reason))
+            QTimer.singleShot(0, self._ask_pending)
 
-    def _password_wanted(self, name: str, reason: str) -> None:
-        try:
-            password = self.ask_password(name, reason)
-        finally:
-            self._asking.discard(name)
-        if password:
-            self.secrets.set(name, password)
-            self.connect_profile(name)
+    def _ask_pending(self) -> None:
+        while self._pending:
+            name, reason = self._pending.pop(0)
+            try:
+                password = self.ask_password(name, reason)
+            finally:
+                self._asking.discard(name)
+            if password:
+                self.secrets.set(name, password)
+                self.connect_profile(name)
+
+    def ask_password(self, name: str, reason: str) -> str | None:
+        if self.password_prompt is not None:
+            return self.password_prompt(name, reason)
+        return self._ask_password_dialog(name, reason)
 
     def _ask_password_dialog(self, name: str, reason: str) -> str | None:
         profile = self.store.get(name)
@@ -267,10 +298,28 @@ class ProfilesPanel(QWidget):
 
     def _open_dialog(self, dialog: ProfileDialog, old_name: str | None) -> ProfileDialog:
         self.dialog = dialog
-        dialog.accepted.connect(lambda: self._save(dialog, old_name))
-        dialog.finished.connect(dialog.deleteLater)
+        dialog.accepted.connect(self._dialog_accepted)
+        dialog.finished.connect(self._dialog_finished)
         dialog.open()
         return dialog
+
+    def _dialog_accepted(self) -> None:
+        dialog = self.sender()
+        if isinstance(dialog, ProfileDialog):
+            self._save(dialog, dialog.original.name if dialog.original else None)
+
+    def _dialog_finished(self, _result: int) -> None:
+        dialog = self.sender()
+        if dialog is self.dialog:
+            self.dialog = None
+        if dialog is not None:
+            dialog.deleteLater()
+
+    def new_profile_action(self) -> ProfileDialog:
+        return self.new_profile()
+
+    def _new_from_uri(self) -> ProfileDialog:
+        return self.new_profile(paste=True)
 
     def new_profile(self, template: Profile | None = None, password: str | None = None,
                     *, paste: bool = False) -> ProfileDialog:
@@ -382,7 +431,7 @@ def install_profiles_panel(window) -> ProfilesPanel:
     window.hub.colors_changed.connect(model.colors_changed)
     menu = window.menu_connection
     first = menu.actions()[0] if menu.actions() else None
-    new = QAction("&New profile…", window, triggered=lambda: panel.new_profile())
+    new = QAction("&New profile…", window, triggered=panel.new_profile_action)
     menu.insertAction(first, new)
     menu.insertMenu(first, panel.import_menu)
     menu.insertSeparator(first)

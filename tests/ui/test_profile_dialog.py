@@ -175,7 +175,7 @@ def test_cancel_and_timeout(dialog, qloop, silent_port):
     assert qloop.run_until_complete(dialog.tester.wait()) is None
     assert dialog.tester.status.text() == "Test cancelled."
     assert dialog.tester.test_button.isEnabled()
-    dialog.tester._timeout = lambda: 0.5
+    dialog.tester._timeout = lambda: 0.5  # a plain function: kept as it is
     dialog.tester.start()
     report = qloop.run_until_complete(dialog.tester.wait())
     assert not report.ok and "timed out" in report.error

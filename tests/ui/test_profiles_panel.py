@@ -87,7 +87,7 @@ def test_two_profiles_connected_at_once_events_tagged_and_coloured(
             "Sales", "HR"]
         panel.select("Sales")
         panel.actions["connect"].trigger()
-        panel.connect_profile("HR")
+        panel.list.itemDoubleClicked.emit(panel.list.item(1))  # double-click connects HR
         qloop.run_until_complete(until(lambda: win.hub.is_listening("Sales")
                                        and win.hub.is_listening("HR")))
         assert "listening on changes" in panel.item_text("Sales")
@@ -183,7 +183,7 @@ def test_asks_for_the_password_once_when_there_is_no_keyring(
             assert panel.banner.isVisible() or not panel.banner.isHidden()
             assert "session only" in panel.banner.text()
             asked = []
-            panel.ask_password = lambda name, reason: asked.append((name, reason)) or secret
+            panel.password_prompt = lambda name, reason: asked.append((name, reason)) or secret
             try:
                 panel.connect_profile("pw")
                 qloop.run_until_complete(until(lambda: win.hub.is_listening("pw")))
