@@ -64,6 +64,9 @@ def run_gui(connections: Sequence[StartupConnection] = (), *, demo: bool = False
     window.restore_state()
     window.show()
     close_on_signals(window)
+    from pgwatch_gui.ui import gc_policy
+
+    gc_policy.install(window, lambda: window.event_model.appended)
 
     async def main() -> int:
         closed = asyncio.Event()

@@ -8,23 +8,19 @@ from __future__ import annotations
 
 import asyncio
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDockWidget,
-    QHeaderView,
     QInputDialog,
-    QLabel,
     QMainWindow,
     QMessageBox,
-    QTableView,
     QWidget,
 )
 
 from pgwatch_gui.core.connection import ConnectionConfigError, describe_target, make_conninfo
-from pgwatch_gui.core.listener import State, Status
 from pgwatch_gui.ui.event_model import EventTableModel
+from pgwatch_gui.ui.event_screen import EventScreen
 from pgwatch_gui.ui.hub import ConnectionHub
 from pgwatch_gui.ui.profiles_panel import install_profiles_panel
 from pgwatch_gui.ui.trigger_docks import attach_trigger_manager
@@ -41,30 +37,11 @@ class MainWindow(QMainWindow):
         self.event_model = EventTableModel(capacity, self)
         self.hub.events_arrived.connect(self.event_model.append_events)
 
-        self.table = QTableView(self)
-        self.table.setModel(self.event_model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        vh = self.table.verticalHeader()
-        vh.setVisible(False)
-        vh.setSectionResizeMode(QHeaderView.Fixed)
-        vh.setDefaultSectionSize(self.fontMetrics().height() + 6)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.setCentralWidget(self.table)
-        self.follow_newest = True
-        self.event_model.rowsInserted.connect(self._on_rows_inserted)
-
         self._build_menus()
+        # The live table, filter bar, inspector, channels, flow controls, status bar.
+        self.event_screen = EventScreen(self)
+        self.table = self.event_screen.table
         attach_trigger_manager(self)
-        self._status_labels: dict[str, QLabel] = {}
-        self._counts = QLabel(self)
-        self.statusBar().addPermanentWidget(self._counts)
-        self.hub.status_changed.connect(self._on_status)
-        self.hub.connections_changed.connect(self._sync_status_labels)
-        self._timer = QTimer(self, interval=500, timeout=self._update_counts)
-        self._timer.start()
-        self._update_counts()
         self.profiles_panel = install_profiles_panel(self)
 
     # ---- composition ----
@@ -84,9 +61,6 @@ class MainWindow(QMainWindow):
 
         self.toolbar = self.addToolBar("Main")
         self.toolbar.setObjectName("main-toolbar")
-        self.action_clear = QAction("Clear", self, triggered=self.event_model.clear)
-        self.action_clear.setToolTip("Remove every row from the table (reading goes on)")
-        self.toolbar.addAction(self.action_clear)
 
         about = QAction("&About pgwatch-gui", self, triggered=self._about)
         self.menu_help.addAction(about)
@@ -123,44 +97,6 @@ class MainWindow(QMainWindow):
         except ValueError as exc:
             QMessageBox.warning(self, "Connect", str(exc))
 
-    # ---- status ----
-    def _sync_status_labels(self) -> None:
-        names = set(self.hub.names())
-        for name in list(self._status_labels):
-            if name not in names:
-                self.statusBar().removeWidget(self._status_labels.pop(name))
-        for name in names:
-            if name not in self._status_labels:
-                label = QLabel(self)
-                self._status_labels[name] = label
-                self.statusBar().addWidget(label)
-                st = self.hub.status(name)
-                if st is not None:
-                    self._on_status(name, st)
-
-    def _on_status(self, name: str, status: Status) -> None:
-        if name not in self._status_labels:
-            self._sync_status_labels()
-        label = self._status_labels.get(name)
-        if label is None:
-            return
-        label.setText(f"{name}: {status.describe()}")
-        color = {State.LISTENING: "#1a7f37", State.RECONNECTING: "#9a6700",
-                 State.FAILED: "#cf222e"}.get(status.state)
-        label.setStyleSheet(f"color: {color};" if color else "")
-
-    def _update_counts(self) -> None:
-        received, dropped = self.hub.totals()
-        shown = self.event_model.rowCount()
-        text = f"received {received:,} · shown {shown:,}"
-        if dropped:
-            text += f" · dropped {dropped:,}"
-        self._counts.setText(text)
-
-    def _on_rows_inserted(self, *_args) -> None:
-        if self.follow_newest:
-            self.table.scrollToBottom()
-
     def _about(self) -> None:
         from pgwatch_gui.ui.about_dialog import show_about
 
@@ -171,6 +107,7 @@ class MainWindow(QMainWindow):
         s = QSettings()
         s.setValue("main/geometry", self.saveGeometry())
         s.setValue("main/state", self.saveState())
+        self.event_screen.save_settings(s)
 
     def restore_state(self) -> None:
         s = QSettings()
@@ -178,13 +115,14 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(g)
         if (st := s.value("main/state")) is not None:
             self.restoreState(st)
+        self.event_screen.restore_settings(s)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_state()
-        self._timer.stop()
         super().closeEvent(event)
         self.closed.emit()
 
     async def shutdown(self) -> None:
+        await self.event_screen.shutdown()
         await self.sql_console.shutdown()
         await asyncio.wait_for(self.hub.close_all(), timeout=10)

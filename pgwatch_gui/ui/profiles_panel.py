@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtCore import QObject, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QFont
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -421,14 +421,33 @@ class ProfilesPanel(QWidget):
         return added
 
 
+class ProfileColorSync(QObject):
+    """Hands the hub's profile colours on to the event table (set_profile_color)."""
+
+    def __init__(self, hub, model, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._hub = hub
+        self._model = model
+        self._shown: set[str] = set()
+        hub.colors_changed.connect(self.apply)
+        self.apply()
+
+    def apply(self) -> None:
+        colors = self._hub.profile_colors()
+        for name in self._shown - set(colors):
+            self._model.set_profile_color(name, None)
+        for name, color in colors.items():
+            if self._model.profile_color(name) != color:
+                self._model.set_profile_color(name, color)
+        self._shown = set(colors)
+
+
 def install_profiles_panel(window) -> ProfilesPanel:
     """Add the Profiles dock to a MainWindow and let the event table show profile colours."""
     panel = ProfilesPanel(window.hub, parent=window)
     window.profiles_dock = window.add_dock(panel, "Profiles", Qt.LeftDockWidgetArea,
                                            name="dock-profiles")
-    model = window.event_model
-    model.color_for = window.hub.profile_color
-    window.hub.colors_changed.connect(model.colors_changed)
+    window.profile_colors = ProfileColorSync(window.hub, window.event_model, window)
     menu = window.menu_connection
     first = menu.actions()[0] if menu.actions() else None
     new = QAction("&New profile…", window, triggered=panel.new_profile_action)

