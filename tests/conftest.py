@@ -53,6 +53,34 @@ def _isolated_config(tmp_path_factory):
             os.environ[k] = v
 
 
+@pytest.fixture(scope="session", autouse=True)
+def test_keyring(_isolated_config):
+    """Passwords of the tests go to a JSON file in a temporary folder, never the user's keyring.
+
+    In-process through keyring.set_keyring; CLI subprocesses inherit
+    PYTHON_KEYRING_BACKEND and PGWATCH_TEST_KEYRING_FILE and load the same backend.
+    """
+    import keyring
+
+    from pgwatch_gui.core import secrets
+    from tests.keyring_backend import ENV_FILE, TempFileKeyring
+
+    path = _isolated_config / "keyring.json"
+    saved = {k: os.environ.get(k) for k in ("PYTHON_KEYRING_BACKEND", ENV_FILE)}
+    os.environ["PYTHON_KEYRING_BACKEND"] = "tests.keyring_backend.TempFileKeyring"
+    os.environ[ENV_FILE] = str(path)
+    backend = TempFileKeyring(path)
+    keyring.set_keyring(backend)
+    secrets.set_default_store(None)
+    yield backend
+    secrets.set_default_store(None)
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
 @pytest.fixture(scope="session")
 def pg_server(tmp_path_factory) -> str:
     """Connection string of a superuser-ish role on a running server, for the whole session."""

@@ -12,11 +12,18 @@ import sys
 from collections.abc import Sequence
 
 from pgwatch_gui import __version__
-from pgwatch_gui.cli import demo_cmd, desktop_cmd, listen_cmd, notify_cmd, trigger_cmd
+from pgwatch_gui.cli import (
+    demo_cmd,
+    desktop_cmd,
+    listen_cmd,
+    notify_cmd,
+    profiles_cmd,
+    trigger_cmd,
+)
 from pgwatch_gui.cli.common import CliError, OneLineParser, add_connection_args
 
 # Subcommand modules, in the order `--help` lists them.
-COMMANDS = [listen_cmd, notify_cmd, trigger_cmd, demo_cmd, desktop_cmd]
+COMMANDS = [listen_cmd, notify_cmd, profiles_cmd, trigger_cmd, demo_cmd, desktop_cmd]
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130

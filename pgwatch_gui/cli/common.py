@@ -7,6 +7,8 @@ import sys
 
 from pgwatch_gui.core.connection import ConnectionConfigError, describe_target, make_conninfo
 from pgwatch_gui.core.notify import NotifyError, check_channel
+from pgwatch_gui.core.profile_import import parse_dsn
+from pgwatch_gui.core.profile_store import ProfileStore
 
 
 class CliError(Exception):
@@ -25,32 +27,93 @@ class OneLineParser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
+def warn(message: str) -> None:
+    print(f"pgwatch-gui: warning: {message}", file=sys.stderr, flush=True)
+
+
 def add_connection_args(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("connection")
-    group.add_argument(
+    either = group.add_mutually_exclusive_group()
+    either.add_argument(
         "--dsn",
         help="connection URI or key=value string; without it the PG* environment "
         "variables, service files and .pgpass apply",
     )
+    either.add_argument(
+        "--profile", metavar="NAME",
+        help="a saved connection profile (see `pgwatch-gui profiles list`)",
+    )
 
 
-def resolve_conninfo(args: argparse.Namespace) -> str:
-    """The connection string a command should use, from --dsn (or the environment)."""
+def dsn_conninfo(dsn: str | None) -> str:
+    """A --dsn value as a libpq string; a raw URI password with @ : / % works too."""
     try:
-        return make_conninfo(getattr(args, "dsn", None))
+        parsed = parse_dsn(dsn or "")
+        return make_conninfo(None, **parsed.params, password=parsed.password)
     except ConnectionConfigError as exc:
         raise CliError(str(exc)) from None
 
 
+def open_store() -> ProfileStore:
+    """The profiles file, with anything wrong with it said once on stderr."""
+    store = ProfileStore.open()
+    for problem in store.problems:
+        warn(problem)
+    return store
+
+
+def profile_conninfo(store: ProfileStore, name: str) -> str:
+    if store.get(name) is None:
+        raise CliError(f"no profile named {name!r} (see `pgwatch-gui profiles list`)")
+    try:
+        return store.conninfo(name)
+    except ConnectionConfigError as exc:
+        raise CliError(f"profile {name!r}: {exc}") from None
+
+
+def resolve_conninfo(args: argparse.Namespace) -> str:
+    """The connection string a command should use: --profile, --dsn, or the environment."""
+    name = getattr(args, "profile", None)
+    if name:
+        return profile_conninfo(open_store(), name)
+    return dsn_conninfo(getattr(args, "dsn", None))
+
+
+def resolve_channels(args: argparse.Namespace, given: list[str] | None) -> list[str]:
+    """Channels from -c, else (with --profile) the profile's own channels."""
+    if given:
+        return list(given)
+    name = getattr(args, "profile", None)
+    if name:
+        profile = ProfileStore.open().get(name)
+        if profile is not None:
+            return list(profile.channels)
+    return []
+
+
 def resolve_startup_connections(args: argparse.Namespace) -> list:
-    """Connections the window opens on start: --dsn (or the PG* environment) when asked for."""
+    """What the window connects to on start (a list of ui.app.StartupConnection).
+
+    `--dsn` or `--profile`: that one connection (channels from `-c`, else the
+    profile's). Only `-c`: the PG* environment. Nothing: every auto-connect profile.
+    """
     from pgwatch_gui.ui.app import StartupConnection
 
-    if not getattr(args, "dsn", None) and not getattr(args, "channel", None):
-        return []
-    conninfo = resolve_conninfo(args)
+    given = list(getattr(args, "channel", None) or [])
     try:
-        channels = [check_channel(c) for c in args.channel]
+        channels = [check_channel(c) for c in given]
     except NotifyError as exc:
         raise CliError(str(exc)) from None
-    return [StartupConnection(describe_target(conninfo), conninfo, channels)]
+    name = getattr(args, "profile", None)
+    if getattr(args, "dsn", None) or (channels and not name):
+        conninfo = dsn_conninfo(getattr(args, "dsn", None))
+        return [StartupConnection(describe_target(conninfo), conninfo, channels)]
+    store = open_store()
+    if name:
+        conninfo = profile_conninfo(store, name)
+        profile = store.require(name)
+        return [StartupConnection(name, conninfo, channels or list(profile.channels))]
+    return [
+        StartupConnection(p.name, p.conninfo(store.secrets.get(p.name)), list(p.channels))
+        for p in store.auto_connect()
+    ]

@@ -49,7 +49,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    dsn = resolve_conninfo(args) if args.dsn else None
+    dsn = resolve_conninfo(args) if (args.dsn or args.profile) else None
     if args.seconds is not None and args.seconds < 0:
         raise CliError("--seconds must not be negative")
     reset = bool(args.reset or getattr(args, "demo_reset", False))

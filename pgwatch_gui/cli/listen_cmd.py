@@ -6,7 +6,12 @@ import argparse
 import asyncio
 import sys
 
-from pgwatch_gui.cli.common import CliError, add_connection_args, resolve_conninfo
+from pgwatch_gui.cli.common import (
+    CliError,
+    add_connection_args,
+    resolve_channels,
+    resolve_conninfo,
+)
 from pgwatch_gui.core.connection import use_selector_loop_policy
 from pgwatch_gui.core.events import KIND_NOTIFY, Event
 from pgwatch_gui.core.export import event_to_json, event_to_text
@@ -21,8 +26,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="LISTEN on one or more channels and print one line per notification.",
     )
     add_connection_args(p)
-    p.add_argument("-c", "--channel", action="append", required=True,
-                   help="channel name, exactly as pg_notify spells it (repeatable)")
+    p.add_argument("-c", "--channel", action="append",
+                   help="channel name, exactly as pg_notify spells it (repeatable; "
+                   "with --profile, the profile's channels by default)")
     p.add_argument("--count", type=int, metavar="N", help="exit 0 after N notifications")
     p.add_argument("--timeout", type=float, metavar="SECONDS",
                    help="exit 0 when this many seconds have passed")
@@ -34,17 +40,20 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     conninfo = resolve_conninfo(args)
     try:
-        channels = [check_channel(c) for c in args.channel]
+        channels = [check_channel(c) for c in resolve_channels(args, args.channel)]
     except NotifyError as exc:
         raise CliError(str(exc)) from None
+    if not channels:
+        raise CliError("give at least one -c/--channel (or a --profile that has channels)")
     if args.count is not None and args.count < 1:
         raise CliError("--count must be at least 1")
     use_selector_loop_policy()
-    return asyncio.run(_listen(conninfo, channels, args.count, args.timeout, args.format))
+    return asyncio.run(_listen(conninfo, channels, args.count, args.timeout, args.format,
+                               getattr(args, "profile", None) or ""))
 
 
 async def _listen(conninfo: str, channels: list[str], count: int | None,
-                  timeout: float | None, fmt: str) -> int:
+                  timeout: float | None, fmt: str, profile: str = "") -> int:
     fmt_line = event_to_json if fmt == "jsonl" else event_to_text
     out = sys.stdout
     done = asyncio.Event()
@@ -74,7 +83,7 @@ async def _listen(conninfo: str, channels: list[str], count: int | None,
             done.set()
 
     listener = Listener(conninfo, channels, on_batch=on_batch, on_status=on_status,
-                        batch_interval=0.0)
+                        batch_interval=0.0, profile=profile)
     task = listener.start()
     try:
         await asyncio.wait_for(done.wait(), timeout)

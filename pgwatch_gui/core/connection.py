@@ -30,6 +30,17 @@ def make_conninfo(dsn: str | None = None, **overrides: object) -> str:
     params.setdefault("application_name", APPLICATION_NAME)
     try:
         return _ci.make_conninfo(dsn or "", **params)
+    except psycopg.ProgrammingError:
+        pass
+    # libpq quotes the bad part of a string, which may be the password: a URI with a
+    # raw password (p@ss:w/rd%) is read leniently, and no error repeats credentials.
+    from pgwatch_gui.core.profile_import import parse_dsn
+
+    parsed = parse_dsn(dsn or "")  # raises ConnectionConfigError without the password
+    base = {**parsed.params, "password": parsed.password}
+    base.update(params)
+    try:
+        return _ci.make_conninfo("", **{k: v for k, v in base.items() if v})
     except psycopg.ProgrammingError as exc:
         raise ConnectionConfigError(f"invalid connection string: {one_line(exc)}") from None
 
@@ -69,7 +80,8 @@ def describe_target(conninfo: str) -> str:
 
 
 _PASSWORD_RE = re.compile(r"(password\s*=\s*)(?:'[^']*'|\S+)", re.IGNORECASE)
-_URI_PASSWORD_RE = re.compile(r"(postgres(?:ql)?://[^:/@\s]*:)[^@\s]*(@)", re.IGNORECASE)
+# Greedy up to the last "@": a raw password may itself contain "@".
+_URI_PASSWORD_RE = re.compile(r"(postgres(?:ql)?://[^:/@\s]*:)\S*(@)", re.IGNORECASE)
 
 
 def one_line(exc: BaseException | str) -> str:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from functools import partial
 
 from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QColor
 
 from pgwatch_gui.core.listener import Listener, State, Status
 
@@ -28,12 +29,14 @@ class ConnectionHub(QObject):
     events_arrived = Signal(list)  # list[Event], one emission per batch
     status_changed = Signal(str, object)  # connection name, core Status
     connections_changed = Signal()
+    colors_changed = Signal()  # a connection's colour (profile_color) changed
 
     def __init__(self, parent: QObject | None = None, *, max_backlog: int = 100_000) -> None:
         super().__init__(parent)
         self._listeners: dict[str, Listener] = {}
         self._seq = itertools.count(1)  # one sequence across all connections
         self._max_backlog = max_backlog
+        self._colors: dict[str, QColor] = {}
 
     # ---- queries ----
     def names(self) -> list[str]:
@@ -60,6 +63,20 @@ class ConnectionHub(QObject):
             sum(lst.received for lst in self._listeners.values()),
             sum(lst.dropped for lst in self._listeners.values()),
         )
+
+    def profile_color(self, name: str) -> QColor | None:
+        """The colour events of connection `name` are marked with (None: no colour)."""
+        return self._colors.get(name)
+
+    def profile_colors(self) -> dict[str, QColor]:
+        return dict(self._colors)
+
+    def set_profile_colors(self, colors: dict[str, str]) -> None:
+        """Name -> "#rrggbb" for every connection that has a colour (replaces all)."""
+        new = {n: QColor(c) for n, c in colors.items() if c and QColor(c).isValid()}
+        if {n: c.name() for n, c in new.items()} != {n: c.name() for n, c in self._colors.items()}:
+            self._colors = new
+            self.colors_changed.emit()
 
     # ---- actions ----
     def open(self, name: str, conninfo: str, channels: Sequence[str] = ()) -> Listener:

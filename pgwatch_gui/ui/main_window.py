@@ -22,6 +22,7 @@ from pgwatch_gui.core.connection import ConnectionConfigError, describe_target, 
 from pgwatch_gui.ui.event_model import EventTableModel
 from pgwatch_gui.ui.event_screen import EventScreen
 from pgwatch_gui.ui.hub import ConnectionHub
+from pgwatch_gui.ui.profiles_panel import install_profiles_panel
 from pgwatch_gui.ui.trigger_docks import attach_trigger_manager
 
 
@@ -41,6 +42,7 @@ class MainWindow(QMainWindow):
         self.event_screen = EventScreen(self)
         self.table = self.event_screen.table
         attach_trigger_manager(self)
+        self.profiles_panel = install_profiles_panel(self)
 
     # ---- composition ----
     def _build_menus(self) -> None:
