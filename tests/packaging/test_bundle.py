@@ -15,7 +15,11 @@ import pytest
 
 from tests.conftest import REPO_ROOT
 
-APP_TARGET_MB = 130  # the app alone, without the demo server (issue 6)
+# The app alone, without the demo server. Issue 6 set 130 MB; the app measured 128.8 MB
+# before the OS keyring arrived. On Linux keyring's Secret Service backend needs
+# SecretStorage -> cryptography (11.6 MB), and a bundle without it could not keep
+# passwords in the keyring at all, so the bound is 145 MB (measured: 140.4 MB).
+APP_TARGET_MB = 145
 
 
 def _size_mb(*paths: Path) -> float:
