@@ -60,6 +60,20 @@ def _process_start(pid: int) -> float | None:
         return None
 
 
+def is_postmaster_of(pid: int, pgdata: Path) -> bool:
+    """Whether pid is a postgres server running on pgdata (a stale postmaster.pid may name a
+    pid that the system has since given to an unrelated process)."""
+    try:
+        import psutil
+
+        proc = psutil.Process(pid)
+        name = proc.name().lower()
+        cmdline = " ".join(proc.cmdline())
+    except Exception:
+        return False
+    return name.startswith("postgres") and str(pgdata) in cmdline
+
+
 def pid_alive(pid: int) -> bool:
     if pid <= 0:
         return False
@@ -171,8 +185,8 @@ def _stop_leftover(pgdata: Path, timeout: float = 15.0) -> None:
         pid = int(pidfile.read_text().splitlines()[0])
     except (OSError, ValueError, IndexError):
         return
-    if not pid_alive(pid):
-        return
+    if not pid_alive(pid) or not is_postmaster_of(pid, pgdata):
+        return  # gone, or the pid now belongs to some other process: never signal that
     with contextlib.suppress(OSError):
         os.kill(pid, getattr(signal, "SIGINT", signal.SIGTERM))
     deadline = time.monotonic() + timeout
