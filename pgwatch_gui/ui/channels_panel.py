@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 from pgwatch_gui.core.connection import one_line
 from pgwatch_gui.core.listener import State, Status
 from pgwatch_gui.core.notify import NotifyError, check_channel
+from pgwatch_gui.ui.combo import refill_keeping_current
 from pgwatch_gui.ui.hub import ConnectionHub
 
 
@@ -78,14 +79,7 @@ class ChannelsPanel(QWidget):
         return [self.list.item(i).text() for i in range(self.list.count())]
 
     def _sync_connections(self) -> None:
-        names = self.hub.names()
-        cur = self.current
-        self.connection.blockSignals(True)
-        self.connection.clear()
-        self.connection.addItems(names)
-        if cur in names:
-            self.connection.setCurrentText(cur)
-        self.connection.blockSignals(False)
+        refill_keeping_current(self.connection, self.hub.names())
         self.refresh()
 
     def _on_status(self, name: str, status: Status) -> None:

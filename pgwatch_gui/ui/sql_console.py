@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from pgwatch_gui.core.console import ConsoleSession, RunResult
 from pgwatch_gui.ui.async_work import AsyncWork
+from pgwatch_gui.ui.combo import refill_keeping_current
 from pgwatch_gui.ui.hub import ConnectionHub
 
 
@@ -79,15 +80,7 @@ class SqlConsole(QWidget):
 
     # ---- connection ----
     def _sync_connections(self) -> None:
-        names = self.hub.names()
-        current = self.connection.currentText()
-        self.connection.blockSignals(True)
-        self.connection.clear()
-        self.connection.addItems(names)
-        if current in names:
-            self.connection.setCurrentText(current)
-        self.connection.blockSignals(False)
-        if self.connection.currentText() != current:
+        if refill_keeping_current(self.connection, self.hub.names()):
             self._connection_changed(self.connection.currentText())
         self._sync()
 

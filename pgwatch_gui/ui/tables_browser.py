@@ -29,6 +29,7 @@ from pgwatch_gui.core import catalog, triggers
 from pgwatch_gui.core.catalog import TableInfo, TableSummary, TriggerInfo
 from pgwatch_gui.core.notify_source import FIXED
 from pgwatch_gui.ui.async_work import AsyncWork
+from pgwatch_gui.ui.combo import refill_keeping_current
 from pgwatch_gui.ui.hub import ConnectionHub
 from pgwatch_gui.ui.trigger_dialog import TriggerDialog
 from pgwatch_gui.ui.trigger_views import ShowTriggerDialog
@@ -112,15 +113,7 @@ class TablesBrowser(QWidget):
         return self.hub.conninfo(name) if name else None
 
     def _sync_connections(self) -> None:
-        names = self.hub.names()
-        current = self.connection.currentText()
-        self.connection.blockSignals(True)
-        self.connection.clear()
-        self.connection.addItems(names)
-        if current in names:
-            self.connection.setCurrentText(current)
-        self.connection.blockSignals(False)
-        if self.connection.currentText() != current:
+        if refill_keeping_current(self.connection, self.hub.names()):
             self.refresh()
         self._sync_buttons()
 
