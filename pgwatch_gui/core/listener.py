@@ -303,13 +303,18 @@ class Listener:
     async def _session(self, conn: psycopg.AsyncConnection) -> None:
         """Read until stopped; between reads, run queued commands (LISTEN, NOTIFY...).
 
-        psycopg's notifies() holds the connection lock, so a command interrupts the
-        reader, runs, and the reader resumes. Notifications that arrive meanwhile are
-        kept by psycopg and yielded first when reading resumes.
+        A command waits on the same socket as the reader, so it interrupts the reader,
+        runs, and the reader resumes. Notifications that psycopg reads while a command
+        runs reach the backlog through the notify handler.
         """
         assert self._wake is not None
-        sink = self._make_sink(conn)
-        conn.add_notify_handler(lambda n: sink(n.channel, n.payload, n.pid))
+        own_pid = self._pid
+
+        def on_notify(n: psycopg.Notify) -> None:
+            self._enqueue(new_event(next(self._seq), time.time(), self.profile, n.channel,
+                                    n.pid, n.payload, n.pid == own_pid))
+
+        conn.add_notify_handler(on_notify)
         while not self._stopping:
             self._wake.clear()
             reader = asyncio.ensure_future(self._read(conn))
@@ -326,9 +331,7 @@ class Listener:
                 continue
             reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await reader
-            if reader.done() and not reader.cancelled() and reader.exception():
-                raise reader.exception()  # type: ignore[misc]
+                await reader  # a failure that beat the cancel is raised here
             while self._commands:
                 command, fut = self._commands.popleft()
                 try:
@@ -344,39 +347,14 @@ class Listener:
                     if not fut.done():
                         fut.set_result(result)
 
-    def _make_sink(self, conn: psycopg.AsyncConnection) -> Callable[..., None]:
-        """The per-notification hot path: one Event, appended to the bounded backlog."""
-        seq = self._seq
-        profile = self.profile
-        own_pid = self._pid
-        backlog = self._backlog
-        maxlen = backlog.maxlen
-        now = time.time
-        enc = conn.info.encoding
-
-        def sink(channel: bytes | str, payload: bytes | str, pid: int) -> None:
-            if isinstance(channel, bytes):
-                channel = channel.decode(enc, "replace")
-                payload = payload.decode(enc, "replace")  # type: ignore[union-attr]
-            if len(backlog) == maxlen:
-                self.dropped += 1
-            backlog.append(
-                new_event(next(seq), now(), profile, channel, pid, payload, pid == own_pid)  # type: ignore[arg-type]
-            )
-            self.received += 1
-            if self._flush_handle is None:
-                self._schedule_flush()
-
-        return sink
-
     async def _read(self, conn: psycopg.AsyncConnection) -> None:
         """Read until the connection fails (raises) or the task is cancelled.
 
         One reader callback stays on the socket and drains libpq's queue of
         notifications each time data arrives, rather than a new wait (and a new socket
         notifier, under qasync) per read and an async-generator step per notification.
-        Notifications that psycopg reads while a command runs reach `sink` through the
-        notify handler installed in `_session`.
+        Notifications that psycopg reads while a command runs reach the backlog through
+        the notify handler installed in `_session`.
         """
         pgconn = conn.pgconn
         loop = asyncio.get_running_loop()
@@ -398,7 +376,7 @@ class Listener:
             # of a busy stream); going back to the event loop for each costs more than
             # the reading. So keep reading while data keeps coming, for up to
             # READ_BUDGET, then let the loop run (flushes, the screen, commands).
-            # What `sink` does per notification is done here per chunk (the counters,
+            # What `_enqueue` does per notification is done here per chunk (the counters,
             # the clock, the flush); each notification costs one Event and an append.
             try:
                 until = clock() + READ_BUDGET
