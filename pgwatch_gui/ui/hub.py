@@ -57,13 +57,6 @@ class ConnectionHub(QObject):
         st = self.status(name)
         return st is not None and st.state is State.LISTENING
 
-    def totals(self) -> tuple[int, int]:
-        """(received, dropped) over every open connection."""
-        return (
-            sum(lst.received for lst in self._listeners.values()),
-            sum(lst.dropped for lst in self._listeners.values()),
-        )
-
     def profile_color(self, name: str) -> QColor | None:
         """The colour events of connection `name` are marked with (None: no colour)."""
         return self._colors.get(name)
@@ -80,7 +73,7 @@ class ConnectionHub(QObject):
 
     # ---- actions ----
     def open(self, name: str, conninfo: str, channels: Sequence[str] = ()) -> Listener:
-        """Start listening on a connection (replacing one of the same name)."""
+        """Start listening on a connection; a name that is already open is refused."""
         if name in self._listeners:
             raise ValueError(f"a connection named {name!r} is already open")
         listener = Listener(
