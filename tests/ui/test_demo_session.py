@@ -12,14 +12,7 @@ from pgwatch_gui.core.demo import Demo
 from pgwatch_gui.ui.demo_controls import STOPS, DemoRateControl, nearest_stop
 from pgwatch_gui.ui.demo_session import DemoSession
 from pgwatch_gui.ui.main_window import MainWindow
-
-
-async def _until(pred, timeout=15.0):
-    async def spin():
-        while not pred():
-            await asyncio.sleep(0.02)
-
-    await asyncio.wait_for(spin(), timeout)
+from tests.ui.waiting import until
 
 
 def test_nearest_stop():
@@ -35,7 +28,7 @@ def test_demo_window_flows_and_stops(qloop, qtbot, tmp_path):
 
     async def main():
         assert await session.start()
-        await _until(lambda: window.event_model.rowCount() >= 20)
+        await until(lambda: window.event_model.rowCount() >= 20, timeout=15.0)
         assert window.hub.names() == ["Demo"]
         control = session.control
         assert isinstance(control, DemoRateControl) and control.rate == 200

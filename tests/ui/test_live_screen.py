@@ -16,16 +16,9 @@ from pgwatch_gui.core.listener import State
 from pgwatch_gui.core.notify import MAX_PAYLOAD_BYTES
 from pgwatch_gui.ui.main_window import MainWindow
 from pgwatch_gui.ui.send_dialog import SendDialog
+from tests.ui.waiting import until
 
 SHOTS = os.environ.get("PGWATCH_SHOTS", "/tmp/shots/issue3")
-
-
-async def until(pred, timeout: float = 10.0) -> None:
-    async def spin():
-        while not pred():
-            await asyncio.sleep(0.01)
-
-    await asyncio.wait_for(spin(), timeout)
 
 
 def notify(dsn: str, channel: str, payload: str) -> None:

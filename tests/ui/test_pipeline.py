@@ -9,6 +9,7 @@ import psycopg
 from pgwatch_gui.core.connection import make_conninfo
 from pgwatch_gui.ui.event_model import COL_CHANNEL, COL_KEY, COL_OP, COL_TABLE, EventTableModel
 from pgwatch_gui.ui.hub import ConnectionHub
+from tests.ui.waiting import until
 
 
 def _notify(dsn, channel, payload, n=1):
@@ -16,14 +17,6 @@ def _notify(dsn, channel, payload, n=1):
         # Distinct payloads: PostgreSQL folds identical notifications of one transaction.
         c.execute("SELECT pg_notify(%s, CASE WHEN %s = 1 THEN %s ELSE %s || g END) "
                   "FROM generate_series(1, %s) g", (channel, n, payload, payload, n))
-
-
-async def _until(pred, timeout=10.0):
-    async def spin():
-        while not pred():
-            await asyncio.sleep(0.01)
-
-    await asyncio.wait_for(spin(), timeout)
 
 
 def test_notification_reaches_model(qloop, pg_dsn):
@@ -39,9 +32,9 @@ def test_notification_reaches_model(qloop, pg_dsn):
         lst = hub.open("local", make_conninfo(pg_dsn), ["Live Feed"])
         await lst.wait_listening(10)
         await asyncio.to_thread(_notify, pg_dsn, "Live Feed", payload)
-        await _until(lambda: model.rowCount() == 1)
+        await until(lambda: model.rowCount() == 1)
         await asyncio.to_thread(_notify, pg_dsn, "Live Feed", "n", 500)
-        await _until(lambda: model.rowCount() == 501)
+        await until(lambda: model.rowCount() == 501)
         await hub.close_all()
 
     qloop.run_until_complete(main())

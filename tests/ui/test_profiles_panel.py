@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 
@@ -22,6 +21,7 @@ from pgwatch_gui.ui.event_model import COL_CONNECTION
 from pgwatch_gui.ui.main_window import MainWindow
 from pgwatch_gui.ui.profiles_panel import ProfilesPanel
 from tests.conftest import dsn_for
+from tests.ui.waiting import until
 
 SHOTS = "/tmp/shots/issue4"
 
@@ -30,14 +30,6 @@ SHOTS = "/tmp/shots/issue4"
 def config(tmp_path, monkeypatch):
     monkeypatch.setenv("PGWATCH_CONFIG_DIR", str(tmp_path / "config"))
     return tmp_path / "config"
-
-
-async def until(predicate, timeout=10.0):
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
 
 
 @pytest.fixture

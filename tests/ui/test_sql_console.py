@@ -12,16 +12,9 @@ from pgwatch_gui.core.connection import make_conninfo
 from pgwatch_gui.core.trigger_spec import TriggerSpec
 from pgwatch_gui.ui.main_window import MainWindow
 from tests.core.trigger_helpers import install
+from tests.ui.waiting import run_until
 
 SHOTS = "/tmp/shots/issue5"
-
-
-def until(qloop, pred, timeout=10.0):
-    async def spin():
-        while not pred():
-            await asyncio.sleep(0.01)
-
-    qloop.run_until_complete(asyncio.wait_for(spin(), timeout))
 
 
 @pytest.fixture
@@ -44,7 +37,7 @@ def run_sql(qloop, console, text, button=None):
     if text is not None:
         console.editor.setPlainText(text)
     (button or console.run_btn).click()
-    until(qloop, lambda: fired)
+    run_until(qloop, lambda: fired)
     console.finished.disconnect()
 
 
@@ -66,14 +59,14 @@ def test_commit_delivers_notifications_to_the_event_table(qloop, window, db):
     assert window.event_model.rowCount() == 0  # nothing before the commit
     assert db.execute("SELECT count(*) FROM orders").fetchone()[0] == 0
     run_sql(qloop, console, None, console.commit_btn)
-    until(qloop, lambda: window.event_model.rowCount() == 3)
+    run_until(qloop, lambda: window.event_model.rowCount() == 3)
     ops = [window.event_model.event(i).op for i in range(3)]
     assert ops == ["INSERT", "INSERT", "UPDATE"]
     assert window.event_model.event(2).decoded.value["changed"] == ["status"]
     assert "no transaction" in console.state.text() and not console.commit_btn.isEnabled()
     window.findChild(QDockWidget, "dock-sql-console").show()
     window.tables_browser.select(("public", "orders"))
-    until(qloop, lambda: window.tables_browser.snapshot is not None)
+    run_until(qloop, lambda: window.tables_browser.snapshot is not None)
     os.makedirs(SHOTS, exist_ok=True)
     window.grab().save(os.path.join(SHOTS, "main_window_console.png"))
 

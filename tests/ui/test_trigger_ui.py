@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 
@@ -18,6 +17,7 @@ from pgwatch_gui.ui.tables_browser import TablesBrowser
 from pgwatch_gui.ui.trigger_form import VISIBILITY_WARNING
 from tests.core.trigger_helpers import call, install, pgwatch_leftovers
 from tests.seed_triggers import SEED_000, SEED_001
+from tests.ui.waiting import run_until
 
 SHOTS = "/tmp/shots/issue5"
 
@@ -25,14 +25,6 @@ SHOTS = "/tmp/shots/issue5"
 def shot(widget, name):
     os.makedirs(SHOTS, exist_ok=True)
     widget.grab().save(os.path.join(SHOTS, name))
-
-
-def until(qloop, pred, timeout=10.0):
-    async def spin():
-        while not pred():
-            await asyncio.sleep(0.01)
-
-    qloop.run_until_complete(asyncio.wait_for(spin(), timeout))
 
 
 @pytest.fixture
@@ -61,7 +53,7 @@ def browser(qloop, qtbot, hub_on, shop):
     qtbot.addWidget(b)
     b.resize(520, 560)
     b.show()
-    until(qloop, lambda: b.snapshot is not None)
+    run_until(qloop, lambda: b.snapshot is not None)
     return b
 
 
@@ -79,7 +71,7 @@ def open_dialog(qloop, browser, *tables):
     browser.dialog = None
     browser.select(*tables)
     browser.install_selected()
-    until(qloop, lambda: browser.dialog is not None)
+    run_until(qloop, lambda: browser.dialog is not None)
     return browser.dialog
 
 
@@ -91,7 +83,7 @@ def test_tree_marks_ours_and_other_notify_tables(qloop, browser, pg_dsn):
     assert m[("public", "customers")] == ""
     install(pg_dsn, TriggerSpec("public", "customers", channel="crm"))
     browser.refresh()
-    until(qloop, lambda: marks(browser)[("public", "customers")] != "")
+    run_until(qloop, lambda: marks(browser)[("public", "customers")] != "")
     assert marks(browser)[("public", "customers")] == "● pgwatch → crm (keys)"
     assert "1 with a pgwatch trigger · 3 with another notify trigger" in browser.status.text()
     shot(browser, "tables_browser.png")
@@ -116,7 +108,7 @@ def test_dialog_preview_save_install_then_listen(qloop, qtbot, browser, hub_on, 
     shot(dlg, "trigger_dialog_form.png")
 
     dlg.preview_btn.click()
-    until(qloop, lambda: dlg.plan is not None)
+    run_until(qloop, lambda: dlg.plan is not None)
     expected = call(pg_dsn, triggers.plan_install, form.specs())
     assert dlg.sql_view.toPlainText() == expected.sql
     assert '"secret"' not in expected.sql.split("COMMENT ON TRIGGER")[0]
@@ -129,14 +121,14 @@ def test_dialog_preview_save_install_then_listen(qloop, qtbot, browser, hub_on, 
     asked = []
     dlg.ask = lambda q: asked.append(q) or True
     dlg.install_btn.click()
-    until(qloop, lambda: "orders feed" in hub_on.listener("shop").channels)
+    run_until(qloop, lambda: "orders feed" in hub_on.listener("shop").channels)
     assert asked == ["Installed. Listen on channel 'orders feed' now?"]
     shop.execute("INSERT INTO \"Order Items\" VALUES (1, 'X-1', 2, 'pw')")
-    until(qloop, lambda: any(e.channel == "orders feed" for e in events))
+    run_until(qloop, lambda: any(e.channel == "orders feed" for e in events))
     ev = next(e for e in events if e.channel == "orders feed")
     assert ev.decoded.shape == "pgwatch" and ev.table == "Order Items" and ev.key == {"id": 1}
     assert "pw" not in ev.payload
-    until(qloop, lambda: "pgwatch" in marks(browser)[("public", "Order Items")])
+    run_until(qloop, lambda: "pgwatch" in marks(browser)[("public", "Order Items")])
 
 
 def test_when_is_checked_by_the_server(qloop, qtbot, browser):
@@ -146,12 +138,12 @@ def test_when_is_checked_by_the_server(qloop, qtbot, browser):
         dlg.form.event_boxes[e].setChecked(False)
     dlg.form.when_edit.setText("NEW.nmae <> OLD.name")
     dlg.form.when_check.click()
-    until(qloop, lambda: dlg.form.when_status.text() not in ("", "checking..."))
+    run_until(qloop, lambda: dlg.form.when_status.text() not in ("", "checking..."))
     assert "column new.nmae does not exist" in dlg.form.when_status.text()
     shot(dlg, "trigger_dialog_bad_when.png")
     dlg.form.when_edit.setText("NEW.name IS DISTINCT FROM OLD.name")
     dlg.form.when_check.click()
-    until(qloop, lambda: dlg.form.when_status.text() == "OK")
+    run_until(qloop, lambda: dlg.form.when_status.text() == "OK")
     dlg.form.when_edit.setText("")
     dlg.form.event_boxes["UPDATE"].setChecked(False)
     assert "at least one event" in dlg.form.problem.text()
@@ -165,23 +157,23 @@ def test_install_on_every_table_of_a_schema_with_progress(qloop, qtbot, browser,
                  "FOR EACH ROW EXECUTE FUNCTION archive.f()")
     browser.dialog = None
     browser.install_schema("archive")
-    until(qloop, lambda: browser.dialog is not None)
+    run_until(qloop, lambda: browser.dialog is not None)
     dlg = browser.dialog
     qtbot.addWidget(dlg)
     assert len(dlg.tables) == 3 and dlg.per_table
     dlg.form.channel_edit.setText("archive")
     # the preview of all tables fails on b (a foreign trigger has our name): say so
     dlg.preview_btn.click()
-    until(qloop, lambda: dlg.status.text() not in ("", "Reading the tables..."))
+    run_until(qloop, lambda: dlg.status.text() not in ("", "Reading the tables..."))
     assert "did not install" in dlg.status.text()
     shop.execute("DROP TRIGGER pgwatch_notify ON archive.b")
     dlg.preview_btn.click()
-    until(qloop, lambda: dlg.plan is not None)
+    run_until(qloop, lambda: dlg.plan is not None)
     shop.execute("CREATE TRIGGER pgwatch_notify AFTER INSERT ON archive.b "
                  "FOR EACH ROW EXECUTE FUNCTION archive.f()")  # appears meanwhile
     dlg.ask = lambda q: False
     dlg.install_btn.click()
-    until(qloop, lambda: dlg.progress.value() == 3 and not dlg.work.busy)
+    run_until(qloop, lambda: dlg.progress.value() == 3 and not dlg.work.busy)
     assert dlg.failures and dlg.failures[0].startswith("archive.b:")
     assert dlg.progress.text() == "3 of 3 tables (1 failed)"
     shot(dlg, "trigger_dialog_schema_progress.png")
@@ -192,7 +184,7 @@ def test_install_on_every_table_of_a_schema_with_progress(qloop, qtbot, browser,
 def test_remove_and_remove_all_ask_first(qloop, browser, pg_dsn, shop):
     install(pg_dsn, TriggerSpec("public", "customers"), TriggerSpec("archive", "a"))
     browser.refresh()
-    until(qloop, lambda: browser.snapshot is not None and len(browser.snapshot.installed) == 2)
+    run_until(qloop, lambda: browser.snapshot is not None and len(browser.snapshot.installed) == 2)
     browser.select(("public", "customers"))
     questions = []
     browser.ask = lambda q: questions.append(q) or False
@@ -200,9 +192,9 @@ def test_remove_and_remove_all_ask_first(qloop, browser, pg_dsn, shop):
     assert len(call(pg_dsn, triggers.list_installed)) == 2  # said no
     browser.ask = lambda q: questions.append(q) or True
     browser.remove_selected()
-    until(qloop, lambda: len(browser.snapshot.installed) == 1)
+    run_until(qloop, lambda: len(browser.snapshot.installed) == 1)
     browser.remove_all()
-    until(qloop, lambda: not browser.snapshot.installed)
+    run_until(qloop, lambda: not browser.snapshot.installed)
     assert "public.customers" in questions[0] and "every notify trigger" in questions[-1]
     assert pgwatch_leftovers(shop) == {"triggers": 0, "functions": 0, "schema": 0}
 
@@ -210,12 +202,12 @@ def test_remove_and_remove_all_ask_first(qloop, browser, pg_dsn, shop):
 def test_show_dialog_has_spec_and_function(qloop, qtbot, browser, pg_dsn):
     install(pg_dsn, TriggerSpec("public", "customers", channel="crm", exclude=("password_hash",)))
     browser.refresh()
-    until(qloop, lambda: browser.snapshot is not None and browser.snapshot.installed)
+    run_until(qloop, lambda: browser.snapshot is not None and browser.snapshot.installed)
     browser.select(("public", "customers"))
     browser.show_selected()
     dlg = browser.dialog
     qtbot.addWidget(dlg)
-    until(qloop, lambda: "CREATE OR REPLACE FUNCTION" in dlg.text.toPlainText())
+    run_until(qloop, lambda: "CREATE OR REPLACE FUNCTION" in dlg.text.toPlainText())
     text = dlg.text.toPlainText()
     shot(dlg, "show_trigger.png")
     assert '"exclude": [\n    "password_hash"' in text and "CREATE TRIGGER pgwatch_notify" in text
@@ -226,7 +218,7 @@ def test_dialog_changes_an_installed_trigger_and_builds_per_row_specs(qloop, qtb
     install(pg_dsn, TriggerSpec("public", "customers", channel="crm", payload="row",
                                 exclude=("password_hash",)))
     browser.refresh()
-    until(qloop, lambda: browser.snapshot is not None and browser.snapshot.installed)
+    run_until(qloop, lambda: browser.snapshot is not None and browser.snapshot.installed)
     dlg = open_dialog(qloop, browser, ("public", "customers"))
     qtbot.addWidget(dlg)
     form = dlg.form
