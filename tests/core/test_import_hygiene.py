@@ -18,28 +18,24 @@ def test_core_modules_found():
     assert {"pgwatch_gui.core.events", "pgwatch_gui.core.listener"} <= set(CORE_MODULES)
 
 
-def test_core_imports_no_qt():
-    code = (
-        "import importlib, sys\n"
-        f"for m in {CORE_MODULES!r}: importlib.import_module(m)\n"
-        "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
-        "('PySide6', 'shiboken6', 'qasync') or m.startswith('pgwatch_gui.ui'))\n"
-        "print(','.join(bad))\n"
-    )
+QT = ("PySide6", "shiboken6", "qasync")
+
+
+def loaded_after(setup: str) -> list[str]:
+    """The modules a fresh interpreter holds after running `setup`."""
+    code = setup + "\nimport sys\nprint('\\n'.join(sys.modules))\n"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env=cli_env(), timeout=60)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "", f"core pulled in: {out.stdout.strip()}"
+    return out.stdout.split()
+
+
+def test_core_imports_no_qt():
+    mods = loaded_after(f"import importlib\nfor m in {CORE_MODULES!r}: importlib.import_module(m)")
+    bad = sorted(m for m in mods if m.split(".")[0] in QT or m.startswith("pgwatch_gui.ui"))
+    assert bad == [], f"core pulled in: {bad}"
 
 
 def test_cli_subcommands_import_no_qt():
-    code = (
-        "import sys\n"
-        "from pgwatch_gui.cli import build_parser\n"
-        "build_parser()\n"
-        "print(','.join(sorted(m for m in sys.modules if m.startswith(('PySide6', 'qasync')))))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env=cli_env(), timeout=60)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == ""
+    mods = loaded_after("from pgwatch_gui.cli import build_parser\nbuild_parser()")
+    assert sorted(m for m in mods if m.split(".")[0] in QT) == []
