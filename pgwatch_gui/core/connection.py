@@ -96,23 +96,26 @@ def one_line(exc: BaseException | str) -> str:
     return text or exc.__class__.__name__
 
 
+def _timeout_kwargs(conninfo: str, connect_timeout: int | None) -> dict[str, object]:
+    """A connect timeout unless the connection string sets its own."""
+    if "connect_timeout" in conninfo_dict(conninfo):
+        return {}
+    return {"connect_timeout": connect_timeout or DEFAULT_CONNECT_TIMEOUT}
+
+
 async def connect(
     conninfo: str, *, autocommit: bool = True, connect_timeout: int | None = None
 ) -> psycopg.AsyncConnection:
     """Open an AsyncConnection (autocommit by default) on the running loop."""
-    kwargs: dict[str, object] = {}
-    if "connect_timeout" not in conninfo_dict(conninfo):
-        kwargs["connect_timeout"] = connect_timeout or DEFAULT_CONNECT_TIMEOUT
-    return await psycopg.AsyncConnection.connect(conninfo, autocommit=autocommit, **kwargs)
+    return await psycopg.AsyncConnection.connect(
+        conninfo, autocommit=autocommit, **_timeout_kwargs(conninfo, connect_timeout))
 
 
 def connect_sync(
     conninfo: str, *, autocommit: bool = True, connect_timeout: int | None = None
 ) -> psycopg.Connection:
-    kwargs: dict[str, object] = {}
-    if "connect_timeout" not in conninfo_dict(conninfo):
-        kwargs["connect_timeout"] = connect_timeout or DEFAULT_CONNECT_TIMEOUT
-    return psycopg.Connection.connect(conninfo, autocommit=autocommit, **kwargs)
+    return psycopg.Connection.connect(
+        conninfo, autocommit=autocommit, **_timeout_kwargs(conninfo, connect_timeout))
 
 
 def use_selector_loop_policy() -> None:
