@@ -36,11 +36,11 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtCore import Qt
     from PySide6.QtGui import QImage
 
-    from pgwatch_gui.core.demo import Demo
-    from pgwatch_gui.ui.about_dialog import AboutDialog
-    from pgwatch_gui.ui.app import make_app
-    from pgwatch_gui.ui.demo_session import DemoSession
-    from pgwatch_gui.ui.main_window import MainWindow
+    from pgwatch_gui.core.demo.session import Demo
+    from pgwatch_gui.ui.demo.session import DemoSession
+    from pgwatch_gui.ui.shell.about import AboutDialog
+    from pgwatch_gui.ui.shell.app import make_app
+    from pgwatch_gui.ui.shell.main_window import MainWindow
 
     app = make_app()
     app.setStyle("Fusion")

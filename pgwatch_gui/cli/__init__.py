@@ -80,16 +80,16 @@ def _run_gui(args) -> int:
     from pgwatch_gui.cli.common import resolve_startup_connections
 
     if args.smoke:
-        from pgwatch_gui.ui.smoke import run_smoke
+        from pgwatch_gui.ui.shell.smoke import run_smoke
 
         return run_smoke(args.dsn)
     if args.demo:
-        from pgwatch_gui.core.demo_server import busy_reason
+        from pgwatch_gui.core.demo.server import busy_reason
 
         reason = busy_reason()
         if reason:
             raise CliError(reason)
-    from pgwatch_gui.ui.app import run_gui
+    from pgwatch_gui.ui.shell.app import run_gui
 
     return run_gui(resolve_startup_connections(args), demo=args.demo, demo_reset=args.demo_reset)
 

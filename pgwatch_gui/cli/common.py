@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from pgwatch_gui.core.connection import ConnectionConfigError, describe_target, make_conninfo
-from pgwatch_gui.core.notify import NotifyError, check_channel
-from pgwatch_gui.core.profile_import import parse_dsn
-from pgwatch_gui.core.profile_store import ProfileStore
+from pgwatch_gui.core.pg.connection import ConnectionConfigError, describe_target, make_conninfo
+from pgwatch_gui.core.pg.notify import NotifyError, check_channel
+from pgwatch_gui.core.profiles.imports import parse_dsn
+from pgwatch_gui.core.profiles.store import ProfileStore
 
 
 class CliError(Exception):
@@ -97,7 +97,7 @@ def resolve_startup_connections(args: argparse.Namespace) -> list:
     `--dsn` or `--profile`: that one connection (channels from `-c`, else the
     profile's). Only `-c`: the PG* environment. Nothing: every auto-connect profile.
     """
-    from pgwatch_gui.ui.app import StartupConnection
+    from pgwatch_gui.ui.shell.app import StartupConnection
 
     given = list(getattr(args, "channel", None) or [])
     try:

@@ -13,8 +13,8 @@ import sys
 import time
 
 from pgwatch_gui.cli.common import CliError, add_connection_args, resolve_conninfo
-from pgwatch_gui.core.connection import describe_target, use_selector_loop_policy
-from pgwatch_gui.core.demo import MAX_RATE, Demo, DemoError, GeneratorError
+from pgwatch_gui.core.demo.session import MAX_RATE, Demo, DemoError, GeneratorError
+from pgwatch_gui.core.pg.connection import describe_target, use_selector_loop_policy
 
 
 def _rate(text: str) -> float:

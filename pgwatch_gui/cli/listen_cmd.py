@@ -12,11 +12,11 @@ from pgwatch_gui.cli.common import (
     resolve_channels,
     resolve_conninfo,
 )
-from pgwatch_gui.core.connection import use_selector_loop_policy
-from pgwatch_gui.core.events import KIND_NOTIFY, Event
-from pgwatch_gui.core.export import event_to_json, event_to_text
-from pgwatch_gui.core.listener import Listener, State, Status
-from pgwatch_gui.core.notify import NotifyError, check_channel
+from pgwatch_gui.core.pg.connection import use_selector_loop_policy
+from pgwatch_gui.core.pg.notify import NotifyError, check_channel
+from pgwatch_gui.core.stream.events import KIND_NOTIFY, Event
+from pgwatch_gui.core.stream.export import event_to_json, event_to_text
+from pgwatch_gui.core.stream.listener import Listener, State, Status
 
 
 def register(sub: argparse._SubParsersAction) -> None:

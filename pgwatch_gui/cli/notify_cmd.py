@@ -7,8 +7,8 @@ import argparse
 import psycopg
 
 from pgwatch_gui.cli.common import CliError, add_connection_args, resolve_conninfo
-from pgwatch_gui.core.connection import connect_sync, one_line
-from pgwatch_gui.core.notify import NotifyError, check_channel, check_payload, send_notify_sync
+from pgwatch_gui.core.pg.connection import connect_sync, one_line
+from pgwatch_gui.core.pg.notify import NotifyError, check_channel, check_payload, send_notify_sync
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -10,14 +10,14 @@ import json
 import sys
 
 from pgwatch_gui.cli.common import CliError, open_store, warn
-from pgwatch_gui.core.connection import ConnectionConfigError, redact
-from pgwatch_gui.core.profile_import import (
+from pgwatch_gui.core.pg.connection import ConnectionConfigError, redact
+from pgwatch_gui.core.profiles.imports import (
     profile_from_dsn,
     profile_from_env,
     profiles_from_services,
 )
-from pgwatch_gui.core.profile_store import ProfileStore, ProfileStoreError
-from pgwatch_gui.core.profiles import Profile, ProfileError
+from pgwatch_gui.core.profiles.model import Profile, ProfileError
+from pgwatch_gui.core.profiles.store import ProfileStore, ProfileStoreError
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -12,11 +12,12 @@ from typing import Any
 import psycopg
 
 from pgwatch_gui.cli.common import CliError, OneLineParser, add_connection_args, resolve_conninfo
-from pgwatch_gui.core import catalog, triggers
-from pgwatch_gui.core.connection import connect, one_line, use_selector_loop_policy
-from pgwatch_gui.core.names import IdentifierError, parse_identifier, parse_identifier_list
-from pgwatch_gui.core.names import parse_qualified as _parse_qualified
-from pgwatch_gui.core.trigger_spec import EVENTS, PAYLOAD_MODES, TriggerSpec
+from pgwatch_gui.core.pg.connection import connect, one_line, use_selector_loop_policy
+from pgwatch_gui.core.pg.names import IdentifierError, parse_identifier, parse_identifier_list
+from pgwatch_gui.core.pg.names import parse_qualified as _parse_qualified
+from pgwatch_gui.core.triggers import catalog
+from pgwatch_gui.core.triggers import manage as triggers
+from pgwatch_gui.core.triggers.spec import EVENTS, PAYLOAD_MODES, TriggerSpec
 
 
 def register(sub: argparse._SubParsersAction) -> None:

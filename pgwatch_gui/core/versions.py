@@ -8,7 +8,7 @@ import sys
 import psycopg
 
 from pgwatch_gui import __version__
-from pgwatch_gui.core.connection import connect, one_line
+from pgwatch_gui.core.pg.connection import connect, one_line
 
 
 def format_pg_version(number: int) -> str:

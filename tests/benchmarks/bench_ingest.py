@@ -173,9 +173,9 @@ def run_app(dsn: str, n: int, total: int, latency_count: int) -> dict:
     import qasync
     from PySide6.QtCore import QCoreApplication, QSettings
 
-    from pgwatch_gui.core.filtering import FilterSpec
-    from pgwatch_gui.ui.app import make_app
-    from pgwatch_gui.ui.main_window import MainWindow
+    from pgwatch_gui.core.filtering.engine import FilterSpec
+    from pgwatch_gui.ui.shell.app import make_app
+    from pgwatch_gui.ui.shell.main_window import MainWindow
 
     app = make_app()
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
@@ -185,7 +185,7 @@ def run_app(dsn: str, n: int, total: int, latency_count: int) -> dict:
     window = MainWindow()
     window.resize(1400, 860)
     window.show()
-    from pgwatch_gui.ui import gc_policy
+    from pgwatch_gui.ui.shell import gc_policy
 
     gc_policy.install(window, lambda: window.event_model.appended)  # as run_gui() does
     model = window.event_model

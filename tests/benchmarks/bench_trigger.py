@@ -38,8 +38,8 @@ if ROOT not in sys.path:
 import psycopg  # noqa: E402
 from psycopg import sql  # noqa: E402
 
-from pgwatch_gui.core import triggers  # noqa: E402
-from pgwatch_gui.core.trigger_spec import TriggerSpec  # noqa: E402
+from pgwatch_gui.core.triggers import manage as triggers  # noqa: E402
+from pgwatch_gui.core.triggers.spec import TriggerSpec  # noqa: E402
 
 TARGET = 1.25
 VARIANTS = ("none", "handwritten", "keys", "row")

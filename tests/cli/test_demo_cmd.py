@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from pgwatch_gui.core.demo_schema import demo_ready
+from pgwatch_gui.core.demo.schema import demo_ready
 from tests.conftest import run_cli
 
 
@@ -35,7 +35,7 @@ def test_demo_on_the_embedded_server(tmp_path):
 
 
 def test_second_demo_says_the_first_runs(tmp_path):
-    from pgwatch_gui.core.demo_server import DemoServer
+    from pgwatch_gui.core.demo.server import DemoServer
 
     with DemoServer(tmp_path / "demo"):
         r = run_cli("demo", "--seconds", "0", PGWATCH_DATA_DIR=str(tmp_path))

@@ -7,8 +7,8 @@ from psycopg import conninfo as _ci
 
 from pgwatch_gui.cli import build_parser
 from pgwatch_gui.cli.common import CliError, resolve_startup_connections
-from pgwatch_gui.core.profile_import import profile_from_dsn
-from pgwatch_gui.core.profile_store import ProfileStore
+from pgwatch_gui.core.profiles.imports import profile_from_dsn
+from pgwatch_gui.core.profiles.store import ProfileStore
 
 
 @pytest.fixture

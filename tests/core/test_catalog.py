@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pgwatch_gui.core import catalog
-from pgwatch_gui.core.trigger_spec import TriggerSpec
+from pgwatch_gui.core.triggers import catalog
+from pgwatch_gui.core.triggers.spec import TriggerSpec
 from tests.core.trigger_helpers import call, install
 from tests.seed_triggers import ALL_SEEDS, EXPECTED
 

@@ -11,7 +11,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from pgwatch_gui.core.conncheck import ConnectionReport, check_connection
+from pgwatch_gui.core.pg.conncheck import ConnectionReport, check_connection
 from tests.conftest import dsn_for
 from tests.pgproxy import PgProxy
 from tests.pgroles import password_role

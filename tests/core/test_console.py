@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from pgwatch_gui.core.console import MAX_ROWS, ConsoleSession
-from pgwatch_gui.core.trigger_spec import TriggerSpec
+from pgwatch_gui.core.triggers.console import MAX_ROWS, ConsoleSession
+from pgwatch_gui.core.triggers.spec import TriggerSpec
 from tests.core.trigger_helpers import install, listen, received
 
 

@@ -6,15 +6,15 @@ import asyncio
 
 import pytest
 
-from pgwatch_gui.core.demo_generator import (
+from pgwatch_gui.core.demo.generator import (
     KEEP_NOTIFICATIONS,
     KEEP_ORDERS,
     MAX_RATE,
     ChangeGenerator,
     GeneratorError,
 )
-from pgwatch_gui.core.demo_schema import CHANNELS, ensure_schema
-from pgwatch_gui.core.listener import Listener
+from pgwatch_gui.core.demo.schema import CHANNELS, ensure_schema
+from pgwatch_gui.core.stream.listener import Listener
 
 
 @pytest.fixture

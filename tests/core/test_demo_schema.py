@@ -6,8 +6,8 @@ import json
 
 import psycopg
 
-from pgwatch_gui.core.demo_schema import CHANNELS, demo_ready, ensure_schema
-from pgwatch_gui.core.events import SHAPE_CHANGE, SHAPE_ENVELOPE, decode_payload
+from pgwatch_gui.core.demo.schema import CHANNELS, demo_ready, ensure_schema
+from pgwatch_gui.core.stream.events import SHAPE_CHANGE, SHAPE_ENVELOPE, decode_payload
 
 
 def _counts(db) -> tuple:

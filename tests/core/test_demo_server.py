@@ -10,7 +10,7 @@ import sys
 import psycopg
 import pytest
 
-from pgwatch_gui.core.demo_server import (
+from pgwatch_gui.core.demo.server import (
     DEMO_DATABASE,
     DemoBusyError,
     DemoLock,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from pgwatch_gui.core.demo_server import _stop_leftover, is_postmaster_of
+from pgwatch_gui.core.demo.server import _stop_leftover, is_postmaster_of
 
 
 def test_stale_pidfile_naming_another_process_is_left_alone(tmp_path):

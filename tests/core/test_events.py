@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pgwatch_gui.core import events as ev_mod
-from pgwatch_gui.core.events import (
+from pgwatch_gui.core.stream import events as ev_mod
+from pgwatch_gui.core.stream.events import (
     SHAPE_CHANGE,
     SHAPE_EMPTY,
     SHAPE_ENVELOPE,
@@ -161,7 +161,7 @@ def test_any_json_object_decodes(obj):
 
 
 def test_new_event_equals_constructor():
-    from pgwatch_gui.core.events import new_event
+    from pgwatch_gui.core.stream.events import new_event
 
     a = new_event(3, 1.5, "p", "c", 9, '{"op": "INSERT"}', True)
     b = Event(3, 1.5, "p", "c", 9, '{"op": "INSERT"}', own=True)

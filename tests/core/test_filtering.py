@@ -6,8 +6,7 @@ import json
 
 import pytest
 
-from pgwatch_gui.core.events import Event, make_gap
-from pgwatch_gui.core.filtering import (
+from pgwatch_gui.core.filtering.engine import (
     OP_NONE,
     FacetCache,
     FieldSyntaxError,
@@ -17,6 +16,7 @@ from pgwatch_gui.core.filtering import (
     known_values,
     parse_fields,
 )
+from pgwatch_gui.core.stream.events import Event, make_gap
 
 
 def ev(seq, payload, channel="orders", own=False, profile="p"):

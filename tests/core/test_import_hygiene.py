@@ -15,7 +15,8 @@ CORE_MODULES = sorted(
 
 
 def test_core_modules_found():
-    assert {"pgwatch_gui.core.events", "pgwatch_gui.core.listener"} <= set(CORE_MODULES)
+    wanted = {"pgwatch_gui.core.stream.events", "pgwatch_gui.core.stream.listener"}
+    assert wanted <= set(CORE_MODULES)
 
 
 QT = ("PySide6", "shiboken6", "qasync")

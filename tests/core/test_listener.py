@@ -7,9 +7,9 @@ import asyncio
 import psycopg
 import pytest
 
-from pgwatch_gui.core.connection import make_conninfo
-from pgwatch_gui.core.events import KIND_GAP, KIND_NOTIFY
-from pgwatch_gui.core.listener import Backoff, Listener, State
+from pgwatch_gui.core.pg.connection import make_conninfo
+from pgwatch_gui.core.stream.events import KIND_GAP, KIND_NOTIFY
+from pgwatch_gui.core.stream.listener import Backoff, Listener, State
 
 
 class Collector:
@@ -227,7 +227,7 @@ def test_connect_failure_reports_failed(tmp_path):
 
 
 def test_bad_channel_rejected_before_anything_is_sent():
-    from pgwatch_gui.core.notify import NotifyError
+    from pgwatch_gui.core.pg.notify import NotifyError
 
     with pytest.raises(NotifyError):
         Listener("", ["x" * 64], on_batch=print)

@@ -9,15 +9,15 @@ import time
 
 import psycopg
 
-from pgwatch_gui.core.connection import make_conninfo
-from pgwatch_gui.core.events import Event
-from pgwatch_gui.core.listener import Listener
-from pgwatch_gui.core.server_facts import (
+from pgwatch_gui.core.pg.connection import make_conninfo
+from pgwatch_gui.core.pg.server_facts import (
     QUEUE_WARN,
     describe_queue_usage,
     notification_queue_usage,
     notification_queue_usage_sync,
 )
+from pgwatch_gui.core.stream.events import Event
+from pgwatch_gui.core.stream.listener import Listener
 
 
 def send(dsn: str, channel: str, n: int, first: int = 1) -> None:

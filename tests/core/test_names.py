@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pgwatch_gui.core.names import (
+from pgwatch_gui.core.pg.names import (
     IdentifierError,
     parse_identifier,
     parse_identifier_list,

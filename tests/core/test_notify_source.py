@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pgwatch_gui.core.notify_source import DYNAMIC, FIXED, PREFIX, discover_channels, tokenize
+from pgwatch_gui.core.triggers.discovery import DYNAMIC, FIXED, PREFIX, discover_channels, tokenize
 
 
 def chans(src, args=()):

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from pgwatch_gui.core.payload_view import (
+from pgwatch_gui.core.stream.payload_view import (
     ADDED,
     CHANGED,
     REMOVED,

@@ -5,15 +5,15 @@ from __future__ import annotations
 import pytest
 from psycopg import conninfo as _ci
 
-from pgwatch_gui.core.connection import ConnectionConfigError
-from pgwatch_gui.core.profile_import import (
+from pgwatch_gui.core.pg.connection import ConnectionConfigError
+from pgwatch_gui.core.profiles.imports import (
     parse_dsn,
     profile_from_dsn,
     profile_from_env,
     profiles_from_services,
     read_service_file,
 )
-from pgwatch_gui.core.profiles import ProfileError
+from pgwatch_gui.core.profiles.model import ProfileError
 
 AWKWARD = "p@ss:w/rd%"
 
@@ -111,7 +111,7 @@ def test_broken_service_file(tmp_path):
 
 
 def test_make_conninfo_reads_raw_uri_passwords_and_never_echoes_them():
-    from pgwatch_gui.core.connection import make_conninfo, one_line
+    from pgwatch_gui.core.pg.connection import make_conninfo, one_line
 
     params = _ci.conninfo_to_dict(make_conninfo(f"postgresql://u:{AWKWARD}@h/db"))
     assert params["password"] == AWKWARD and params["host"] == "h"

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from pgwatch_gui.core import profile_store
-from pgwatch_gui.core.profile_store import FORMAT_VERSION, ProfileStore, config_dir
-from pgwatch_gui.core.profiles import Profile, ProfileError, UnknownProfile
-from pgwatch_gui.core.secrets import SecretStore
+from pgwatch_gui.core.profiles import store as profile_store
+from pgwatch_gui.core.profiles.model import Profile, ProfileError, UnknownProfile
+from pgwatch_gui.core.profiles.secrets import SecretStore
+from pgwatch_gui.core.profiles.store import FORMAT_VERSION, ProfileStore, config_dir
 from tests.keyring_backend import TempFileKeyring
 
 PASSWORD = "p@ss:w/rd%-Zq81"
@@ -56,7 +56,7 @@ def test_round_trip(store, tmp_path, kr):
 
 
 def test_no_password_anywhere_in_config_dir(store, kr):
-    from pgwatch_gui.core.profile_import import profile_from_dsn
+    from pgwatch_gui.core.profiles.imports import profile_from_dsn
 
     profile, password = profile_from_dsn("prod", f"postgresql://bob:{PASSWORD}@db/app")
     store.add(profile, password=password)

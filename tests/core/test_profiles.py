@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from psycopg import conninfo as _ci
 
-from pgwatch_gui.core.profiles import (
+from pgwatch_gui.core.profiles.model import (
     PALETTE,
     Profile,
     ProfileError,

@@ -10,12 +10,12 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from pgwatch_gui.core.conncheck import check_connection
-from pgwatch_gui.core.listener import Listener
-from pgwatch_gui.core.notify import send_notify_sync
-from pgwatch_gui.core.profile_import import profile_from_dsn
-from pgwatch_gui.core.profile_store import ProfileStore
-from pgwatch_gui.core.secrets import SecretStore
+from pgwatch_gui.core.pg.conncheck import check_connection
+from pgwatch_gui.core.pg.notify import send_notify_sync
+from pgwatch_gui.core.profiles.imports import profile_from_dsn
+from pgwatch_gui.core.profiles.secrets import SecretStore
+from pgwatch_gui.core.profiles.store import ProfileStore
+from pgwatch_gui.core.stream.listener import Listener
 from tests.conftest import dsn_for
 from tests.keyring_backend import TempFileKeyring
 from tests.pgroles import password_role

@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from pgwatch_gui.core.events import Event, make_gap
-from pgwatch_gui.core.export import (
+from pgwatch_gui.core.stream.events import Event, make_gap
+from pgwatch_gui.core.stream.export import (
     CSV_FIELDS,
     EventWriter,
     JsonlReader,

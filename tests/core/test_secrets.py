@@ -6,8 +6,8 @@ import keyring
 import pytest
 from keyring.backends import chainer, fail, null
 
-from pgwatch_gui.core import secrets
-from pgwatch_gui.core.secrets import SecretStore, backend_is_usable
+from pgwatch_gui.core.profiles import secrets
+from pgwatch_gui.core.profiles.secrets import SecretStore, backend_is_usable
 from tests.keyring_backend import TempFileKeyring
 
 
@@ -76,7 +76,7 @@ def test_keyring_plugin_noise_stays_off_stderr():
 
     from tests.conftest import cli_env
 
-    code = ("import logging, pgwatch_gui.core.secrets\n"
+    code = ("import logging, pgwatch_gui.core.profiles.secrets\n"
             "try:\n    import no_such_backend_module\n"
             "except ImportError:\n"
             "    logging.getLogger('keyring.backend').exception('Error initializing plugin')\n")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from pgwatch_gui.core import catalog
-from pgwatch_gui.core.trigger_example import example_payload
-from pgwatch_gui.core.trigger_spec import TriggerSpec
+from pgwatch_gui.core.triggers import catalog
+from pgwatch_gui.core.triggers.example import example_payload
+from pgwatch_gui.core.triggers.spec import TriggerSpec
 from tests.core.trigger_helpers import call, install, listen, received
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from pgwatch_gui.core.catalog import Column
-from pgwatch_gui.core.trigger_spec import SpecError, Stored, TriggerSpec, check_spec
-from pgwatch_gui.core.trigger_sql import Placement, function_name, render
+from pgwatch_gui.core.triggers.catalog import Column
+from pgwatch_gui.core.triggers.spec import SpecError, Stored, TriggerSpec, check_spec
+from pgwatch_gui.core.triggers.sql import Placement, function_name, render
 
 COLS = ["id", "owner", "secret", "note"]
 

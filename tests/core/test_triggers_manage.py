@@ -9,8 +9,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from pgwatch_gui.core import triggers
-from pgwatch_gui.core.trigger_spec import TriggerSpec
+from pgwatch_gui.core.triggers import manage as triggers
+from pgwatch_gui.core.triggers.spec import TriggerSpec
 from tests.conftest import dsn_for
 from tests.core.trigger_helpers import (
     call,

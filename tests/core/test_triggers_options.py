@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from psycopg import sql
 
-from pgwatch_gui.core.trigger_spec import TriggerSpec
+from pgwatch_gui.core.triggers.spec import TriggerSpec
 from tests.core.trigger_helpers import call, install, listen, nothing_more, received
 
 
@@ -40,7 +40,7 @@ def test_update_of_fires_only_for_those_columns(orders, pg_dsn):
 
 
 def test_bad_when_is_refused_by_the_server(orders, pg_dsn):
-    from pgwatch_gui.core import triggers
+    from pgwatch_gui.core.triggers import manage as triggers
 
     spec = TriggerSpec("public", "orders", channel="o", events=("update",),
                        when="NEW.no_such_column > 1")

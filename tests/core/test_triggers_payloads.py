@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from pgwatch_gui.core.events import decode_payload
-from pgwatch_gui.core.trigger_spec import TriggerSpec
+from pgwatch_gui.core.stream.events import decode_payload
+from pgwatch_gui.core.triggers.spec import TriggerSpec
 from tests.core.trigger_helpers import install, listen, nothing_more, received
 
 ENVELOPE_KEYS = {"v", "op", "schema", "table", "key", "txid", "ts"}

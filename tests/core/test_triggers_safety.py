@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pgwatch_gui.core.trigger_spec import TriggerSpec
+from pgwatch_gui.core.triggers.spec import TriggerSpec
 from tests.core.trigger_helpers import install, listen, nothing_more, received
 
 

@@ -7,9 +7,9 @@ import json
 
 import psycopg
 
-from pgwatch_gui.core import triggers
-from pgwatch_gui.core.events import SHAPE_ENVELOPE, decode_payload
-from pgwatch_gui.core.trigger_spec import TriggerSpec
+from pgwatch_gui.core.stream.events import SHAPE_ENVELOPE, decode_payload
+from pgwatch_gui.core.triggers import manage as triggers
+from pgwatch_gui.core.triggers.spec import TriggerSpec
 
 
 def call(dsn: str, fn, *args, **kwargs):

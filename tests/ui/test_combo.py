@@ -1,6 +1,6 @@
 from PySide6.QtWidgets import QComboBox
 
-from pgwatch_gui.ui.combo import refill_keeping_current
+from pgwatch_gui.ui.common.combo import refill_keeping_current
 
 
 def test_refill_keeps_current_and_reports_change(qtbot):

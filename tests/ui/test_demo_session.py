@@ -8,10 +8,10 @@ import asyncio
 import psycopg
 import pytest
 
-from pgwatch_gui.core.demo import Demo
-from pgwatch_gui.ui.demo_controls import STOPS, DemoRateControl, nearest_stop
-from pgwatch_gui.ui.demo_session import DemoSession
-from pgwatch_gui.ui.main_window import MainWindow
+from pgwatch_gui.core.demo.session import Demo
+from pgwatch_gui.ui.demo.controls import STOPS, DemoRateControl, nearest_stop
+from pgwatch_gui.ui.demo.session import DemoSession
+from pgwatch_gui.ui.shell.main_window import MainWindow
 from tests.ui.waiting import until
 
 

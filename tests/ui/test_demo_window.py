@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 import tempfile
 
-from pgwatch_gui.ui.main_window import MainWindow
+from pgwatch_gui.ui.shell.main_window import MainWindow
 
 
 def test_demo_opens_listening_with_events(qloop, qtbot, monkeypatch):
     # Outside pytest's 0700 basetemp: the server runs as another system user under root.
     root = tempfile.mkdtemp(prefix="pgwatch-demo-test-")
     monkeypatch.setenv("PGWATCH_DATA_DIR", root)
-    from pgwatch_gui.ui.demo_session import start_demo
+    from pgwatch_gui.ui.demo.session import start_demo
 
     window = MainWindow()
     qtbot.addWidget(window)
@@ -32,7 +32,7 @@ def test_demo_opens_listening_with_events(qloop, qtbot, monkeypatch):
 
     qloop.run_until_complete(main())
     assert window.event_model.rowCount() >= 2
-    from pgwatch_gui.core.demo import CHANNELS
+    from pgwatch_gui.core.demo.session import CHANNELS
 
     events = [window.event_model.event(i) for i in range(window.event_model.rowCount())]
     assert all(ev.profile == "Demo" and ev.channel in CHANNELS for ev in events)

@@ -8,9 +8,9 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
-from pgwatch_gui.core.events import Event, make_gap
-from pgwatch_gui.core.filtering import FilterSpec
-from pgwatch_gui.ui.event_model import (
+from pgwatch_gui.core.filtering.engine import FilterSpec
+from pgwatch_gui.core.stream.events import Event, make_gap
+from pgwatch_gui.ui.events.model import (
     COL_CONNECTION,
     COL_KEY,
     COL_OP,

@@ -11,11 +11,11 @@ from PySide6.QtCore import QSettings
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication
 
-from pgwatch_gui.core.events import Event, make_gap
-from pgwatch_gui.core.export import read_jsonl
-from pgwatch_gui.ui.event_model import COL_PAYLOAD
-from pgwatch_gui.ui.inspector import TAB_DIFF
-from pgwatch_gui.ui.main_window import MainWindow
+from pgwatch_gui.core.stream.events import Event, make_gap
+from pgwatch_gui.core.stream.export import read_jsonl
+from pgwatch_gui.ui.events.model import COL_PAYLOAD
+from pgwatch_gui.ui.inspector.dock import TAB_DIFF
+from pgwatch_gui.ui.shell.main_window import MainWindow
 
 SHOTS = os.environ.get("PGWATCH_SHOTS", "/tmp/shots/issue3")
 STATUSES = ("new", "paid", "packed", "shipped", "delivered")
@@ -209,7 +209,7 @@ def test_export_and_reopen_round_trip(window, qloop, tmp_path):
     scr.filter_bar.apply_now()
     shown = model.events()
     path = str(tmp_path / "rows.jsonl")
-    from pgwatch_gui.ui.recordings import export_with_dialog
+    from pgwatch_gui.ui.events.recordings import export_with_dialog
 
     n = qloop.run_until_complete(export_with_dialog(window, shown, path, lambda _m: None))
     assert n == len(shown)
@@ -229,7 +229,7 @@ def test_export_and_reopen_round_trip(window, qloop, tmp_path):
 
 
 def test_export_cancel_leaves_no_file(window, qloop, tmp_path):
-    from pgwatch_gui.ui.recordings import export_to_path
+    from pgwatch_gui.ui.events.recordings import export_to_path
 
     path = tmp_path / "big.jsonl"
     calls = []
@@ -260,8 +260,8 @@ def test_settings_persist_column_widths(window, tmp_path):
 
 
 def test_columns_can_be_hidden_and_payload_fills_the_rest(window):
-    from pgwatch_gui.ui.event_model import COL_PID
-    from pgwatch_gui.ui.event_table import MIN_PAYLOAD_WIDTH
+    from pgwatch_gui.ui.events.model import COL_PID
+    from pgwatch_gui.ui.events.table import MIN_PAYLOAD_WIDTH
 
     table = window.event_screen.table
     hh = table.horizontalHeader()

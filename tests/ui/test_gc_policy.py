@@ -7,7 +7,7 @@ import gc
 
 from PySide6.QtCore import QObject
 
-from pgwatch_gui.ui import gc_policy
+from pgwatch_gui.ui.shell import gc_policy
 
 
 def test_policy_freezes_collects_when_quiet_and_restores(qapp, monkeypatch):

@@ -8,8 +8,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
-from pgwatch_gui.core.events import Event, make_gap
-from pgwatch_gui.ui.inspector import TAB_DIFF, TAB_JSON, TAB_RAW, TAB_TREE, Inspector
+from pgwatch_gui.core.stream.events import Event, make_gap
+from pgwatch_gui.ui.inspector.dock import TAB_DIFF, TAB_JSON, TAB_RAW, TAB_TREE, Inspector
 
 
 def ev(payload, channel="orders", own=False) -> Event:
@@ -157,7 +157,7 @@ def test_tree_filter_request_uses_filter_syntax(insp, qtbot):
     insp.filter_requested.connect(lambda kind, value: got.append((kind, value)))
     insp.tree.filter_requested.emit("row.status = shipped")
     assert got == [("field", "row.status = shipped")]
-    from pgwatch_gui.ui.json_tree import _filter_literal
+    from pgwatch_gui.ui.inspector.tree import _filter_literal
 
     assert _filter_literal("New York") == '"New York"'
     assert _filter_literal(42) == "42"

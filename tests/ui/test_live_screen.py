@@ -11,11 +11,11 @@ from PySide6.QtCore import QSettings
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication
 
-from pgwatch_gui.core.connection import make_conninfo
-from pgwatch_gui.core.listener import State
-from pgwatch_gui.core.notify import MAX_PAYLOAD_BYTES
-from pgwatch_gui.ui.main_window import MainWindow
-from pgwatch_gui.ui.send_dialog import SendDialog
+from pgwatch_gui.core.pg.connection import make_conninfo
+from pgwatch_gui.core.pg.notify import MAX_PAYLOAD_BYTES
+from pgwatch_gui.core.stream.listener import State
+from pgwatch_gui.ui.events.send import SendDialog
+from pgwatch_gui.ui.shell.main_window import MainWindow
 from tests.ui.waiting import until
 
 SHOTS = os.environ.get("PGWATCH_SHOTS", "/tmp/shots/issue3")
@@ -169,8 +169,8 @@ def test_queue_warning_above_half(window):
 
 
 def test_reconnecting_text_counts_down(window):
-    from pgwatch_gui.core.listener import Status
-    from pgwatch_gui.ui.status_panel import ConnectionStatus
+    from pgwatch_gui.core.stream.listener import Status
+    from pgwatch_gui.ui.events.status import ConnectionStatus
 
     w = ConnectionStatus("far")
     w.set_status(Status(State.RECONNECTING, "far", attempt=3, delay=4.0, reason="refused"))
@@ -206,7 +206,7 @@ def test_pause_while_streaming_reading_goes_on(window, qloop, pg_dsn):
         assert model.rowCount() == 3100 and model.waiting == 0
         assert [model.event(r).payload for r in (0, 3099)] == ["n1", "n3100"]
         # a big batch switches the connection to the busy cadence; small ones back
-        from pgwatch_gui.ui import hub as hubmod
+        from pgwatch_gui.ui.common import hub as hubmod
 
         await asyncio.to_thread(burst, 5000, 4000)
         await until(lambda: model.rowCount() == 8100)

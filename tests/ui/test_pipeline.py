@@ -6,9 +6,9 @@ import asyncio
 
 import psycopg
 
-from pgwatch_gui.core.connection import make_conninfo
-from pgwatch_gui.ui.event_model import COL_CHANNEL, COL_KEY, COL_OP, COL_TABLE, EventTableModel
-from pgwatch_gui.ui.hub import ConnectionHub
+from pgwatch_gui.core.pg.connection import make_conninfo
+from pgwatch_gui.ui.common.hub import ConnectionHub
+from pgwatch_gui.ui.events.model import COL_CHANNEL, COL_KEY, COL_OP, COL_TABLE, EventTableModel
 from tests.ui.waiting import until
 
 
@@ -45,7 +45,7 @@ def test_notification_reaches_model(qloop, pg_dsn):
 
 
 def test_ring_evicts_oldest_in_one_remove_per_batch(qapp):
-    from pgwatch_gui.core.events import Event
+    from pgwatch_gui.core.stream.events import Event
 
     model = EventTableModel(capacity=100)
     removes = []

@@ -11,9 +11,9 @@ import pytest
 from keyring.backends import fail
 from PySide6.QtWidgets import QDialogButtonBox, QTabWidget
 
-from pgwatch_gui.core.profiles import Profile
-from pgwatch_gui.core.secrets import SecretStore
-from pgwatch_gui.ui.profile_dialog import ProfileDialog
+from pgwatch_gui.core.profiles.model import Profile
+from pgwatch_gui.core.profiles.secrets import SecretStore
+from pgwatch_gui.ui.profiles.dialog import ProfileDialog
 from tests.conftest import dsn_for
 from tests.keyring_backend import TempFileKeyring
 

@@ -12,14 +12,14 @@ from psycopg import sql
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
-from pgwatch_gui.core.listener import State
-from pgwatch_gui.core.notify import send_notify_sync
-from pgwatch_gui.core.profile_import import profile_from_dsn
-from pgwatch_gui.core.profile_store import ProfileStore
-from pgwatch_gui.core.secrets import SecretStore, set_default_store
-from pgwatch_gui.ui.event_model import COL_CONNECTION
-from pgwatch_gui.ui.main_window import MainWindow
-from pgwatch_gui.ui.profiles_panel import ProfilesPanel
+from pgwatch_gui.core.pg.notify import send_notify_sync
+from pgwatch_gui.core.profiles.imports import profile_from_dsn
+from pgwatch_gui.core.profiles.secrets import SecretStore, set_default_store
+from pgwatch_gui.core.profiles.store import ProfileStore
+from pgwatch_gui.core.stream.listener import State
+from pgwatch_gui.ui.events.model import COL_CONNECTION
+from pgwatch_gui.ui.profiles.panel import ProfilesPanel
+from pgwatch_gui.ui.shell.main_window import MainWindow
 from tests.conftest import dsn_for
 from tests.ui.waiting import until
 

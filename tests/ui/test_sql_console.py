@@ -8,9 +8,9 @@ import os
 import pytest
 from PySide6.QtWidgets import QDockWidget
 
-from pgwatch_gui.core.connection import make_conninfo
-from pgwatch_gui.core.trigger_spec import TriggerSpec
-from pgwatch_gui.ui.main_window import MainWindow
+from pgwatch_gui.core.pg.connection import make_conninfo
+from pgwatch_gui.core.triggers.spec import TriggerSpec
+from pgwatch_gui.ui.shell.main_window import MainWindow
 from tests.core.trigger_helpers import install
 from tests.ui.waiting import run_until
 

@@ -9,12 +9,12 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
-from pgwatch_gui.core import triggers
-from pgwatch_gui.core.connection import make_conninfo
-from pgwatch_gui.core.trigger_spec import TriggerSpec
-from pgwatch_gui.ui.hub import ConnectionHub
-from pgwatch_gui.ui.tables_browser import TablesBrowser
-from pgwatch_gui.ui.trigger_form import VISIBILITY_WARNING
+from pgwatch_gui.core.pg.connection import make_conninfo
+from pgwatch_gui.core.triggers import manage as triggers
+from pgwatch_gui.core.triggers.spec import TriggerSpec
+from pgwatch_gui.ui.common.hub import ConnectionHub
+from pgwatch_gui.ui.triggers.form import VISIBILITY_WARNING
+from pgwatch_gui.ui.triggers.tables import TablesBrowser
 from tests.core.trigger_helpers import call, install, pgwatch_leftovers
 from tests.seed_triggers import SEED_000, SEED_001
 from tests.ui.waiting import run_until

@@ -1,0 +1,1 @@
+"""The demo: an embedded PostgreSQL, a small shop with notify triggers, a change generator."""

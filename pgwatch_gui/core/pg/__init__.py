@@ -1,0 +1,1 @@
+"""PostgreSQL plumbing all features share: connecting, names, notify rules, server checks."""

@@ -1,0 +1,126 @@
+"""Connection strings, connecting, and turning connection errors into one readable line.
+
+libpq conventions are honoured as they are: a URI or a ``key=value`` string, and
+for anything left out the ``PG*`` environment variables, service files and
+``.pgpass``. Nothing here ever puts a password into a message.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+
+import psycopg
+from psycopg import conninfo as _ci
+
+APPLICATION_NAME = "pgwatch-gui"
+DEFAULT_CONNECT_TIMEOUT = 10
+
+
+class ConnectionConfigError(ValueError):
+    """The connection string itself is malformed (nothing was sent to a server)."""
+
+
+def make_conninfo(dsn: str | None = None, **overrides: object) -> str:
+    """Merge a URI or key=value string with keyword overrides (None values are skipped).
+
+    Raises ConnectionConfigError with a readable message for a malformed string.
+    """
+    params = {k: v for k, v in overrides.items() if v is not None and v != ""}
+    params.setdefault("application_name", APPLICATION_NAME)
+    try:
+        return _ci.make_conninfo(dsn or "", **params)
+    except psycopg.ProgrammingError:
+        pass
+    # libpq quotes the bad part of a string, which may be the password: a URI with a
+    # raw password (p@ss:w/rd%) is read leniently, and no error repeats credentials.
+    from pgwatch_gui.core.profiles.imports import parse_dsn
+
+    parsed = parse_dsn(dsn or "")  # raises ConnectionConfigError without the password
+    base = {**parsed.params, "password": parsed.password}
+    base.update(params)
+    try:
+        return _ci.make_conninfo("", **{k: v for k, v in base.items() if v})
+    except psycopg.ProgrammingError as exc:
+        raise ConnectionConfigError(f"invalid connection string: {one_line(exc)}") from None
+
+
+def conninfo_dict(conninfo: str) -> dict[str, str]:
+    try:
+        return _ci.conninfo_to_dict(conninfo)
+    except psycopg.ProgrammingError as exc:
+        raise ConnectionConfigError(f"invalid connection string: {one_line(exc)}") from None
+
+
+def redact(conninfo: str) -> str:
+    """The connection string with any password removed, safe for screens and logs."""
+    try:
+        params = _ci.conninfo_to_dict(conninfo)
+    except psycopg.ProgrammingError:
+        return "<invalid connection string>"
+    params.pop("password", None)
+    return _ci.make_conninfo("", **params)
+
+
+def describe_target(conninfo: str) -> str:
+    """A short human name for where a connection string points: user@host:port/db."""
+    try:
+        p = _ci.conninfo_to_dict(conninfo)
+    except psycopg.ProgrammingError:
+        return "<invalid connection string>"
+    if p.get("service"):
+        return f"service={p['service']}"
+    host = p.get("host") or "local socket"
+    if host.startswith("/"):
+        host = "local socket"
+    port = f":{p['port']}" if p.get("port") else ""
+    user = f"{p['user']}@" if p.get("user") else ""
+    db = f"/{p['dbname']}" if p.get("dbname") else ""
+    return f"{user}{host}{port}{db}"
+
+
+_PASSWORD_RE = re.compile(r"(password\s*=\s*)(?:'[^']*'|\S+)", re.IGNORECASE)
+# Greedy up to the last "@": a raw password may itself contain "@".
+_URI_PASSWORD_RE = re.compile(r"(postgres(?:ql)?://[^:/@\s]*:)\S*(@)", re.IGNORECASE)
+
+
+def one_line(exc: BaseException | str) -> str:
+    """An exception as one line of text, with anything that looks like a password masked."""
+    text = str(exc) if not isinstance(exc, str) else exc
+    diag = getattr(exc, "diag", None)
+    if diag is not None and getattr(diag, "message_primary", None) and not text.strip():
+        text = diag.message_primary
+    text = " ".join(part.strip() for part in text.splitlines() if part.strip())
+    text = _PASSWORD_RE.sub(r"\1***", text)
+    text = _URI_PASSWORD_RE.sub(r"\1***\2", text)
+    return text or exc.__class__.__name__
+
+
+def _timeout_kwargs(conninfo: str, connect_timeout: int | None) -> dict[str, object]:
+    """A connect timeout unless the connection string sets its own."""
+    if "connect_timeout" in conninfo_dict(conninfo):
+        return {}
+    return {"connect_timeout": connect_timeout or DEFAULT_CONNECT_TIMEOUT}
+
+
+async def connect(
+    conninfo: str, *, autocommit: bool = True, connect_timeout: int | None = None
+) -> psycopg.AsyncConnection:
+    """Open an AsyncConnection (autocommit by default) on the running loop."""
+    return await psycopg.AsyncConnection.connect(
+        conninfo, autocommit=autocommit, **_timeout_kwargs(conninfo, connect_timeout))
+
+
+def connect_sync(
+    conninfo: str, *, autocommit: bool = True, connect_timeout: int | None = None
+) -> psycopg.Connection:
+    return psycopg.Connection.connect(
+        conninfo, autocommit=autocommit, **_timeout_kwargs(conninfo, connect_timeout))
+
+
+def use_selector_loop_policy() -> None:
+    """psycopg refuses Windows' default Proactor loop; asyncio.run() must make a selector loop."""
+    if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+        import asyncio
+
+        asyncio.set_event_loop_policy(asyncio.WindowsSelectorEventLoopPolicy())

@@ -1,0 +1,1 @@
+"""Connection profiles: the model, the profiles file, imports and the secrets store."""

@@ -1,0 +1,223 @@
+"""Events as records: JSON Lines (the `listen` command, recordings) and CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from typing import Any, TextIO
+
+from pgwatch_gui.core.stream.events import KIND_NOTIFY, Event
+
+CSV_FIELDS = (
+    "received_at", "profile", "channel", "pid", "op", "schema", "table", "key", "size",
+    "kind", "own", "payload",
+)
+
+
+def iso_time(ts: float) -> str:
+    """Seconds since the epoch -> ISO 8601 in the local zone, with microseconds and offset."""
+    local = datetime.fromtimestamp(ts, tz=timezone.utc).astimezone()
+    return local.isoformat(timespec="microseconds")
+
+
+def event_to_record(ev: Event) -> dict[str, Any]:
+    d = ev.decoded
+    return {
+        "received_at": iso_time(ev.received_at),
+        "profile": ev.profile,
+        "channel": ev.channel,
+        "pid": ev.pid,
+        "payload": ev.payload,
+        "op": d.op,
+        "schema": d.schema,
+        "table": d.table,
+        "key": d.key,
+        "size": ev.size,
+        "kind": ev.kind,
+        "own": ev.own,
+        "seq": ev.seq,
+    }
+
+
+def event_to_json(ev: Event) -> str:
+    return json.dumps(event_to_record(ev), ensure_ascii=False, default=str)
+
+
+def event_to_text(ev: Event) -> str:
+    """One line for people: time, channel, pid, payload (gap markers say what was lost)."""
+    t = datetime.fromtimestamp(ev.received_at).strftime("%H:%M:%S.%f")[:-3]
+    if ev.kind != KIND_NOTIFY:
+        return f"{t}  -- {ev.payload}"
+    payload = ev.payload.replace("\r", "\\r").replace("\n", "\\n")
+    return f"{t}  {ev.channel}  pid={ev.pid}  {payload}"
+
+
+def write_jsonl(events: Iterable[Event], out: TextIO) -> int:
+    n = 0
+    for ev in events:
+        out.write(event_to_json(ev))
+        out.write("\n")
+        n += 1
+    return n
+
+
+def write_csv(events: Iterable[Event], out: TextIO) -> int:
+    w = csv.writer(out)
+    w.writerow(CSV_FIELDS)
+    n = 0
+    for ev in events:
+        r = event_to_record(ev)
+        r["key"] = json.dumps(r["key"], ensure_ascii=False) if r["key"] is not None else ""
+        w.writerow(["" if r[f] is None else r[f] for f in CSV_FIELDS])
+        n += 1
+    return n
+
+
+def csv_text(events: Iterable[Event]) -> str:
+    buf = io.StringIO()
+    write_csv(events, buf)
+    return buf.getvalue()
+
+
+# ---- writers that go a chunk at a time (the GUI writes between event-loop turns) ----------
+
+FORMATS = ("jsonl", "csv")
+
+
+def format_for_path(path: str) -> str:
+    """'x.csv' -> 'csv'; anything else -> 'jsonl'."""
+    return "csv" if str(path).lower().endswith(".csv") else "jsonl"
+
+
+class EventWriter:
+    """write(events) appends a chunk; the CSV header goes out before the first row."""
+
+    def __init__(self, out: TextIO, fmt: str = "jsonl") -> None:
+        if fmt not in FORMATS:
+            raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
+        self.out = out
+        self.fmt = fmt
+        self.count = 0
+        self._csv = None
+        if fmt == "csv":
+            self._csv = csv.writer(out)
+            self._csv.writerow(CSV_FIELDS)
+
+    def write(self, events: Iterable[Event]) -> int:
+        n = 0
+        if self._csv is not None:
+            for ev in events:
+                r = event_to_record(ev)
+                r["key"] = json.dumps(r["key"], ensure_ascii=False) if r["key"] is not None else ""
+                self._csv.writerow(["" if r[f] is None else r[f] for f in CSV_FIELDS])
+                n += 1
+        else:
+            lines = [event_to_json(ev) for ev in events]
+            if lines:
+                self.out.write("\n".join(lines) + "\n")
+            n = len(lines)
+        self.count += n
+        return n
+
+
+# ---- reading a JSON Lines recording back -------------------------------------------------
+
+
+class RecordError(ValueError):
+    pass
+
+
+def parse_time(value: Any) -> float:
+    """An ISO 8601 time (as written by event_to_record) or epoch seconds -> epoch seconds."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str) and value:
+        text = value.strip().replace("Z", "+00:00") if value.endswith("Z") else value.strip()
+        try:
+            dt = datetime.fromisoformat(text)
+        except ValueError:
+            raise RecordError(f"received_at {value!r} is not an ISO 8601 time") from None
+        if dt.tzinfo is None:
+            dt = dt.astimezone()  # a naive time is local
+        return dt.timestamp()
+    raise RecordError("received_at is missing")
+
+
+def record_to_event(rec: Any, seq: int) -> Event:
+    """A record as event_to_record wrote it -> Event. `seq` is used when the record has none."""
+    if not isinstance(rec, dict):
+        raise RecordError("a line is not a JSON object")
+    payload = rec.get("payload")
+    if payload is None:
+        payload = ""
+    if not isinstance(payload, str):
+        payload = json.dumps(payload, ensure_ascii=False)
+    channel = rec.get("channel") or ""
+    if not isinstance(channel, str):
+        raise RecordError("channel is not text")
+    kind = rec.get("kind") or KIND_NOTIFY
+    if kind not in (KIND_NOTIFY, "gap"):
+        kind = KIND_NOTIFY
+    try:
+        pid = int(rec.get("pid") or 0)
+    except (TypeError, ValueError):
+        pid = 0
+    rseq = rec.get("seq")
+    return Event(
+        rseq if isinstance(rseq, int) and not isinstance(rseq, bool) else seq,
+        parse_time(rec.get("received_at")),
+        str(rec.get("profile") or ""),
+        channel,
+        pid,
+        payload,
+        kind=kind,
+        own=bool(rec.get("own", False)),
+    )
+
+
+class JsonlReader:
+    """Reads a recording line by line: `read(n)` gives up to n Events; bad lines are counted.
+
+    `errors` holds (line number, reason) of the first few lines that could not be read.
+    """
+
+    def __init__(self, src: TextIO, max_errors_kept: int = 20) -> None:
+        self.src = src
+        self.line_no = 0
+        self.skipped = 0
+        self.errors: list[tuple[int, str]] = []
+        self._keep = max_errors_kept
+        self.done = False
+
+    def read(self, n: int) -> list[Event]:
+        out: list[Event] = []
+        while len(out) < n:
+            line = self.src.readline()
+            if not line:
+                self.done = True
+                break
+            self.line_no += 1
+            if not line.strip():
+                continue
+            try:
+                out.append(record_to_event(json.loads(line), self.line_no))
+            except (ValueError, RecordError, TypeError) as exc:
+                self.skipped += 1
+                if len(self.errors) < self._keep:
+                    self.errors.append((self.line_no, str(exc).splitlines()[0][:200]))
+        return out
+
+
+def read_jsonl(src: TextIO | str) -> tuple[list[Event], JsonlReader]:
+    """Every Event of a recording (a path or an open text file), and the reader's tallies."""
+    if isinstance(src, str):
+        with open(src, encoding="utf-8") as f:
+            return read_jsonl(f)
+    reader = JsonlReader(src)
+    events: list[Event] = []
+    while not reader.done:
+        events.extend(reader.read(10_000))
+    return events, reader

@@ -1,0 +1,1 @@
+"""Notify triggers: spec, SQL, install and remove, the catalog, discovery, the console."""

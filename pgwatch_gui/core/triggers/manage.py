@@ -1,0 +1,408 @@
+"""Install, change, list and remove this tool's notify triggers.
+
+    plan = await plan_install(conn, [TriggerSpec("public", "orders", channel="orders")])
+    print(plan.sql)            # the exact script, also what "Save as migration" writes
+    await execute(conn, plan)  # one transaction: all or nothing
+
+Installing on a table that already has the trigger changes it (CREATE OR REPLACE
+FUNCTION, DROP TRIGGER IF EXISTS + CREATE TRIGGER), never duplicates it. Removing
+drops the triggers and their function; when schema pgwatch was created by this tool
+and nothing else is left in it, it is dropped too, so removing everything leaves
+nothing behind.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import dict_row
+
+from pgwatch_gui import __version__
+from pgwatch_gui.core.pg.names import qualified
+from pgwatch_gui.core.triggers import catalog
+from pgwatch_gui.core.triggers.catalog import (
+    PGWATCH_SCHEMA,
+    CatalogError,
+    TableInfo,
+    TriggerInfo,
+    server_message,
+)
+from pgwatch_gui.core.triggers.spec import (
+    TRIGGER_NAME,
+    TRIGGER_NAMES,
+    SpecError,
+    Stored,
+    TriggerSpec,
+)
+from pgwatch_gui.core.triggers.sql import (
+    LOCK_TIMEOUT,
+    SCHEMA_COMMENT,
+    Placement,
+    render,
+    render_schema,
+    render_table,
+)
+
+__all__ = [
+    "Installed", "Plan", "SpecError", "Step", "TriggerError", "TriggerSpec", "check", "execute",
+    "function_definition", "list_installed", "migration_text", "plan_install", "plan_remove",
+    "plan_remove_all", "render",
+]
+
+Progress = Callable[[int, int, str], None]
+
+
+class TriggerError(Exception):
+    """Installing or removing failed; the message is one line (the server's, when it spoke)."""
+
+
+@dataclass(frozen=True)
+class Step:
+    label: str  # what the step is about, e.g. 'public."Order Items"'
+    sql: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A script of steps to run in one transaction, and what it is for."""
+
+    action: str  # "install" or "remove"
+    steps: tuple[Step, ...]
+    specs: tuple[TriggerSpec, ...] = ()
+    tables: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    blockers: tuple[str, ...] = ()  # why the current role cannot run it (dry runs still can)
+
+    @property
+    def sql(self) -> str:
+        return "".join(s.sql for s in self.steps)
+
+    @property
+    def empty(self) -> bool:
+        return not self.tables
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        """Fixed channels the installed triggers send on (prefix channels are per row)."""
+        out: list[str] = []
+        for s in self.specs:
+            if not s.per_row_channel and s.channel not in out:
+                out.append(s.channel)
+        return tuple(out)
+
+
+@dataclass(frozen=True)
+class Installed:
+    """This tool's trigger(s) on one table."""
+
+    schema: str
+    table: str
+    stored: Stored
+    triggers: tuple[TriggerInfo, ...]
+    problems: tuple[str, ...] = field(default=())
+
+    @property
+    def spec(self) -> TriggerSpec:
+        return self.stored.spec.with_table(self.schema, self.table)
+
+    @property
+    def qualified_table(self) -> str:
+        return qualified(self.schema, self.table)
+
+    @property
+    def function(self) -> str:
+        return self.triggers[0].function
+
+    @property
+    def enabled(self) -> bool:
+        return all(t.enabled for t in self.triggers)
+
+
+def _header() -> str:
+    return f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}';\n"
+
+
+def _placement(facts: catalog.ServerFacts, table_schema: str) -> tuple[Placement, str | None]:
+    if facts.pgwatch_schema and facts.can_create_in_pgwatch:
+        return Placement(PGWATCH_SCHEMA, create_schema=False), None
+    if not facts.pgwatch_schema and facts.can_create_schema:
+        return Placement(PGWATCH_SCHEMA, create_schema=True), None
+    why = ("may not create functions in schema pgwatch" if facts.pgwatch_schema
+           else "may not create schema pgwatch")
+    return (Placement(table_schema, create_schema=False),
+            f"{facts.user} {why}: the function goes into schema {table_schema}")
+
+
+async def _table(conn: psycopg.AsyncConnection, schema: str | None, table: str) -> TableInfo:
+    try:
+        return await catalog.table_info(conn, schema, table)
+    except CatalogError as exc:
+        raise TriggerError(str(exc)) from None
+
+
+def _not_owner(info: TableInfo, user: str, verb: str) -> str | None:
+    if info.owned:
+        return None
+    return (f"permission denied: {user} does not own table {info.qualified} (owner "
+            f"{info.owner}); {verb} a trigger needs the owner's rights")
+
+
+def _ours(info: TableInfo) -> list[TriggerInfo]:
+    foreign = [t for t in info.triggers if t.name in TRIGGER_NAMES and not t.is_pgwatch]
+    if foreign:
+        raise TriggerError(
+            f"{info.qualified} already has a trigger named {foreign[0].name} that "
+            "pgwatch-gui did not install; rename or drop it first")
+    return [t for t in info.triggers if t.is_pgwatch]
+
+
+async def plan_install(conn: psycopg.AsyncConnection, specs: Sequence[TriggerSpec]) -> Plan:
+    """The script installing (or changing) each spec, checked against the real tables."""
+    if not specs:
+        raise TriggerError("no table given")
+    try:
+        facts = await catalog.server_facts(conn)
+    except CatalogError as exc:
+        raise TriggerError(str(exc)) from None
+    steps: list[Step] = []
+    notes: list[str] = []
+    blockers: list[str] = []
+    resolved: list[TriggerSpec] = []
+    schema_created = False
+    infos = [await _table(conn, spec.schema or None, spec.table) for spec in specs]
+    everywhere = {c for info in infos for c in info.column_names}
+    for spec, info in zip(specs, infos, strict=True):
+        spec = spec.with_table(info.schema, info.name)
+        if len(infos) > 1:
+            # One exclude list for many tables: a table need not have every excluded column,
+            # but a name no table has is a typo, and check_spec reports it.
+            spec = replace(spec, exclude=tuple(
+                c for c in spec.exclude if c in info.column_names or c not in everywhere))
+        if any(s.schema == spec.schema and s.table == spec.table for s in resolved):
+            raise TriggerError(f"{info.qualified} is named twice")
+        existing = _ours(info)
+        placement, note = _placement(facts, info.schema)
+        if note and note not in notes:
+            notes.append(note)
+        blocker = _not_owner(info, facts.user, "installing")
+        if blocker is None and placement.schema == info.schema and not info.can_create_in_schema:
+            blocker = (f"permission denied: {facts.user} may create neither schema pgwatch nor "
+                       f"functions in schema {info.schema}")
+        if blocker:
+            blockers.append(blocker)
+        if placement.create_schema and schema_created:
+            placement = Placement(placement.schema, create_schema=False)
+        replaces = ((existing[0].function_schema, existing[0].function_name)
+                    if existing else None)
+        try:
+            text = render_table(spec, info.columns, key=info.key,
+                                placement=Placement(placement.schema, False), replaces=replaces)
+        except SpecError as exc:
+            raise TriggerError(f"{info.qualified}: {exc}") from None
+        if not steps:
+            steps.append(Step("settings", _header()))
+        if placement.create_schema:
+            steps.append(Step("schema pgwatch", render_schema(placement)))
+            schema_created = True
+        if not spec.key_columns and not info.key:
+            notes.append(f"{info.qualified} has no primary key or replica identity index: "
+                         "payloads carry no key (choose key columns)")
+        steps.append(Step(info.qualified, text))
+        resolved.append(spec)
+    return Plan("install", tuple(steps), tuple(resolved),
+                tuple(qualified(s.schema, s.table) for s in resolved), tuple(notes),
+                tuple(blockers))
+
+
+def _drop_steps(found: Sequence[TriggerInfo], functions_left: set[int]) -> list[Step]:
+    steps = []
+    by_table: dict[tuple[str, str], list[TriggerInfo]] = {}
+    for t in found:
+        by_table.setdefault((t.schema, t.table), []).append(t)
+    for (schema, table), trigs in by_table.items():
+        parts = [sql.SQL("DROP TRIGGER IF EXISTS {} ON {};\n").format(
+            sql.Identifier(t.name), sql.Identifier(schema, table)) for t in trigs]
+        for fn in {(t.function_oid, t.function_schema, t.function_name) for t in trigs}:
+            if fn[0] not in functions_left:
+                parts.append(sql.SQL("DROP FUNCTION IF EXISTS {}();\n").format(
+                    sql.Identifier(fn[1], fn[2])))
+                functions_left.add(fn[0])  # dropped once even if two tables share it
+        steps.append(Step(qualified(schema, table), sql.Composed(parts).as_string(None)))
+    return steps
+
+
+_FUNCTION_USERS = """
+SELECT DISTINCT tgfoid FROM pg_trigger WHERE tgfoid = ANY(%s) AND NOT (oid = ANY(%s))
+"""
+
+_SCHEMA_LEFT = """
+SELECT n.oid IS NOT NULL AS exists, obj_description(n.oid, 'pg_namespace') AS comment,
+       (SELECT count(*) FROM pg_depend d
+         WHERE d.refclassid = 'pg_namespace'::regclass AND d.refobjid = n.oid
+           AND d.deptype = 'n'
+           AND NOT (d.classid = 'pg_proc'::regclass AND d.objid = ANY(%s))) AS others
+FROM (SELECT 1) AS one LEFT JOIN pg_namespace n ON n.nspname = %s
+"""
+
+
+async def _query(conn: psycopg.AsyncConnection, query: str, params: object) -> list[dict]:
+    try:
+        async with conn.cursor(row_factory=dict_row) as cur:
+            await cur.execute(query, params)
+            return await cur.fetchall()
+    except psycopg.Error as exc:
+        raise TriggerError(server_message(exc)) from None
+
+
+async def _removal(conn: psycopg.AsyncConnection, found: Sequence[TriggerInfo]) -> Plan:
+    if not found:
+        return Plan("remove", ())
+    blockers: list[str] = []
+    for t in found:
+        if not t.owned and not any(t.qualified_table in b for b in blockers):
+            user = (await catalog.server_facts(conn)).user
+            blockers.append(f"permission denied: {user} does not own table "
+                            f"{t.qualified_table}; removing a trigger needs the owner's rights")
+    trig_oids = [t.oid for t in found]
+    fn_oids = sorted({t.function_oid for t in found})
+    rows = await _query(conn, _FUNCTION_USERS, (fn_oids, trig_oids))
+    still_used = {r["tgfoid"] for r in rows}
+    steps = [Step("settings", _header()), *_drop_steps(found, set(still_used))]
+    dropped = [f for f in fn_oids if f not in still_used]
+    (left,) = await _query(conn, _SCHEMA_LEFT, (dropped, PGWATCH_SCHEMA))
+    if left["exists"] and left["others"] == 0 and left["comment"] == SCHEMA_COMMENT:
+        steps.append(Step("schema pgwatch", sql.SQL("DROP SCHEMA {};\n").format(
+            sql.Identifier(PGWATCH_SCHEMA)).as_string(None)))
+    tables = tuple(dict.fromkeys(t.qualified_table for t in found))
+    return Plan("remove", tuple(steps), (), tables, (), tuple(blockers))
+
+
+async def plan_remove(conn: psycopg.AsyncConnection,
+                      tables: Iterable[tuple[str | None, str]]) -> Plan:
+    """The script removing this tool's triggers from these tables (schema None: search_path)."""
+    found: list[TriggerInfo] = []
+    for schema, name in tables:
+        info = await _table(conn, schema, name)
+        ours = [t for t in info.triggers if t.is_pgwatch]
+        if not ours:
+            raise TriggerError(f"{info.qualified} has no trigger installed by pgwatch-gui")
+        found += [t for t in ours if t not in found]
+    return await _removal(conn, found)
+
+
+async def plan_remove_all(conn: psycopg.AsyncConnection) -> Plan:
+    """The script removing every trigger this tool installed in the database."""
+    try:
+        found = [t for t in await catalog.list_triggers(conn) if t.is_pgwatch]
+    except CatalogError as exc:
+        raise TriggerError(str(exc)) from None
+    return await _removal(conn, found)
+
+
+async def execute(conn: psycopg.AsyncConnection, plan: Plan,
+                  progress: Progress | None = None) -> None:
+    """Run a plan in one transaction. Raises TriggerError naming the failing table."""
+    if plan.blockers:
+        raise TriggerError(plan.blockers[0])
+    step = None
+    try:
+        async with conn.transaction():
+            for i, step in enumerate(plan.steps):
+                await conn.execute(step.sql.encode())  # bytes: no placeholder processing
+                if progress is not None:
+                    progress(i + 1, len(plan.steps), step.label)
+    except psycopg.Error as exc:
+        where = f"{step.label}: " if step is not None and step.label != "settings" else ""
+        raise TriggerError(f"{where}{server_message(exc)}") from None
+
+
+async def check(conn: psycopg.AsyncConnection, plan: Plan) -> str | None:
+    """Run a plan and roll it back: None if the server accepts it, else its message.
+
+    This is how a WHEN condition or a privilege is validated before installing.
+    """
+    step = None
+    try:
+        async with conn.transaction() as tx:
+            for step in plan.steps:
+                await conn.execute(step.sql.encode())
+            raise psycopg.Rollback(tx)
+    except psycopg.Error as exc:
+        where = f"{step.label}: " if step is not None and step.label != "settings" else ""
+        return f"{where}{server_message(exc)}"
+    return None
+
+
+_COLUMNS_OF_INSTALLED = """
+SELECT n.nspname AS schema, c.relname AS table,
+       array_agg(a.attname::text ORDER BY a.attnum) AS columns
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+WHERE c.oid IN (SELECT tgrelid FROM pg_trigger WHERE tgname = ANY(%s))
+GROUP BY n.nspname, c.relname
+"""
+
+
+def _problems(stored: Stored, schema: str, table: str, columns: Sequence[str]) -> tuple[str, ...]:
+    out = []
+    have = set(columns)
+    gone = [c for c in (*stored.key, *stored.columns) if c not in have]
+    if gone:
+        out.append(f"column {sorted(set(gone))[0]!r} no longer exists: notifications carry an "
+                   "\"error\" until the trigger is installed again")
+    if (stored.spec.schema, stored.spec.table) != (schema, table):
+        out.append(f"table was renamed from {qualified(stored.spec.schema, stored.spec.table)}: "
+                   "payloads still name the old table until the trigger is installed again")
+    if stored.spec.payload != "keys":
+        new = [c for c in columns if c not in stored.columns and c not in stored.spec.exclude]
+        if new:
+            out.append(f"column {new[0]!r} was added after installing and is not in the payload")
+    return tuple(out)
+
+
+async def list_installed(conn: psycopg.AsyncConnection, schema: str | None = None,
+                         table: str | None = None) -> list[Installed]:
+    """This tool's triggers, one entry per table, with what has gone stale since installing."""
+    try:
+        trigs = [t for t in await catalog.list_triggers(conn, schema, table) if t.is_pgwatch]
+    except CatalogError as exc:
+        raise TriggerError(str(exc)) from None
+    if not trigs:
+        return []
+    rows = await _query(conn, _COLUMNS_OF_INSTALLED, (list(TRIGGER_NAMES),))
+    cols = {(r["schema"], r["table"]): r["columns"] for r in rows}
+    grouped: dict[tuple[str, str], list[TriggerInfo]] = {}
+    for t in trigs:
+        grouped.setdefault((t.schema, t.table), []).append(t)
+    out = []
+    for (sch, tab), ts in grouped.items():
+        ts.sort(key=lambda t: t.name != TRIGGER_NAME)
+        stored = ts[0].stored
+        assert stored is not None
+        out.append(Installed(sch, tab, stored, tuple(ts),
+                             _problems(stored, sch, tab, cols.get((sch, tab), ()))))
+    return out
+
+
+async def function_definition(conn: psycopg.AsyncConnection, installed: Installed) -> str:
+    """CREATE FUNCTION ... of the installed function, as the server has it now."""
+    rows = await _query(conn, "SELECT pg_get_functiondef(%s) AS d",
+                        (installed.triggers[0].function_oid,))
+    return rows[0]["d"]
+
+
+def migration_text(plan: Plan) -> str:
+    """The plan as a migration file: a header saying how to run it, then the script."""
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S %z")
+    what = ", ".join(plan.tables) or "nothing"
+    head = (f"-- pgwatch-gui {__version__}: {plan.action} notify triggers on {what}\n"
+            f"-- generated {stamp}\n"
+            "-- Run it in ONE transaction, e.g.  psql --single-transaction -f this_file.sql\n"
+            "-- (SET LOCAL lock_timeout only applies inside a transaction.)\n")
+    notes = "".join(f"-- note: {n}\n" for n in plan.notes)
+    return head + notes + "\n" + plan.sql

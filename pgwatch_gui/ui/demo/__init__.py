@@ -1,0 +1,1 @@
+"""The demo's face: start the demo session and its rate toolbar."""

@@ -1,0 +1,1 @@
+"""The live event table: model, view, painter, filter bar, status, channels, send, recordings."""

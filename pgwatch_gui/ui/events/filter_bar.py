@@ -1,0 +1,322 @@
+"""FilterBar: the row above the event table that says which rows show.
+
+Free text (with regex and match-case toggles), channel / operation / table pickers,
+a field condition on the decoded JSON (`key.id = 42`, `row.status = shipped`), and
+"hide own". It only builds a FilterSpec (emitted as `spec_changed`, debounced while
+typing); the model applies it. Errors come back through `show_errors` and show inline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pgwatch_gui.core.filtering.engine import OP_NONE, FilterSpec
+from pgwatch_gui.core.stream.events import OPERATIONS
+
+DEBOUNCE_MS = 150
+TWO_ROWS_BELOW = 900  # px: narrower than this, the pickers and fields go on a second row
+FIELD_HELP = (
+    "Conditions on the decoded JSON payload, for example:\n"
+    "  key.id = 42\n"
+    "  row.status = shipped and row.total > 100\n"
+    "  op = DELETE or old.status != new\n"
+    "  row.email ~ @example\\.com$      (regular expression, any case)\n"
+    "  row.note                         (present and not null)\n"
+    "Operators: = != > >= < <= ~ !~ ; join with 'and' / 'or' (and binds first).\n"
+    "Paths: key.* works for every payload shape; row.* is the new row (the bare row for\n"
+    "row_to_json payloads, data/record/new for hand-written ones); op, table, schema,\n"
+    "channel, pid, size; quote values with spaces: row.city = \"New York\"."
+)
+
+ValuesProvider = Callable[[], tuple[set[str], set[str], set[str]]]
+
+
+class _Picker(QToolButton):
+    """A drop-down of checkable values; none checked means 'any'."""
+
+    changed = Signal()
+
+    def __init__(self, label: str, plural: str, parent=None) -> None:
+        super().__init__(parent)
+        self._label = label
+        self._plural = plural
+        self._selected: set[str] = set()
+        self._values: Callable[[], set[str]] = set
+        self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self._menu = QMenu(self)
+        self._menu.aboutToShow.connect(self._fill)
+        self.setMenu(self._menu)
+        self._update_text()
+
+    def set_values_source(self, source: Callable[[], set[str]]) -> None:
+        self._values = source
+
+    @property
+    def selected(self) -> frozenset[str]:
+        return frozenset(self._selected)
+
+    def set_selected(self, values) -> None:
+        self._selected = set(values)
+        self._update_text()
+        self.changed.emit()
+
+    def _fill(self) -> None:
+        m = self._menu
+        m.clear()
+        values = sorted(set(self._values()) | self._selected, key=str.lower)
+        any_act = m.addAction(f"Any {self._label.lower()}")
+        any_act.setCheckable(True)
+        any_act.setChecked(not self._selected)
+        any_act.triggered.connect(lambda: self.set_selected(()))
+        m.addSeparator()
+        if not values:
+            none = m.addAction("(none seen yet)")
+            none.setEnabled(False)
+        for v in values:
+            act = m.addAction(v)
+            act.setCheckable(True)
+            act.setChecked(v in self._selected)
+            act.toggled.connect(lambda on, v=v: self._toggle(v, on))
+
+    def _toggle(self, value: str, on: bool) -> None:
+        if on:
+            self._selected.add(value)
+        else:
+            self._selected.discard(value)
+        self._update_text()
+        self.changed.emit()
+
+    def _update_text(self) -> None:
+        sel = self._selected
+        if not sel:
+            text = self._label
+        elif len(sel) == 1:
+            text = f"{self._label}: {next(iter(sel))}"
+        else:
+            text = f"{self._plural}: {len(sel)}"
+        if len(text) > 34:
+            text = text[:33] + "…"
+        self.setText(text + " ")
+        self.setProperty("active", bool(sel))
+        self.setToolTip(", ".join(sorted(sel)) if sel else f"Show every {self._label.lower()}")
+        self.style().unpolish(self)
+        self.style().polish(self)
+
+
+class FilterBar(QWidget):
+    spec_changed = Signal(object)  # FilterSpec
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("filter-bar")
+        self._timer = QTimer(self, singleShot=True, interval=DEBOUNCE_MS,
+                             timeout=self.apply_now)
+        self._last: FilterSpec | None = None
+
+        self.text = QLineEdit(self)
+        self.text.setObjectName("filter-text")
+        self.text.setPlaceholderText("Filter text in channel, table, key, payload  (Ctrl+F)")
+        self.text.setClearButtonEnabled(True)
+        self.text.textChanged.connect(self._schedule)
+        self.text.returnPressed.connect(self.apply_now)
+        self.text.setMinimumWidth(150)
+
+        self.regex = self._toggle(".*", "Regular expression")
+        self.case = self._toggle("Aa", "Match case")
+
+        self.channel_picker = _Picker("Channel", "Channels", self)
+        self.op_picker = _Picker("Op", "Ops", self)
+        self.table_picker = _Picker("Table", "Tables", self)
+        self.op_picker.set_values_source(lambda: {*OPERATIONS, OP_NONE})
+        for p in (self.channel_picker, self.op_picker, self.table_picker):
+            p.changed.connect(self.apply_now)
+
+        self.fields = QLineEdit(self)
+        self.fields.setObjectName("filter-fields")
+        self.fields.setPlaceholderText("Field: key.id = 42, row.status = shipped")
+        self.fields.setClearButtonEnabled(True)
+        self.fields.setToolTip(FIELD_HELP)
+        self.fields.textChanged.connect(self._schedule)
+        self.fields.returnPressed.connect(self.apply_now)
+        self.fields.setMinimumWidth(150)
+
+        self.hide_own = self._toggle("Hide own", "Hide notifications sent from this window")
+        self.hide_own.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.reset_button = QToolButton(self)
+        self.reset_button.setText("Reset")
+        self.reset_button.setToolTip("Clear every filter")
+        self.reset_button.setAutoRaise(True)
+        self.reset_button.clicked.connect(self.reset)
+
+        self.error = QLabel(self)
+        self.error.setObjectName("filter-error")
+        self.error.setTextFormat(Qt.TextFormat.PlainText)
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #cf222e;")
+        self.error.hide()
+
+        # One row when there is room, two when the window is narrow.
+        self._row1 = QHBoxLayout()
+        self._row2 = QHBoxLayout()
+        for r in (self._row1, self._row2):
+            r.setContentsMargins(0, 0, 0, 0)
+            r.setSpacing(4)
+        self._first = [(self.text, 3), (self.regex, 0), (self.case, 0)]
+        self._second = [(self.channel_picker, 0), (self.op_picker, 0), (self.table_picker, 0),
+                        (self.fields, 2), (self.hide_own, 0), (self.reset_button, 0)]
+        for w, stretch in self._first + self._second:
+            self._row1.addWidget(w, stretch)
+        self._two_rows = False
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(6, 4, 6, 2)
+        lay.setSpacing(3)
+        lay.addLayout(self._row1)
+        lay.addLayout(self._row2)
+        lay.addWidget(self.error)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self.setStyleSheet(
+            "QToolButton[active=\"true\"] { font-weight: bold; }"
+            "QLineEdit[invalid=\"true\"] { border: 1px solid #cf222e; border-radius: 3px; }"
+        )
+
+        self.focus_action = QAction("Find / filter", self, shortcut=QKeySequence.StandardKey.Find,
+                                    triggered=self.focus_text)
+        self.focus_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+
+    def _toggle(self, text: str, tip: str) -> QToolButton:
+        b = QToolButton(self)
+        b.setText(text)
+        b.setToolTip(tip)
+        b.setCheckable(True)
+        b.setAutoRaise(True)
+        b.setMinimumSize(QSize(26, 0))
+        b.toggled.connect(self.apply_now)
+        return b
+
+    # ---- values for the pickers ----------------------------------------------------------
+
+    def set_values_provider(self, provider: ValuesProvider) -> None:
+        """provider() -> (channels, ops, tables) seen; asked when a picker opens."""
+        self.channel_picker.set_values_source(lambda: provider()[0])
+        self.table_picker.set_values_source(lambda: provider()[2])
+
+    # ---- the spec ---------------------------------------------------------------------
+
+    def spec(self) -> FilterSpec:
+        return FilterSpec(
+            text=self.text.text(),
+            regex=self.regex.isChecked(),
+            case_sensitive=self.case.isChecked(),
+            channels=self.channel_picker.selected,
+            ops=self.op_picker.selected,
+            tables=self.table_picker.selected,
+            fields=self.fields.text(),
+            hide_own=self.hide_own.isChecked(),
+        )
+
+    def _schedule(self) -> None:
+        self._timer.start()
+
+    def apply_now(self) -> None:
+        self._timer.stop()
+        spec = self.spec()
+        if spec != self._last:
+            self._last = spec
+            self.spec_changed.emit(spec)
+
+    def show_errors(self, errors: dict[str, str]) -> None:
+        for key, edit in (("text", self.text), ("fields", self.fields)):
+            bad = key in errors
+            if bool(edit.property("invalid")) != bad:
+                edit.setProperty("invalid", bad)
+                edit.style().unpolish(edit)
+                edit.style().polish(edit)
+            edit.setToolTip(errors[key] if bad else (FIELD_HELP if edit is self.fields else ""))
+        if errors:
+            parts = []
+            if "text" in errors:
+                parts.append(f"Text: {errors['text']} (the text filter is off until fixed)")
+            if "fields" in errors:
+                parts.append(f"Field: {errors['fields']} (the field filter is off until fixed)")
+            self.error.setText("  ·  ".join(parts))
+            self.error.show()
+        else:
+            self.error.hide()
+
+    # ---- gestures ---------------------------------------------------------------------
+
+    def set_text(self, text: str, regex: bool | None = None) -> None:
+        if regex is not None:
+            self.regex.blockSignals(True)
+            self.regex.setChecked(regex)
+            self.regex.blockSignals(False)
+        self.text.setText(text)
+
+    def set_fields(self, text: str) -> None:
+        self.fields.setText(text)
+        self.apply_now()
+
+    def restrict(self, kind: str, value: str) -> None:
+        """'Filter to this channel/table/op' from a row; 'field' sets the field filter."""
+        self.show()
+        if kind == "channel":
+            self.channel_picker.set_selected({value})
+        elif kind == "table":
+            self.table_picker.set_selected({value})
+        elif kind == "op":
+            self.op_picker.set_selected({value})
+        elif kind == "field":
+            self.set_fields(value)
+
+    def focus_text(self) -> None:
+        self.show()
+        self.text.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.text.selectAll()
+
+    def reset(self) -> None:
+        for w in (self.regex, self.case, self.hide_own):
+            w.blockSignals(True)
+            w.setChecked(False)
+            w.blockSignals(False)
+        for p in (self.channel_picker, self.op_picker, self.table_picker):
+            p.blockSignals(True)
+            p.set_selected(())
+            p.blockSignals(False)
+        self.text.blockSignals(True)
+        self.text.clear()
+        self.text.blockSignals(False)
+        self.fields.blockSignals(True)
+        self.fields.clear()
+        self.fields.blockSignals(False)
+        self.apply_now()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        two = self.width() < TWO_ROWS_BELOW
+        if two != self._two_rows:
+            self._two_rows = two
+            target = self._row2 if two else self._row1
+            for w, stretch in self._second:
+                (self._row1 if two else self._row2).removeWidget(w)
+                target.addWidget(w, stretch)
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() == Qt.Key.Key_Escape and self.text.hasFocus() and self.text.text():
+            self.text.clear()
+            self.apply_now()
+            return
+        super().keyPressEvent(event)

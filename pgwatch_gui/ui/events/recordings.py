@@ -1,0 +1,145 @@
+"""Export rows to JSON Lines / CSV and open a JSON Lines recording, a chunk per loop turn.
+
+Writing or reading 100,000 rows takes a second or two; done in one go it would stop
+the event loop, and with it the listener, which must never stop reading. So both go
+a chunk at a time with `await asyncio.sleep(0)` between chunks, behind a progress
+dialog that can cancel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog, QWidget
+
+from pgwatch_gui.core.stream.events import Event
+from pgwatch_gui.core.stream.export import EventWriter, JsonlReader, format_for_path
+
+CHUNK = 2000
+PROGRESS_FROM = 5000  # show a progress dialog for more rows than this
+FILE_FILTERS = "JSON Lines (*.jsonl *.ndjson);;CSV (*.csv)"
+OPEN_FILTERS = "JSON Lines (*.jsonl *.ndjson *.json);;All files (*)"
+
+Progress = Callable[[int, int], bool]  # (done, total) -> keep going?
+
+
+@dataclass
+class LoadResult:
+    events: list[Event] = field(default_factory=list)
+    skipped: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+    cancelled: bool = False
+
+
+async def export_to_path(events: Sequence[Event], path: str, fmt: str | None = None,
+                         progress: Progress | None = None) -> int:
+    """Write events to path (format from the extension unless given); returns rows written.
+
+    Writes to a temporary file next to it and renames at the end, so a cancelled or failed
+    export never leaves half a file under the chosen name.
+    """
+    fmt = fmt or format_for_path(path)
+    tmp = f"{path}.part"
+    total = len(events)
+    written = 0
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="") as out:
+            w = EventWriter(out, fmt)
+            for a in range(0, total, CHUNK):
+                written += w.write(events[a:a + CHUNK])
+                if progress is not None and not progress(written, total):
+                    raise asyncio.CancelledError
+                await asyncio.sleep(0)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+    return written
+
+
+async def load_recording(path: str, progress: Progress | None = None) -> LoadResult:
+    size = max(1, os.path.getsize(path))
+    res = LoadResult()
+    with open(path, encoding="utf-8", errors="replace") as src:
+        reader = JsonlReader(src)
+        while not reader.done:
+            res.events.extend(reader.read(CHUNK))
+            if progress is not None and not progress(src.buffer.tell() if hasattr(src, "buffer")
+                                                     else 0, size):
+                res.cancelled = True
+                break
+            await asyncio.sleep(0)
+        res.skipped = reader.skipped
+        res.errors = reader.errors
+    return res
+
+
+class _ProgressDialog:
+    def __init__(self, parent: QWidget, label: str, total: int, show: bool) -> None:
+        self.dialog: QProgressDialog | None = None
+        if show:
+            d = QProgressDialog(label, "Cancel", 0, 1000, parent)
+            d.setWindowModality(Qt.WindowModality.WindowModal)
+            d.setMinimumDuration(300)
+            d.setAutoClose(False)
+            d.setAutoReset(False)
+            self.dialog = d
+
+    def __call__(self, done: int, total: int) -> bool:
+        d = self.dialog
+        if d is None:
+            return True
+        d.setValue(int(1000 * done / max(1, total)))
+        return not d.wasCanceled()
+
+    def close(self) -> None:
+        if self.dialog is not None:
+            self.dialog.close()
+            self.dialog.deleteLater()
+
+
+def ask_export_path(parent: QWidget, title: str, suggested: str = "events.jsonl") -> str | None:
+    path, chosen = QFileDialog.getSaveFileName(parent, title, suggested, FILE_FILTERS)
+    if not path:
+        return None
+    if "." not in os.path.basename(path):
+        path += ".csv" if chosen.startswith("CSV") else ".jsonl"
+    return path
+
+
+async def export_with_dialog(parent: QWidget, events: Sequence[Event], path: str,
+                             notify: Callable[[str], None]) -> int:
+    prog = _ProgressDialog(parent, f"Exporting {len(events):,} rows…", len(events),
+                           len(events) > PROGRESS_FROM)
+    try:
+        n = await export_to_path(list(events), path, progress=prog)
+    except asyncio.CancelledError:
+        notify("Export cancelled.")
+        return 0
+    except OSError as exc:
+        QMessageBox.warning(parent, "Export", f"Could not write {path}: {exc.strerror or exc}")
+        return 0
+    finally:
+        prog.close()
+    notify(f"Exported {n:,} rows to {path}.")
+    return n
+
+
+async def open_with_dialog(parent: QWidget, path: str) -> LoadResult | None:
+    size = os.path.getsize(path) if os.path.exists(path) else 0
+    prog = _ProgressDialog(parent, f"Opening {os.path.basename(path)}…", size,
+                           size > 2_000_000)
+    try:
+        res = await load_recording(path, progress=prog)
+    except OSError as exc:
+        QMessageBox.warning(parent, "Open recording",
+                            f"Could not read {path}: {exc.strerror or exc}")
+        return None
+    finally:
+        prog.close()
+    return res

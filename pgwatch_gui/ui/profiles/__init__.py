@@ -1,0 +1,1 @@
+"""Connection profiles in the window: the dock, the profile dialog and the connection test."""

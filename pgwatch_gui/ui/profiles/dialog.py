@@ -1,0 +1,315 @@
+"""ProfileDialog: create or edit a connection profile, paste a URI, test the connection.
+
+The dialog never writes anything: the caller reads `profile()` and `password_change`
+and saves them (the profile to the profiles file, the password to the keyring).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QColor, QGuiApplication, QIntValidator
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QColorDialog,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pgwatch_gui.core.pg.connection import ConnectionConfigError
+from pgwatch_gui.core.profiles.imports import profile_from_dsn
+from pgwatch_gui.core.profiles.model import (
+    CHANNEL_BINDINGS,
+    SSLMODES,
+    Profile,
+    ProfileError,
+    next_color,
+)
+from pgwatch_gui.core.profiles.secrets import SecretStore
+from pgwatch_gui.ui.common.swatch import swatch_icon
+from pgwatch_gui.ui.profiles.conn_test import ConnectionTestWidget
+
+_TEXT_FIELDS = ("name", "host", "dbname", "user", "service", "uri", "sslrootcert",
+                "sslcert", "sslkey", "application_name")
+
+
+class ProfileDialog(QDialog):
+    def __init__(self, parent: QWidget | None = None, *, profile: Profile | None = None,
+                 template: Profile | None = None, password: str | None = None,
+                 secrets: SecretStore | None = None, taken_names: list[str] | None = None,
+                 used_colors: list[str] | None = None) -> None:
+        """Edit `profile`, or make a new one (from `template` and `password` if given)."""
+        super().__init__(parent)
+        self.original = profile
+        self._secrets = secrets
+        taken = set(taken_names or [])
+        self._taken = taken - ({profile.name} if profile else set())
+        start = profile or template
+        self._color = (start.color if start else "") or next_color(used_colors or [])
+        self._extra = dict(start.extra) if start else {}
+        self.setWindowTitle(f"Edit profile {profile.name}" if profile else "New profile")
+        self.setMinimumWidth(520)
+
+        self.edits: dict[str, QLineEdit] = {f: QLineEdit(self) for f in _TEXT_FIELDS}
+        self.edits["host"].setPlaceholderText("host name, IP or socket folder (libpq default)")
+        self.edits["uri"].setPlaceholderText("more libpq parameters: URI or key=value")
+        self.edits["service"].setPlaceholderText("a service from ~/.pg_service.conf")
+        self.port = QLineEdit(self)
+        self.port.setValidator(QIntValidator(1, 65535, self))
+        self.port.setPlaceholderText("5432")
+        self.password = QLineEdit(self)
+        self.password.setEchoMode(QLineEdit.Password)
+        self.forget_password = QCheckBox("Forget the stored password", self)
+        self.sslmode = QComboBox(self)
+        self.sslmode.addItems([m or "(libpq default: prefer)" for m in SSLMODES])
+        self.channel_binding = QComboBox(self)
+        self.channel_binding.addItems([m or "(libpq default)" for m in CHANNEL_BINDINGS])
+        self.connect_timeout = QSpinBox(self)
+        self.connect_timeout.setRange(0, 3600)
+        self.connect_timeout.setSpecialValueText("default (10 s)")
+        self.connect_timeout.setSuffix(" s")
+        self.channels = QPlainTextEdit(self)
+        self.channels.setPlaceholderText("one channel per line, spelled as pg_notify has it")
+        self.channels.setFixedHeight(self.fontMetrics().height() * 5)
+        self.auto_connect = QCheckBox("Connect when the window opens", self)
+        self.color_button = QPushButton(self)
+        self.color_button.clicked.connect(self._pick_color)
+
+        tabs = QTabWidget(self)
+        tabs.addTab(self._connection_tab(), "Connection")
+        tabs.addTab(self._ssl_tab(), "SSL")
+        tabs.addTab(self._listen_tab(), "Listening")
+
+        self.tester = ConnectionTestWidget(self._conninfo_for_test,
+                                           timeout=self._test_timeout, parent=self)
+        self.error = QLabel("", self)
+        self.error.setStyleSheet("color: #cf222e")
+        self.error.setWordWrap(True)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel, self)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        paste = QPushButton("&Paste URI…", self)
+        paste.setToolTip("Fill the form from a postgresql:// URI or key=value string")
+        paste.clicked.connect(self._ask_uri)
+
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Name:", self))
+        top.addWidget(self.edits["name"], 1)
+        top.addWidget(self.color_button)
+        top.addWidget(paste)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(tabs)
+        layout.addWidget(self.tester)
+        layout.addWidget(self.error)
+        layout.addWidget(self.buttons)
+
+        self._fill(start or Profile(name=""))
+        if password:
+            self.password.setText(password)
+        self._show_color()
+        self._password_hint()
+
+    # ---- layout ------------------------------------------------------------------
+
+    def _connection_tab(self) -> QWidget:
+        w = QWidget(self)
+        form = self._connection_form = QFormLayout(w)
+        e = self.edits
+        form.addRow("Host:", e["host"])
+        form.addRow("Port:", self.port)
+        form.addRow("Database:", e["dbname"])
+        form.addRow("User:", e["user"])
+        form.addRow("Password:", self.password)
+        form.addRow("", self.forget_password)
+        self.password_note = QLabel(self)
+        self.password_note.setWordWrap(True)
+        self.password_note.setStyleSheet("color: #57606a")
+        form.addRow("", self.password_note)
+        form.addRow("Service:", e["service"])
+        form.addRow("Other parameters:", e["uri"])
+        return w
+
+    def _file_row(self, field: str, caption: str) -> QWidget:
+        row = QWidget(self)
+        h = QHBoxLayout(row)
+        h.setContentsMargins(0, 0, 0, 0)
+        h.addWidget(self.edits[field], 1)
+        browse = QPushButton("…", row)
+        browse.setFixedWidth(32)
+        browse.setProperty("field", field)
+        browse.setProperty("caption", caption)
+        browse.clicked.connect(self._browse_clicked)
+        h.addWidget(browse)
+        return row
+
+    def _ssl_tab(self) -> QWidget:
+        w = QWidget(self)
+        form = QFormLayout(w)
+        form.addRow("SSL mode:", self.sslmode)
+        form.addRow("Root certificate:", self._file_row("sslrootcert", "Root certificate"))
+        form.addRow("Client certificate:", self._file_row("sslcert", "Client certificate"))
+        form.addRow("Client key:", self._file_row("sslkey", "Client key"))
+        form.addRow("Channel binding:", self.channel_binding)
+        return w
+
+    def _listen_tab(self) -> QWidget:
+        w = QWidget(self)
+        form = QFormLayout(w)
+        form.addRow("Channels:", self.channels)
+        form.addRow("", self.auto_connect)
+        form.addRow("Application name:", self.edits["application_name"])
+        form.addRow("Connect timeout:", self.connect_timeout)
+        return w
+
+    # ---- form <-> profile --------------------------------------------------------
+
+    def _fill(self, p: Profile, *, keep_listening: bool = False) -> None:
+        for f in _TEXT_FIELDS:
+            if f == "name" and keep_listening:
+                continue
+            self.edits[f].setText(getattr(p, f) or "")
+        self.port.setText(str(p.port) if p.port else "")
+        self.sslmode.setCurrentIndex(SSLMODES.index(p.sslmode))
+        self.channel_binding.setCurrentIndex(CHANNEL_BINDINGS.index(p.channel_binding))
+        self.connect_timeout.setValue(p.connect_timeout or 0)
+        if not keep_listening:
+            self.channels.setPlainText("\n".join(p.channels))
+            self.auto_connect.setChecked(p.auto_connect)
+
+    def profile(self) -> Profile:
+        """The profile the form describes (not validated)."""
+        texts = {f: self.edits[f].text().strip() for f in _TEXT_FIELDS}
+        channels = [c.strip() for c in self.channels.toPlainText().splitlines() if c.strip()]
+        return Profile(
+            **texts,
+            port=int(self.port.text()) if self.port.text() else None,
+            sslmode=SSLMODES[self.sslmode.currentIndex()],
+            channel_binding=CHANNEL_BINDINGS[self.channel_binding.currentIndex()],
+            connect_timeout=self.connect_timeout.value() or None,
+            channels=channels, auto_connect=self.auto_connect.isChecked(),
+            color=self._color, extra=dict(self._extra),
+        )
+
+    @property
+    def password_change(self) -> str | None:
+        """None: keep what is stored; "": forget it; text: store this password."""
+        if self.password.text():
+            return self.password.text()
+        return "" if self.forget_password.isChecked() else None
+
+    def apply_uri(self, text: str) -> bool:
+        """Fill the connection fields from a URI or key=value string; False on error."""
+        try:
+            parsed, password = profile_from_dsn(self.edits["name"].text().strip() or "x", text)
+        except (ConnectionConfigError, ProfileError) as exc:
+            self.error.setText(str(exc))
+            return False
+        self._fill(parsed, keep_listening=True)
+        if not self.edits["name"].text().strip():
+            self.edits["name"].setText(parsed.target())
+        if password:
+            self.password.setText(password)
+        self.error.setText("")
+        return True
+
+    # ---- actions ---------------------------------------------------------------
+
+    def _ask_uri(self) -> None:
+        clip = QGuiApplication.clipboard().text().strip()
+        text, ok = QInputDialog.getText(
+            self, "Paste URI", "postgresql://user:password@host:port/database?sslmode=…",
+            QLineEdit.Normal, clip if clip.startswith(("postgres", "host=")) else "")
+        if ok and text.strip():
+            self.apply_uri(text.strip())
+
+    def _browse_clicked(self) -> None:
+        button = self.sender()
+        self._browse(button.property("field"), button.property("caption"))
+
+    def _browse(self, field: str, caption: str) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, caption, self.edits[field].text())
+        if path:
+            self.edits[field].setText(path)
+
+    def _pick_color(self) -> None:
+        color = QColorDialog.getColor(QColor(self._color), self, "Colour of this profile's events")
+        if color.isValid():
+            self.set_color(color.name())
+
+    def set_color(self, color: str) -> None:
+        self._color = color
+        self._show_color()
+
+    def _show_color(self) -> None:
+        self.color_button.setIcon(swatch_icon(self._color, 14))
+        self.color_button.setText("Colour")
+        self.color_button.setToolTip(f"Events of this profile are marked {self._color}")
+
+    def _password_hint(self) -> None:
+        secrets = self._secrets
+        stored = bool(self.original and secrets and secrets.has(self.original.name))
+        self._connection_form.setRowVisible(self.forget_password, stored)
+        if stored:
+            self.password.setPlaceholderText("unchanged (a password is stored)")
+        else:
+            self.password.setPlaceholderText("empty: libpq's .pgpass or PGPASSWORD apply")
+        if secrets is not None and not secrets.persistent:
+            self.password_note.setText("No usable keyring here: the password is kept in "
+                                       "memory for this session only.")
+        elif secrets is not None:
+            self.password_note.setText("Stored in the system keyring, never in the "
+                                       "profiles file.")
+
+    def validated_profile(self) -> Profile | None:
+        """The form as a valid profile, or None (the reason is shown in the dialog)."""
+        profile = self.profile()
+        try:
+            profile.validate()
+        except ProfileError as exc:
+            self.error.setText(str(exc))
+            return None
+        if profile.name in self._taken:
+            self.error.setText(f"a profile named {profile.name!r} exists already")
+            return None
+        self.error.setText("")
+        return profile
+
+    def _conninfo_for_test(self) -> str | None:
+        profile = self.profile()
+        if not profile.name:
+            profile.name = "test"
+        try:
+            profile.validate()
+        except ProfileError as exc:
+            self.error.setText(str(exc))
+            return None
+        self.error.setText("")
+        password = self.password_change
+        if password is None and self.original and self._secrets:
+            password = self._secrets.get(self.original.name)
+        return profile.conninfo(password or None)
+
+    def _test_timeout(self) -> float:
+        return float(self.connect_timeout.value() or 10) + 5.0
+
+    def accept(self) -> None:
+        if self.validated_profile() is not None:
+            self.tester.cancel()
+            super().accept()
+
+    def done(self, result: int) -> None:
+        self.tester.cancel()
+        super().done(result)
+

@@ -1,0 +1,457 @@
+"""ProfilesPanel: the saved profiles as a dock — connect, disconnect, edit, duplicate, delete.
+
+Every connected profile is one listener in the ConnectionHub, under the profile's
+name, so several are open at once and every event carries its profile. The panel
+pushes each profile's colour to the hub, where the event table finds it.
+
+Where a connection fails for want of a password (no usable keyring, nothing in
+.pgpass), the panel asks once and keeps the answer for the session (or in the
+keyring, when there is one).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, QSize, Qt, QTimer
+from PySide6.QtGui import QAction, QFont
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMenu,
+    QMessageBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pgwatch_gui.core.pg.conncheck import needs_password
+from pgwatch_gui.core.profiles.imports import profile_from_env, profiles_from_services
+from pgwatch_gui.core.profiles.model import Profile, ProfileError, unique_name
+from pgwatch_gui.core.profiles.store import ProfileStore, ProfileStoreError
+from pgwatch_gui.core.stream.listener import State, Status
+from pgwatch_gui.ui.common.swatch import swatch_icon
+from pgwatch_gui.ui.profiles.dialog import ProfileDialog
+
+_STATE_TEXT = {State.CONNECTING: "connecting…", State.IDLE: "connecting…",
+               State.STOPPED: "disconnected"}
+
+
+class ProfilesPanel(QWidget):
+    def __init__(self, hub, store: ProfileStore | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.hub = hub
+        self.store = store or ProfileStore.open()
+        self.secrets = self.store.secrets
+        self.dialog: ProfileDialog | None = None  # the open dialog, if any
+        self._asking: set[str] = set()
+        self._pending: list[tuple[str, str]] = []
+        self._tasks: set[asyncio.Future] = set()
+        # (profile name, reason) -> password or None; None asks with a dialog. (No bound
+        # methods of self in attributes: Qt objects in reference cycles would be freed by
+        # the garbage collector in whatever thread it happens to run.)
+        self.password_prompt: Callable[[str, str], str | None] | None = None
+
+        self.banner = QLabel(self)
+        self.banner.setWordWrap(True)
+        self.banner.setStyleSheet("background: #fff8c5; color: #3b2300; padding: 4px;"
+                                  "border: 1px solid #d4a72c; border-radius: 3px")
+        self.banner.hide()
+        self.list = QListWidget(self)
+        self.list.setObjectName("profiles-list")
+        self.list.setTextElideMode(Qt.ElideRight)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.list.setUniformItemSizes(True)
+        self.list.itemDoubleClicked.connect(self._item_activated)
+        self.list.currentItemChanged.connect(self._current_changed)
+        self.list.setContextMenuPolicy(Qt.CustomContextMenu)
+        self.list.customContextMenuRequested.connect(self._context_menu)
+
+        self.actions: dict[str, QAction] = {}
+        for key, text, slot, tip in (
+            ("new", "New…", self.new_profile_action, "Create a profile"),
+            ("connect", "Connect", self._connect_current, "Listen on this profile's channels"),
+            ("disconnect", "Disconnect", self._disconnect_current,
+             "Close this profile's connection"),
+            ("edit", "Edit…", self._edit_current, "Edit the profile"),
+            ("duplicate", "Duplicate", self._duplicate_current,
+             "A copy of the profile, with its own colour"),
+            ("delete", "Delete…", self._delete_current,
+             "Delete the profile and its stored password"),
+        ):
+            act = QAction(text, self, toolTip=tip)
+            act.triggered.connect(slot)
+            self.actions[key] = act
+        self.import_menu = QMenu("Import", self)
+        self.import_menu.addAction("From a URI…", self._new_from_uri)
+        self.import_menu.addAction("From PG* environment variables…", self.import_env)
+        self.import_menu.addAction("From the service file", self.import_services)
+
+        self.more_menu = QMenu("More", self)
+        self.more_menu.addAction(self.actions["duplicate"])
+        self.more_menu.addAction(self.actions["delete"])
+        self.more_menu.addSeparator()
+        self.more_menu.addMenu(self.import_menu)
+        bar = QHBoxLayout()
+        bar.setSpacing(2)
+        for key in ("new", "connect", "disconnect", "edit"):
+            bar.addWidget(self._tool(self.actions[key]))
+        more = QToolButton(self)
+        more.setText("More")
+        more.setMenu(self.more_menu)
+        more.setPopupMode(QToolButton.InstantPopup)
+        bar.addWidget(more)
+        bar.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.banner)
+        layout.addLayout(bar)
+        layout.addWidget(self.list, 1)
+
+        hub.status_changed.connect(self._on_status)
+        hub.connections_changed.connect(self.refresh)
+        notes = list(self.store.problems)
+        if not self.secrets.persistent:
+            notes.append(f"{self.secrets.problem or 'No usable keyring'}: passwords are asked "
+                         "for once and kept in memory for this session only.")
+        self.show_notes(notes)
+        self.refresh()
+
+    def sizeHint(self) -> QSize:
+        return QSize(300, 400)
+
+    def _tool(self, action: QAction) -> QToolButton:
+        b = QToolButton(self)
+        b.setDefaultAction(action)
+        return b
+
+    # ---- list --------------------------------------------------------------------
+
+    def current(self) -> str | None:
+        item = self.list.currentItem()
+        return item.data(Qt.UserRole) if item is not None else None
+
+    def select(self, name: str) -> None:
+        for i in range(self.list.count()):
+            if self.list.item(i).data(Qt.UserRole) == name:
+                self.list.setCurrentRow(i)
+                return
+
+    def item_text(self, name: str) -> str:
+        return self._text(self.store.require(name))
+
+    def _text(self, p: Profile) -> str:
+        st = self.hub.status(p.name)
+        state = "not connected" if st is None else _STATE_TEXT.get(st.state) or st.describe()
+        return f"{p.name}\n{state} · {p.target()}"
+
+    def refresh(self) -> None:
+        keep = self.current()
+        self.list.clear()
+        open_names = set(self.hub.names())
+        for p in self.store.profiles:
+            item = QListWidgetItem(swatch_icon(p.color, 14), self._text(p))
+            item.setData(Qt.UserRole, p.name)
+            item.setToolTip(f"{p.target()}\nchannels: {', '.join(p.channels) or '(none)'}")
+            if p.name in open_names:
+                font = QFont(item.font())
+                font.setBold(True)
+                item.setFont(font)
+            self.list.addItem(item)
+        if keep:
+            self.select(keep)
+        if self.list.currentItem() is None and self.list.count():
+            self.list.setCurrentRow(0)
+        self.hub.set_profile_colors({p.name: p.color for p in self.store.profiles})
+        self._sync_buttons()
+
+    def _sync_buttons(self) -> None:
+        name = self.current()
+        has = name is not None
+        is_open = has and name in self.hub.names()
+        st = self.hub.status(name) if is_open else None
+        failed = st is not None and st.state in (State.FAILED, State.STOPPED)
+        self.actions["connect"].setEnabled(has and (not is_open or failed))
+        self.actions["disconnect"].setEnabled(bool(is_open))
+        for key in ("edit", "duplicate", "delete"):
+            self.actions[key].setEnabled(has)
+
+    def show_notes(self, notes: list[str]) -> None:
+        self.banner.setText("\n".join(notes))
+        self.banner.setVisible(bool(notes))
+
+    def _context_menu(self, pos) -> None:
+        menu = QMenu(self)
+        for key in ("connect", "disconnect", "edit", "duplicate", "delete"):
+            menu.addAction(self.actions[key])
+        menu.addSeparator()
+        menu.addAction(self.actions["new"])
+        menu.exec(self.list.mapToGlobal(pos))
+
+    # ---- connections -------------------------------------------------------------
+
+    def _item_activated(self, item: QListWidgetItem) -> None:
+        self.toggle(item.data(Qt.UserRole))
+
+    def _current_changed(self, *_args) -> None:
+        self._sync_buttons()
+
+    def _connect_current(self) -> None:
+        self.connect_profile(self.current())
+
+    def _disconnect_current(self) -> None:
+        self.disconnect_profile(self.current())
+
+    def _edit_current(self) -> None:
+        self.edit_profile(self.current())
+
+    def _duplicate_current(self) -> None:
+        self.duplicate_profile(self.current())
+
+    def _delete_current(self) -> None:
+        self.delete_profile(self.current())
+
+    def toggle(self, name: str | None) -> None:
+        if name is None:
+            return
+        st = self.hub.status(name)
+        if st is None or st.state in (State.FAILED, State.STOPPED):
+            self.connect_profile(name)
+        else:
+            self.disconnect_profile(name)
+
+    def connect_profile(self, name: str | None) -> asyncio.Future | None:
+        """Open the profile's listener in the hub (reopening a failed one)."""
+        if name is None or self.store.get(name) is None:
+            return None
+        return self._spawn(self._reopen(name))
+
+    async def _reopen(self, name: str, old_name: str | None = None) -> None:
+        for n in {name, old_name or name}:
+            if n in self.hub.names():
+                await self.hub.close(n)
+        profile = self.store.get(name)
+        if profile is None:
+            return
+        try:
+            self.hub.open(name, profile.conninfo(self.secrets.get(name)), profile.channels)
+        except (ValueError, ProfileError) as exc:
+            self.show_notes([f"{name}: {exc}"])
+
+    def disconnect_profile(self, name: str | None) -> asyncio.Future | None:
+        if name is None or name not in self.hub.names():
+            return None
+        return self._spawn(self.hub.close(name))
+
+    def _spawn(self, coro) -> asyncio.Future:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def _on_status(self, name: str, status: Status) -> None:
+        for i in range(self.list.count()):
+            item = self.list.item(i)
+            if item.data(Qt.UserRole) == name and self.store.get(name) is not None:
+                item.setText(self._text(self.store.require(name)))
+        self._sync_buttons()
+        if (status.state is State.FAILED and needs_password(status.reason)
+                and self.store.get(name) is not None and name not in self._asking):
+            self._asking.add(name)
+            self._pending.append((name, status.reason))
+            # Not from inside the listener's task: a modal prompt runs its own event loop.
+            QTimer.singleShot(0, self._ask_pending)
+
+    def _ask_pending(self) -> None:
+        while self._pending:
+            name, reason = self._pending.pop(0)
+            try:
+                password = self.ask_password(name, reason)
+            finally:
+                self._asking.discard(name)
+            if password:
+                self.secrets.set(name, password)
+                self.connect_profile(name)
+
+    def ask_password(self, name: str, reason: str) -> str | None:
+        if self.password_prompt is not None:
+            return self.password_prompt(name, reason)
+        return self._ask_password_dialog(name, reason)
+
+    def _ask_password_dialog(self, name: str, reason: str) -> str | None:
+        profile = self.store.get(name)
+        target = profile.target() if profile else name
+        where = ("It is kept in memory until the program ends." if not self.secrets.persistent
+                 else "It is saved in the system keyring.")
+        text, ok = QInputDialog.getText(
+            self, f"Password for {name}",
+            f"{target}\n{reason}\n\nPassword ({where})", QLineEdit.Password)
+        return text if ok and text else None
+
+    # ---- editing -----------------------------------------------------------------
+
+    def _open_dialog(self, dialog: ProfileDialog, old_name: str | None) -> ProfileDialog:
+        self.dialog = dialog
+        dialog.accepted.connect(self._dialog_accepted)
+        dialog.finished.connect(self._dialog_finished)
+        dialog.open()
+        return dialog
+
+    def _dialog_accepted(self) -> None:
+        dialog = self.sender()
+        if isinstance(dialog, ProfileDialog):
+            self._save(dialog, dialog.original.name if dialog.original else None)
+
+    def _dialog_finished(self, _result: int) -> None:
+        dialog = self.sender()
+        if dialog is self.dialog:
+            self.dialog = None
+        if dialog is not None:
+            dialog.deleteLater()
+
+    def new_profile_action(self) -> ProfileDialog:
+        return self.new_profile()
+
+    def _new_from_uri(self) -> ProfileDialog:
+        return self.new_profile(paste=True)
+
+    def new_profile(self, template: Profile | None = None, password: str | None = None,
+                    *, paste: bool = False) -> ProfileDialog:
+        dlg = ProfileDialog(self, template=template, password=password, secrets=self.secrets,
+                            taken_names=self.store.names(),
+                            used_colors=[p.color for p in self.store.profiles])
+        self._open_dialog(dlg, None)
+        if paste:
+            QTimer.singleShot(0, dlg._ask_uri)
+        return dlg
+
+    def edit_profile(self, name: str | None) -> ProfileDialog | None:
+        if name is None or self.store.get(name) is None:
+            return None
+        dlg = ProfileDialog(self, profile=self.store.require(name), secrets=self.secrets,
+                            taken_names=self.store.names())
+        return self._open_dialog(dlg, name)
+
+    def _save(self, dialog: ProfileDialog, old_name: str | None) -> None:
+        profile = dialog.validated_profile()
+        if profile is None:
+            return
+        was_open = old_name is not None and old_name in self.hub.names()
+        try:
+            if old_name is None:
+                self.store.add(profile)
+            else:
+                self.store.update(old_name, profile)
+        except (ProfileError, ProfileStoreError) as exc:
+            QMessageBox.warning(self, "Profile not saved", str(exc))
+            return
+        change = dialog.password_change
+        if change:
+            self.secrets.set(profile.name, change)
+        elif change == "":
+            self.secrets.delete(profile.name)
+        self.refresh()
+        self.select(profile.name)
+        if was_open:  # the connection follows the edit (a rename, new channels...)
+            self._spawn(self._reopen(profile.name, old_name))
+
+    def duplicate_profile(self, name: str | None) -> Profile | None:
+        if name is None:
+            return None
+        try:
+            copy = self.store.duplicate(name)
+        except (ProfileError, ProfileStoreError) as exc:
+            QMessageBox.warning(self, "Duplicate", str(exc))
+            return None
+        self.refresh()
+        self.select(copy.name)
+        return copy
+
+    def delete_profile(self, name: str | None) -> bool:
+        if name is None or self.store.get(name) is None:
+            return False
+        answer = QMessageBox.question(
+            self, "Delete profile",
+            f"Delete the profile {name!r} and its stored password?\n"
+            "Triggers and data in the database are not touched.",
+            QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
+        if answer != QMessageBox.Yes:
+            return False
+        self.disconnect_profile(name)
+        try:
+            self.store.remove(name)
+        except ProfileStoreError as exc:
+            QMessageBox.warning(self, "Delete profile", str(exc))
+            return False
+        self.refresh()
+        return True
+
+    # ---- import ------------------------------------------------------------------
+
+    def import_env(self) -> ProfileDialog:
+        profile, password = profile_from_env(unique_name("environment", self.store.names()))
+        return self.new_profile(profile, password)
+
+    def import_services(self) -> list[str]:
+        try:
+            found = profiles_from_services()
+        except ProfileError as exc:
+            self.show_notes([str(exc)])
+            return []
+        added = []
+        for p in found:
+            if self.store.get(p.name) is None:
+                try:
+                    self.store.add(p)
+                except (ProfileError, ProfileStoreError) as exc:
+                    self.show_notes([f"service {p.name!r}: {exc}"])
+                    continue
+                added.append(p.name)
+        self.refresh()
+        if not found:
+            self.show_notes(["No service file found (~/.pg_service.conf or PGSERVICEFILE)."])
+        else:
+            self.show_notes([f"Imported {len(added)} of {len(found)} services."])
+        return added
+
+
+class ProfileColorSync(QObject):
+    """Hands the hub's profile colours on to the event table (set_profile_color)."""
+
+    def __init__(self, hub, model, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._hub = hub
+        self._model = model
+        self._shown: set[str] = set()
+        hub.colors_changed.connect(self.apply)
+        self.apply()
+
+    def apply(self) -> None:
+        colors = self._hub.profile_colors()
+        for name in self._shown - set(colors):
+            self._model.set_profile_color(name, None)
+        for name, color in colors.items():
+            if self._model.profile_color(name) != color:
+                self._model.set_profile_color(name, color)
+        self._shown = set(colors)
+
+
+def install_profiles_panel(window) -> ProfilesPanel:
+    """Add the Profiles dock to a MainWindow and let the event table show profile colours."""
+    panel = ProfilesPanel(window.hub, parent=window)
+    window.profiles_dock = window.add_dock(panel, "Profiles", Qt.LeftDockWidgetArea,
+                                           name="dock-profiles")
+    window.profile_colors = ProfileColorSync(window.hub, window.event_model, window)
+    menu = window.menu_connection
+    first = menu.actions()[0] if menu.actions() else None
+    new = QAction("&New profile…", window, triggered=panel.new_profile_action)
+    menu.insertAction(first, new)
+    menu.insertMenu(first, panel.import_menu)
+    menu.insertSeparator(first)
+    return panel

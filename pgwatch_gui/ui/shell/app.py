@@ -1,0 +1,90 @@
+"""Start the window: a QApplication driven by a qasync QSelectorEventLoop.
+
+qasync's default loop on Windows is a Proactor loop, which psycopg refuses, so the
+selector loop is used on every platform.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication
+
+from pgwatch_gui import __version__
+from pgwatch_gui.core.desktop import resources_dir
+
+
+@dataclass
+class StartupConnection:
+    name: str
+    conninfo: str
+    channels: list[str] = field(default_factory=list)
+
+
+def close_on_signals(window) -> None:
+    """Ctrl-C in the terminal or a SIGTERM closes the window the normal way, so listeners
+    stop and a demo stops its generator and server, instead of dying mid-write."""
+    import signal
+
+    from PySide6.QtCore import QTimer
+
+    def handler(_signum, _frame) -> None:
+        QTimer.singleShot(0, window.close)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, handler)
+
+
+def make_app(argv: Sequence[str] | None = None) -> QApplication:
+    app = QApplication.instance() or QApplication(list(argv or sys.argv[:1]))
+    app.setApplicationName("pgwatch-gui")
+    app.setOrganizationName("pgwatch-gui")
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName("pgwatch-gui")  # the .desktop entry; Wayland's app id
+    app.setWindowIcon(QIcon(str(resources_dir() / "pgwatch-gui.png")))
+    return app  # type: ignore[return-value]
+
+
+def run_gui(connections: Sequence[StartupConnection] = (), *, demo: bool = False,
+            demo_reset: bool = False) -> int:
+    import qasync
+
+    from pgwatch_gui.ui.shell.main_window import MainWindow
+
+    app = make_app()
+    # The loop ends when the window's close has been cleaned up, not when Qt sees no window.
+    app.setQuitOnLastWindowClosed(False)
+    loop = qasync.QSelectorEventLoop(app)
+    asyncio.set_event_loop(loop)
+    window = MainWindow()
+    window.restore_state()
+    window.show()
+    close_on_signals(window)
+    from pgwatch_gui.ui.shell import gc_policy
+
+    gc_policy.install(window, lambda: window.event_model.appended)
+
+    async def main() -> int:
+        closed = asyncio.Event()
+        window.closed.connect(closed.set)
+        cleanup = None
+        for c in connections:
+            window.open_connection(c.name, c.conninfo, c.channels)
+        if demo:
+            from pgwatch_gui.ui.demo.session import start_demo
+
+            cleanup = await start_demo(window, reset=demo_reset)
+        await closed.wait()
+        try:
+            await window.shutdown()
+        finally:
+            if cleanup is not None:
+                await cleanup()
+        return 0
+
+    with loop:
+        return loop.run_until_complete(main())

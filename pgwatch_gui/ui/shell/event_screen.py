@@ -1,0 +1,283 @@
+"""The event screen: table, filter bar, inspector, channels, flow controls, export,
+status bar, wired into a MainWindow. main_window.py only calls `EventScreen(window)`."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+from PySide6.QtCore import QObject, QSettings, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QInputDialog, QMessageBox, QStyle, QVBoxLayout, QWidget
+
+from pgwatch_gui.core.filtering.engine import FilterSpec, known_values
+from pgwatch_gui.ui.events.channels import ChannelsPanel
+from pgwatch_gui.ui.events.filter_bar import FilterBar
+from pgwatch_gui.ui.events.recordings import ask_export_path, export_with_dialog, open_with_dialog
+from pgwatch_gui.ui.events.send import SendDialog
+from pgwatch_gui.ui.events.status import StatusPanel
+from pgwatch_gui.ui.events.table import EventTableView
+from pgwatch_gui.ui.inspector.dock import Inspector
+
+PICKER_SCAN_ROWS = 20_000  # the table picker decodes at most this many of the newest rows
+
+
+class EventScreen(QObject):
+    def __init__(self, window, *, poll_queue: bool = True) -> None:
+        super().__init__(window)
+        self.window = window
+        self.hub = window.hub
+        self.model = model = window.event_model
+        self._tasks: set[asyncio.Task] = set()
+        self.recording: str | None = None
+
+        self.table = EventTableView(model, window)
+        self.filter_bar = FilterBar(window)
+        central = QWidget(window)
+        lay = QVBoxLayout(central)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(0)
+        lay.addWidget(self.filter_bar)
+        lay.addWidget(self.table, 1)
+        window.setCentralWidget(central)
+        window.addAction(self.filter_bar.focus_action)
+
+        self.inspector = Inspector(window)
+        self.inspector_dock = window.add_dock(self.inspector, "Inspector",
+                                              Qt.DockWidgetArea.RightDockWidgetArea,
+                                              "dock-inspector")
+        self.channels = ChannelsPanel(self.hub, window)
+        self.channels_dock = window.add_dock(self.channels, "Channels",
+                                             Qt.DockWidgetArea.RightDockWidgetArea,
+                                             "dock-channels")
+        window.splitDockWidget(self.inspector_dock, self.channels_dock, Qt.Orientation.Vertical)
+        window.resizeDocks([self.inspector_dock], [440], Qt.Orientation.Horizontal)
+        window.resizeDocks([self.inspector_dock, self.channels_dock], [600, 170],
+                           Qt.Orientation.Vertical)
+        self.status = StatusPanel(window.statusBar(), self.hub, model, self,
+                                  poll_queue=poll_queue)
+
+        self._build_actions()
+        self.filter_bar.spec_changed.connect(self.apply_filter)
+        self.filter_bar.set_values_provider(self.seen_values)
+        self.table.filter_requested.connect(self.filter_bar.restrict)
+        self.inspector.filter_requested.connect(self.filter_bar.restrict)
+        self.table.current_event_changed.connect(self.inspector.show_event)
+        self.table.export_selection_requested.connect(self.export_selection)
+        self.table.follow_changed.connect(self.action_follow.setChecked)
+        model.paused_changed.connect(self._paused_changed)
+        for sig in (model.filter_changed, model.cleared, model.modelReset):
+            sig.connect(self.status.refresh)
+
+    # ---- actions --------------------------------------------------------------------
+
+    def _build_actions(self) -> None:
+        w = self.window
+        self.action_pause = QAction("Pause", w, checkable=True, shortcut=QKeySequence("F8"),
+                                    toggled=self.set_paused)
+        self.action_pause.setToolTip("Pause the view (F8): reading goes on, rows wait")
+        self.action_follow = QAction("Follow newest", w, checkable=True, checked=True,
+                                     shortcut=QKeySequence("Ctrl+End"),
+                                     toggled=self.table.set_follow)
+        self.action_follow.setToolTip("Keep the newest row in view")
+        self.action_clear = QAction("Clear", w, shortcut=QKeySequence("Ctrl+K"),
+                                    triggered=self.clear)
+        self.action_clear.setToolTip("Remove every row from the table (Ctrl+K); reading goes on")
+        self.action_send = QAction("Send notification…", w, shortcut=QKeySequence("Ctrl+N"),
+                                   triggered=self.open_send_dialog)
+        self.action_open = QAction("Open recording…", w, shortcut=QKeySequence.StandardKey.Open,
+                                   triggered=self.open_recording)
+        self.action_export = QAction("Export shown rows…", w,
+                                     shortcut=QKeySequence("Ctrl+Shift+S"),
+                                     triggered=self.export_shown)
+        self.action_export_sel = QAction("Export selection…", w, triggered=self.export_selection)
+        self.action_limit = QAction("Row limit…", w, triggered=self.ask_row_limit)
+        self.action_reset_columns = QAction("Reset column widths", w,
+                                            triggered=self.table.reset_column_widths)
+
+        style = w.style()
+        sp = QStyle.StandardPixmap
+        for act, icon in ((self.action_pause, sp.SP_MediaPause),
+                          (self.action_follow, sp.SP_ArrowDown),
+                          (self.action_clear, sp.SP_DialogResetButton),
+                          (self.action_send, sp.SP_CommandLink),
+                          (self.action_export, sp.SP_DialogSaveButton),
+                          (self.action_open, sp.SP_DialogOpenButton)):
+            act.setIcon(style.standardIcon(icon))
+        tb = w.toolbar
+        tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        for act in (self.action_pause, self.action_follow, self.action_clear):
+            tb.addAction(act)
+        tb.addSeparator()
+        tb.addAction(self.action_send)
+        tb.addAction(self.action_export)
+
+        file_menu = w.menu_file
+        first = file_menu.actions()[0] if file_menu.actions() else None
+        for act in (self.action_open, self.action_export, self.action_export_sel):
+            file_menu.insertAction(first, act)
+        if first is not None:
+            file_menu.insertSeparator(first)
+        view = w.menu_view
+        view.addSeparator()
+        for act in (self.filter_bar.focus_action, self.action_pause, self.action_follow,
+                    self.action_clear, self.action_limit, self.action_reset_columns):
+            view.addAction(act)
+        w.menu_connection.addAction(self.action_send)
+
+    # ---- filter ---------------------------------------------------------------------
+
+    def apply_filter(self, spec: FilterSpec) -> None:
+        flt = self.model.set_filter(spec)
+        self.filter_bar.show_errors(flt.errors if flt is not None else {})
+
+    def seen_values(self) -> tuple[set[str], set[str], set[str]]:
+        """(channels, ops, tables) for the pickers: channels listened to or seen, and the
+        tables of the newest rows (decoding at most PICKER_SCAN_ROWS of them)."""
+        model = self.model
+        channels: set[str] = set()
+        for name in self.hub.names():
+            lst = self.hub.listener(name)
+            if lst is not None:
+                channels.update(lst.channels)
+        channels.update(ev.channel for ev in model.all_events() if not ev.is_gap)
+        keyed = list(model.keyed_events())
+        cache = model.facet_cache
+        recent = keyed[-PICKER_SCAN_ROWS:]
+        _, ops, tables = known_values(recent, cache)
+        for k, _ev in keyed[:-PICKER_SCAN_ROWS]:
+            f = cache.peek(k)
+            if f is not None and f[1]:
+                tables.add(f[1])
+        return channels, ops, tables
+
+    # ---- flow -----------------------------------------------------------------------
+
+    def set_paused(self, paused: bool) -> None:
+        self.model.set_paused(paused)
+
+    def _paused_changed(self, paused: bool) -> None:
+        self.action_pause.blockSignals(True)
+        self.action_pause.setChecked(paused)
+        self.action_pause.blockSignals(False)
+        self.action_pause.setText("Resume" if paused else "Pause")
+        self.action_pause.setIcon(self.window.style().standardIcon(
+            QStyle.StandardPixmap.SP_MediaPlay if paused else QStyle.StandardPixmap.SP_MediaPause))
+        self.status.refresh()
+
+    def clear(self) -> None:
+        self.model.clear()
+        self.recording = None
+        self.inspector.show_event(None)
+
+    # ---- dialogs ----------------------------------------------------------------------
+
+    def open_send_dialog(self) -> SendDialog | None:
+        if not self.hub.names():
+            QMessageBox.information(self.window, "Send notification",
+                                    "Open a connection first: the notification goes out on it.")
+            return None
+        ev = self.table.current_event()
+        dlg = SendDialog(self.hub, self.window,
+                         connection=ev.profile if ev and ev.profile in self.hub.names() else None,
+                         channel=ev.channel if ev and not ev.is_gap else None)
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dlg.show()
+        self.send_dialog = dlg
+        return dlg
+
+    def ask_row_limit(self) -> None:
+        n, ok = QInputDialog.getInt(self.window, "Row limit",
+                                    "Rows to keep (the oldest leave first):",
+                                    self.model.capacity, 1000, 5_000_000, 10_000)
+        if ok:
+            self.model.set_capacity(n)
+            QSettings().setValue("events/capacity", n)
+
+    def _spawn(self, coro) -> asyncio.Task:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def _say(self, text: str) -> None:
+        self.window.statusBar().showMessage(text, 8000)
+
+    def export_shown(self) -> asyncio.Task | None:
+        events = self.model.events()
+        if not events:
+            self._say("Nothing to export: no rows shown.")
+            return None
+        path = ask_export_path(self.window, f"Export {len(events):,} shown rows")
+        return self._spawn(export_with_dialog(self.window, events, path, self._say)) \
+            if path else None
+
+    def export_selection(self) -> asyncio.Task | None:
+        events = self.table.selected_events()
+        if not events:
+            self._say("Nothing to export: select rows first.")
+            return None
+        path = ask_export_path(self.window, f"Export {len(events):,} selected rows",
+                               "selection.jsonl")
+        return self._spawn(export_with_dialog(self.window, events, path, self._say)) \
+            if path else None
+
+    def open_recording(self, path: str | None = None) -> asyncio.Task | None:
+        if not path:
+            from PySide6.QtWidgets import QFileDialog
+
+            from pgwatch_gui.ui.events.recordings import OPEN_FILTERS
+
+            path, _ = QFileDialog.getOpenFileName(self.window, "Open recording", "",
+                                                  OPEN_FILTERS)
+            if not path:
+                return None
+        return self._spawn(self._open(path))
+
+    async def _open(self, path: str) -> None:
+        res = await open_with_dialog(self.window, path)
+        if res is None or res.cancelled:
+            return
+        if self.hub.names() and not self.model.paused:
+            self.model.set_paused(True)  # live rows wait while the recording is reviewed
+        over = self.model.load_events(res.events)
+        self.recording = path
+        self.table.set_follow(False)
+        self.table.scrollToTop()
+        parts = [f"Opened {os.path.basename(path)}: {len(res.events) - over:,} rows"]
+        if over:
+            parts.append(f"the oldest {over:,} did not fit the row limit")
+        if res.skipped:
+            first = res.errors[0] if res.errors else None
+            where = f" (first at line {first[0]}: {first[1]})" if first else ""
+            parts.append(f"{res.skipped:,} unreadable lines skipped{where}")
+        if self.model.paused and self.hub.names():
+            parts.append("live view paused: Resume (F8) to go back to live rows")
+        self._say("; ".join(parts) + ".")
+
+    # ---- settings and shutdown ----------------------------------------------------------
+
+    def save_settings(self, s: QSettings) -> None:
+        self.table.save_settings(s)
+        s.setValue("inspector/tab", self.inspector.tabs.currentIndex())
+
+    def restore_settings(self, s: QSettings) -> None:
+        self.table.restore_settings(s)
+        self.action_follow.setChecked(self.table.follow)
+        cap = s.value("events/capacity")
+        if cap is not None:
+            try:
+                self.model.set_capacity(int(cap))
+            except (TypeError, ValueError):
+                pass
+        tab = s.value("inspector/tab")
+        if tab is not None:
+            try:
+                self.inspector.tabs.setCurrentIndex(int(tab))
+            except (TypeError, ValueError):
+                pass
+
+    async def shutdown(self) -> None:
+        await self.status.stop()
+        for t in list(self._tasks):
+            t.cancel()
