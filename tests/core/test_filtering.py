@@ -6,16 +6,9 @@ import json
 
 import pytest
 
-from pgwatch_gui.core.filtering.engine import (
-    OP_NONE,
-    FacetCache,
-    FieldSyntaxError,
-    FilterSpec,
-    compile_filter,
-    facets_of,
-    known_values,
-    parse_fields,
-)
+from pgwatch_gui.core.filtering.engine import FilterSpec, compile_filter
+from pgwatch_gui.core.filtering.facets import OP_NONE, FacetCache, facets_of, known_values
+from pgwatch_gui.core.filtering.fields import FieldSyntaxError, parse_fields
 from pgwatch_gui.core.stream.events import Event, make_gap
 
 

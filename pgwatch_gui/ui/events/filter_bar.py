@@ -23,7 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pgwatch_gui.core.filtering.engine import OP_NONE, FilterSpec
+from pgwatch_gui.core.filtering.engine import FilterSpec
+from pgwatch_gui.core.filtering.facets import OP_NONE
 from pgwatch_gui.core.stream.events import OPERATIONS
 
 DEBOUNCE_MS = 150

@@ -26,13 +26,8 @@ from collections.abc import Iterable, Iterator
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette, QPixmap
 
-from pgwatch_gui.core.filtering.engine import (
-    EventFilter,
-    FacetCache,
-    FilterSpec,
-    compile_filter,
-    qualified,
-)
+from pgwatch_gui.core.filtering.engine import EventFilter, FilterSpec, compile_filter
+from pgwatch_gui.core.filtering.facets import FacetCache, qualified
 from pgwatch_gui.core.stream.events import Event, format_key
 
 COL_TIME, COL_CONNECTION, COL_CHANNEL, COL_OP, COL_TABLE, COL_KEY, COL_PAYLOAD, COL_SIZE, \

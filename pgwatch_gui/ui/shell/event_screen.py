@@ -10,7 +10,8 @@ from PySide6.QtCore import QObject, QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QInputDialog, QMessageBox, QStyle, QVBoxLayout, QWidget
 
-from pgwatch_gui.core.filtering.engine import FilterSpec, known_values
+from pgwatch_gui.core.filtering.engine import FilterSpec
+from pgwatch_gui.core.filtering.facets import known_values
 from pgwatch_gui.ui.events.channels import ChannelsPanel
 from pgwatch_gui.ui.events.filter_bar import FilterBar
 from pgwatch_gui.ui.events.recordings import ask_export_path, export_with_dialog, open_with_dialog

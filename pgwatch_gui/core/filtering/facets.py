@@ -1,0 +1,108 @@
+"""Facets: what the pickers and the table show of an event (operation, table, key).
+
+They come out of the decoded payload, so they are kept in a compact FacetCache (a tuple
+of three short strings per event): changing the filter does not decode again, and a
+filter never fills the Event's own decode cache (the full parsed JSON of 100,000 rows
+would cost hundreds of megabytes).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+
+from pgwatch_gui.core.stream.events import Decoded, Event, decode_payload, format_key
+
+# (operation, schema.table, key text); "" when unknown.
+Facets = tuple[str, str, str]
+NO_FACETS: Facets = ("", "", "")
+
+# Shown in the operation picker for rows whose payload names no operation.
+OP_NONE = "(none)"
+
+
+_shared: dict[Facets, Facets] = {}
+
+
+def decoded_of(ev: Event) -> Decoded:
+    """The event's decoded payload, without storing it in the event if it was not yet."""
+    d = ev._decoded
+    if d is None:
+        if ev.is_gap:
+            return ev.decoded
+        d = decode_payload(ev.payload)
+    return d
+
+
+def qualified(d: Decoded) -> str:
+    """schema.table as the table shows it ("" when the payload names no table)."""
+    if d.table is None:
+        return ""
+    return f"{d.schema}.{d.table}" if d.schema else d.table
+
+
+def facets_of(ev: Event) -> Facets:
+    if ev.is_gap:
+        return NO_FACETS
+    d = decoded_of(ev)
+    f = (d.op or "", sys.intern(qualified(d)), format_key(d.key))
+    if f[2] == "":
+        # Share the tuple: most rows without a key have one of a few (op, table) pairs.
+        shared = _shared.get(f)
+        if shared is None:
+            if len(_shared) > 10_000:
+                _shared.clear()
+            shared = _shared[f] = f
+        return shared
+    return f
+
+
+class FacetCache:
+    """Facets by a caller-chosen key (the model uses each row's absolute position)."""
+
+    def __init__(self) -> None:
+        self._d: dict[int, Facets] = {}
+
+    def __len__(self) -> int:
+        return len(self._d)
+
+    def get(self, key: int, ev: Event) -> Facets:
+        f = self._d.get(key)
+        if f is None:
+            f = self._d[key] = facets_of(ev)
+        return f
+
+    def peek(self, key: int) -> Facets | None:
+        return self._d.get(key)
+
+    def forget_range(self, start: int, stop: int) -> None:
+        d = self._d
+        if not d:
+            return
+        if stop - start > len(d):
+            for k in [k for k in d if start <= k < stop]:
+                del d[k]
+        else:
+            pop = d.pop
+            for k in range(start, stop):
+                pop(k, None)
+
+    def clear(self) -> None:
+        self._d.clear()
+
+
+def known_values(events: Iterable[tuple[int, Event]], cache: FacetCache
+                 ) -> tuple[set[str], set[str], set[str]]:
+    """(channels, ops, tables) seen among (key, event) pairs, for the pickers."""
+    channels: set[str] = set()
+    ops: set[str] = set()
+    tables: set[str] = set()
+    for k, ev in events:
+        if ev.is_gap:
+            continue
+        channels.add(ev.channel)
+        f = cache.get(k, ev)
+        ops.add(f[0] or OP_NONE)
+        if f[1]:
+            tables.add(f[1])
+    return channels, ops, tables
