@@ -10,7 +10,8 @@ from PySide6.QtGui import QColor
 
 from pgwatch_gui.core.filtering.engine import FilterSpec
 from pgwatch_gui.core.stream.events import Event, make_gap
-from pgwatch_gui.ui.events.model import (
+from pgwatch_gui.core.stream.ring import EventRing
+from pgwatch_gui.ui.events.columns import (
     COL_CONNECTION,
     COL_KEY,
     COL_OP,
@@ -18,10 +19,8 @@ from pgwatch_gui.ui.events.model import (
     COL_SIZE,
     COL_TABLE,
     COL_TIME,
-    EVENT_ROLE,
-    EventRing,
-    EventTableModel,
 )
+from pgwatch_gui.ui.events.model import EVENT_ROLE, EventTableModel
 
 
 def mk(i: int, status: str = "new", channel: str = "orders", own: bool = False) -> Event:

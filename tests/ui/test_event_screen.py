@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication
 
 from pgwatch_gui.core.stream.events import Event, make_gap
 from pgwatch_gui.core.stream.export import read_jsonl
-from pgwatch_gui.ui.events.model import COL_PAYLOAD
+from pgwatch_gui.ui.events.columns import COL_PAYLOAD
 from pgwatch_gui.ui.inspector.dock import TAB_DIFF
 from pgwatch_gui.ui.shell.main_window import MainWindow
 
@@ -260,7 +260,7 @@ def test_settings_persist_column_widths(window, tmp_path):
 
 
 def test_columns_can_be_hidden_and_payload_fills_the_rest(window):
-    from pgwatch_gui.ui.events.model import COL_PID
+    from pgwatch_gui.ui.events.columns import COL_PID
     from pgwatch_gui.ui.events.table import MIN_PAYLOAD_WIDTH
 
     table = window.event_screen.table

@@ -8,7 +8,8 @@ import psycopg
 
 from pgwatch_gui.core.pg.connection import make_conninfo
 from pgwatch_gui.ui.common.hub import ConnectionHub
-from pgwatch_gui.ui.events.model import COL_CHANNEL, COL_KEY, COL_OP, COL_TABLE, EventTableModel
+from pgwatch_gui.ui.events.columns import COL_CHANNEL, COL_KEY, COL_OP, COL_TABLE
+from pgwatch_gui.ui.events.model import EventTableModel
 from tests.ui.waiting import until
 
 

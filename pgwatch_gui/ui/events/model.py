@@ -24,151 +24,32 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette, QPixmap
+from PySide6.QtGui import QColor, QPixmap
 
 from pgwatch_gui.core.filtering.engine import EventFilter, FilterSpec, compile_filter
-from pgwatch_gui.core.filtering.facets import FacetCache, qualified
-from pgwatch_gui.core.stream.events import Event, format_key
-
-COL_TIME, COL_CONNECTION, COL_CHANNEL, COL_OP, COL_TABLE, COL_KEY, COL_PAYLOAD, COL_SIZE, \
-    COL_PID = range(9)
-HEADERS = ("Time", "Connection", "Channel", "Op", "Table", "Key", "Payload", "Bytes", "PID")
-TOOLTIPS = (
-    "When the notification was read (local time)",
-    "The connection it arrived on",
-    "The channel it was sent to",
-    "The operation the payload names",
-    "schema.table the payload names",
-    "The row's key, as the payload names it",
-    "The payload (the inspector shows all of it)",
-    "Payload size in bytes; PostgreSQL refuses 8,000 or more",
-    "Process id of the sending backend",
+from pgwatch_gui.core.filtering.facets import FacetCache
+from pgwatch_gui.core.stream.events import Event
+from pgwatch_gui.core.stream.ring import EventRing
+from pgwatch_gui.ui.events.columns import (
+    ALIGN_ROLE,
+    COL_CONNECTION,
+    COL_PID,
+    COL_SIZE,
+    DISPLAY_ROLE,
+    EVENT_ROLE,
+    HEADERS,
+    RIGHT,
+    STYLE_ROLES,
+    TOOLTIP_ROLE,
+    TOOLTIPS,
+    Palette,
+    cell_style,
+    row_values,
 )
-PREVIEW_CHARS = 240
-NEAR_LIMIT_BYTES = 7000
-
-_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
-_FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
-_BACKGROUND = int(Qt.ItemDataRole.BackgroundRole)
-_FONT = int(Qt.ItemDataRole.FontRole)
-_ALIGN = int(Qt.ItemDataRole.TextAlignmentRole)
-_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
-_DECORATION = int(Qt.ItemDataRole.DecorationRole)
-_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-_EVENT_ROLE = int(Qt.ItemDataRole.UserRole) + 1  # data(index, EVENT_ROLE) -> the Event
-EVENT_ROLE = _EVENT_ROLE
 
 _Index = QModelIndex | QPersistentModelIndex
 _BLANK = Event(0, 0.0, "", "", 0, "")
 _CACHE_ROWS = 4096
-
-
-class EventRing:
-    """A bounded ring of Events: O(1) index, O(k) append of k, O(1) drop of the oldest."""
-
-    def __init__(self, capacity: int) -> None:
-        self.capacity = max(1, capacity)
-        self._buf: list[Event | None] = [None] * self.capacity
-        self._start = 0
-        self._len = 0
-
-    def __len__(self) -> int:
-        return self._len
-
-    def __getitem__(self, i: int) -> Event:
-        if i < 0:
-            i += self._len
-        if not 0 <= i < self._len:
-            raise IndexError(i)
-        return self._buf[(self._start + i) % self.capacity]  # type: ignore[return-value]
-
-    def __iter__(self) -> Iterator[Event]:
-        return self.slice(0, self._len)
-
-    def slice(self, start: int, stop: int) -> Iterator[Event]:
-        """Events start..stop-1 (ring rows), oldest first."""
-        start = max(0, start)
-        stop = min(stop, self._len)
-        if start >= stop:
-            return iter(())
-        cap = self.capacity
-        a = (self._start + start) % cap
-        b = a + (stop - start)
-        if b <= cap:
-            return iter(self._buf[a:b])  # type: ignore[arg-type]
-        return iter(self._buf[a:] + self._buf[: b - cap])  # type: ignore[arg-type]
-
-    def overflow(self, incoming: int) -> int:
-        """How many of the oldest must leave before `incoming` more fit."""
-        return max(0, self._len + min(incoming, self.capacity) - self.capacity)
-
-    def drop_oldest(self, k: int) -> None:
-        k = min(k, self._len)
-        cap = self.capacity
-        end = self._start + k
-        if end <= cap:
-            self._buf[self._start:end] = [None] * k
-        else:
-            self._buf[self._start:] = [None] * (cap - self._start)
-            self._buf[: end - cap] = [None] * (end - cap)
-        self._start = end % cap
-        self._len -= k
-
-    def extend(self, events: list[Event]) -> None:
-        """Append; the caller makes room first (drop_oldest(overflow(len(events))))."""
-        cap = self.capacity
-        if len(events) > cap - self._len:
-            raise OverflowError("ring is full; drop the oldest first")
-        pos = (self._start + self._len) % cap
-        n = len(events)
-        first = min(n, cap - pos)
-        self._buf[pos:pos + first] = events[:first]
-        if first < n:
-            self._buf[: n - first] = events[first:]
-        self._len += n
-
-    def clear(self) -> None:
-        self._buf = [None] * self.capacity
-        self._start = 0
-        self._len = 0
-
-
-def table_font(font: QFont) -> QFont:
-    """The font for the live table: Latin text needs no shaping, and skipping it makes a
-    repaint of the table about a fifth cheaper (the repaint is most of what a busy
-    stream costs the screen)."""
-    f = QFont(font)
-    f.setStyleStrategy(QFont.StyleStrategy.PreferNoShaping)
-    return f
-
-
-class Palette:
-    """Colours and fonts of the table, chosen for the current (light or dark) palette."""
-
-    def __init__(self) -> None:
-        app = QGuiApplication.instance()
-        pal = app.palette() if app is not None else QPalette()  # type: ignore[attr-defined]
-        dark = pal.color(QPalette.ColorRole.Base).lightness() < 128
-        self.dark = dark
-        self.ops = {
-            "INSERT": QColor("#3fb950" if dark else "#1a7f37"),
-            "UPDATE": QColor("#58a6ff" if dark else "#0550ae"),
-            "DELETE": QColor("#ff7b72" if dark else "#cf222e"),
-            "TRUNCATE": QColor("#d2a8ff" if dark else "#8250df"),
-        }
-        self.gap_bg = QColor("#4d3800" if dark else "#fff1c2")
-        self.gap_fg = QColor("#f2cc60" if dark else "#7a4d00")
-        self.own_fg = QColor(pal.color(QPalette.ColorRole.PlaceholderText))
-        if self.own_fg.lightness() == pal.color(QPalette.ColorRole.Text).lightness():
-            self.own_fg = QColor("#8b949e")
-        self.near_limit = QColor("#f0883e" if dark else "#bc4c00")
-        base = table_font(QFont(app.font()) if app is not None else QFont())  # type: ignore[attr-defined]
-        self.bold = QFont(base)
-        self.bold.setBold(True)
-        self.italic = QFont(base)
-        self.italic.setItalic(True)
-        self.bold_italic = QFont(self.bold)
-        self.bold_italic.setItalic(True)
 
 
 class EventTableModel(QAbstractTableModel):
@@ -223,6 +104,19 @@ class EventTableModel(QAbstractTableModel):
     def facet_cache(self) -> FacetCache:
         return self._facets
 
+    # The painter's interface: it draws rows itself and asks for no Qt roles.
+    @property
+    def palette(self) -> Palette:
+        return self._pal
+
+    @property
+    def profile_colors(self) -> dict[str, QColor]:
+        return self._colors
+
+    def row_values(self, row: int) -> tuple:
+        """Display strings of a view row (the nine columns), then its Event."""
+        return self._row(row)
+
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
         if parent.isValid():
             return 0
@@ -272,14 +166,14 @@ class EventTableModel(QAbstractTableModel):
         """(absolute position, Event) for every buffered Event."""
         return zip(range(self._base, self._base + len(self._ring)), self._ring, strict=False)
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = _DISPLAY):
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = DISPLAY_ROLE):
         if orientation == Qt.Orientation.Horizontal and 0 <= section < len(HEADERS):
-            if role == _DISPLAY:
+            if role == DISPLAY_ROLE:
                 return HEADERS[section]
-            if role == _TOOLTIP:
+            if role == TOOLTIP_ROLE:
                 return TOOLTIPS[section]
-            if role == _ALIGN and section in (COL_SIZE, COL_PID):
-                return _RIGHT
+            if role == ALIGN_ROLE and section in (COL_SIZE, COL_PID):
+                return RIGHT
         return None
 
     # ---- cell data ------------------------------------------------------------------
@@ -295,77 +189,22 @@ class EventTableModel(QAbstractTableModel):
         ev = ring._buf[(ring._start + pos - self._base) % ring.capacity]
         if ev is None:  # pragma: no cover - a stale index from a view mid-update
             return ("",) * 9 + (_BLANK,)
-        t = ev.received_at
-        lt = time.localtime(t)
-        stamp = f"{lt.tm_hour:02d}:{lt.tm_min:02d}:{lt.tm_sec:02d}.{int(t * 1000) % 1000:03d}"
-        if ev.kind == "gap":
-            vals = (stamp, ev.profile, "", "GAP", "", "", "⚠ " + ev.payload, "", "", ev)
-        else:
-            d = ev.decoded
-            table = qualified(d)
-            payload = ev.payload
-            if len(payload) > PREVIEW_CHARS:
-                payload = payload[:PREVIEW_CHARS] + "…"
-            if "\n" in payload or "\r" in payload or "\t" in payload:
-                payload = " ".join(payload.split())
-            vals = (stamp, ev.profile, ev.channel, d.op or "", table, format_key(d.key),
-                    payload, f"{ev.size:,}", str(ev.pid), ev)
+        vals = row_values(ev)
         cache = self._cache
         if len(cache) >= _CACHE_ROWS:
             cache.clear()
         cache[pos] = vals
         return vals
 
-    def data(self, index: _Index, role: int = _DISPLAY):
-        if role == _DISPLAY:
+    def data(self, index: _Index, role: int = DISPLAY_ROLE):
+        if role == DISPLAY_ROLE:
             return self._row(index.row())[index.column()]
-        if role == _FOREGROUND:
-            vals = self._row(index.row())
-            ev = vals[9]
-            col = index.column()
-            if ev.kind == "gap":
-                return self._pal.gap_fg
-            if ev.own:
-                return self._pal.own_fg
-            if col == COL_OP:
-                return self._pal.ops.get(vals[3])
-            if col == COL_SIZE and ev.size >= NEAR_LIMIT_BYTES:
-                return self._pal.near_limit
-            return None
-        if role == _BACKGROUND:
-            ev = self._row(index.row())[9]
-            return self._pal.gap_bg if ev.kind == "gap" else None
-        if role == _FONT:
-            vals = self._row(index.row())
-            ev = vals[9]
-            col = index.column()
-            if ev.kind == "gap":
-                return self._pal.bold
-            if col == COL_OP and vals[3]:
-                return self._pal.bold_italic if ev.own else self._pal.bold
-            return self._pal.italic if ev.own else None
-        if role == _ALIGN:
-            return _RIGHT if index.column() in (COL_SIZE, COL_PID) else None
-        if role == _DECORATION:
-            if index.column() == COL_CONNECTION:
-                return self._swatches.get(self._row(index.row())[9].profile)
-            return None
-        if role == _TOOLTIP:
-            vals = self._row(index.row())
-            ev = vals[9]
-            if ev.kind == "gap":
-                return ev.payload
-            if ev.own:
-                return "Sent from this window"
-            col = index.column()
-            if col == COL_SIZE:
-                return f"{ev.size:,} bytes; {max(0, 7999 - ev.size):,} left under the limit"
-            if col in (COL_CONNECTION, COL_CHANNEL, COL_TABLE, COL_KEY):
-                text = vals[col]
-                # long names only, and never anything Qt could take for rich text
-                return text if len(text) > 14 and "<" not in text else None
-            return None
-        if role == _EVENT_ROLE:
+        if role == ALIGN_ROLE:
+            return RIGHT if index.column() in (COL_SIZE, COL_PID) else None
+        if role in STYLE_ROLES:
+            return cell_style(self._row(index.row()), index.column(), role, self._pal,
+                              self._swatches)
+        if role == EVENT_ROLE:
             return self._row(index.row())[9]
         return None
 

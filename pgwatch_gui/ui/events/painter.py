@@ -15,7 +15,7 @@ from __future__ import annotations
 from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtGui import QFontMetrics, QPainter, QPalette
 
-from pgwatch_gui.ui.events.model import (
+from pgwatch_gui.ui.events.columns import (
     COL_CONNECTION,
     COL_OP,
     COL_PAYLOAD,
@@ -65,9 +65,9 @@ def paint_rows(view, painter: QPainter) -> None:
     hl_fg = pal.color(group, QPalette.ColorRole.HighlightedText)
     alt_bg = pal.brush(group, QPalette.ColorRole.AlternateBase)
     alternate = view.alternatingRowColors()
-    colors = model._pal
+    colors = model.palette
     op_colors = colors.ops
-    swatches = model._colors
+    swatches = model.profile_colors
 
     base_font = view.font()
     fonts = {None: base_font, "bold": colors.bold, "italic": colors.italic,
@@ -84,7 +84,7 @@ def paint_rows(view, painter: QPainter) -> None:
 
     sel = view.selectionModel()
     root = view.rootIndex()
-    row_cache = model._row
+    row_cache = model.row_values
     for row in range(first, last + 1):
         vals = row_cache(row)
         ev = vals[9]

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import QAbstractItemView, QAbstractSlider, QHeaderView, Q
 
 from pgwatch_gui.core.stream.events import Event
 from pgwatch_gui.core.stream.export import event_to_json
-from pgwatch_gui.ui.events.model import (
+from pgwatch_gui.ui.events.columns import (
     COL_CHANNEL,
     COL_CONNECTION,
     COL_KEY,
@@ -36,9 +36,9 @@ from pgwatch_gui.ui.events.model import (
     COL_SIZE,
     COL_TABLE,
     COL_TIME,
-    EventTableModel,
     table_font,
 )
+from pgwatch_gui.ui.events.model import EventTableModel
 from pgwatch_gui.ui.events.painter import paint_region
 
 # A busy stream repaints at most every MIN_PAINT_INTERVAL, and never spends more than
