@@ -16,7 +16,8 @@ from pgwatch_gui.core.pg.connection import use_selector_loop_policy
 from pgwatch_gui.core.pg.notify import NotifyError, check_channel
 from pgwatch_gui.core.stream.events import KIND_NOTIFY, Event
 from pgwatch_gui.core.stream.export import event_to_json, event_to_text
-from pgwatch_gui.core.stream.listener import Listener, State, Status
+from pgwatch_gui.core.stream.listener import Listener
+from pgwatch_gui.core.stream.status import State, Status
 
 
 def register(sub: argparse._SubParsersAction) -> None:

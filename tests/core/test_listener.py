@@ -9,7 +9,8 @@ import pytest
 
 from pgwatch_gui.core.pg.connection import make_conninfo
 from pgwatch_gui.core.stream.events import KIND_GAP, KIND_NOTIFY
-from pgwatch_gui.core.stream.listener import Backoff, Listener, State
+from pgwatch_gui.core.stream.listener import Listener
+from pgwatch_gui.core.stream.status import Backoff, State
 
 
 class Collector:

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication
 
 from pgwatch_gui.core.pg.connection import make_conninfo
 from pgwatch_gui.core.pg.notify import MAX_PAYLOAD_BYTES
-from pgwatch_gui.core.stream.listener import State
+from pgwatch_gui.core.stream.status import State
 from pgwatch_gui.ui.events.send import SendDialog
 from pgwatch_gui.ui.shell.main_window import MainWindow
 from tests.ui.waiting import until
@@ -169,7 +169,7 @@ def test_queue_warning_above_half(window):
 
 
 def test_reconnecting_text_counts_down(window):
-    from pgwatch_gui.core.stream.listener import Status
+    from pgwatch_gui.core.stream.status import Status
     from pgwatch_gui.ui.events.status import ConnectionStatus
 
     w = ConnectionStatus("far")

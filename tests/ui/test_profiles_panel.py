@@ -16,7 +16,7 @@ from pgwatch_gui.core.pg.notify import send_notify_sync
 from pgwatch_gui.core.profiles.imports import profile_from_dsn
 from pgwatch_gui.core.profiles.secrets import SecretStore, set_default_store
 from pgwatch_gui.core.profiles.store import ProfileStore
-from pgwatch_gui.core.stream.listener import State
+from pgwatch_gui.core.stream.status import State
 from pgwatch_gui.ui.events.columns import COL_CONNECTION
 from pgwatch_gui.ui.profiles.panel import ProfilesPanel
 from pgwatch_gui.ui.shell.main_window import MainWindow

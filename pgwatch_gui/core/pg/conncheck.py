@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import psycopg
 
 from pgwatch_gui.core.pg.connection import connect, conninfo_dict, one_line
-from pgwatch_gui.core.stream.listener import quote_listen
+from pgwatch_gui.core.pg.notify import quote_listen
 
 SELFTEST_WAIT = 2.0  # seconds to wait for our own NOTIFY to come back
 

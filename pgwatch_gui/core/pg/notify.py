@@ -8,6 +8,7 @@ before anything is sent.
 from __future__ import annotations
 
 import psycopg
+from psycopg import sql
 
 MAX_PAYLOAD_BYTES = 7999  # pg_notify raises "payload string too long" at 8000
 MAX_CHANNEL_BYTES = 63  # NAMEDATALEN - 1
@@ -58,3 +59,8 @@ def send_notify_sync(conn: psycopg.Connection, channel: str, payload: str = "") 
     check_channel(channel)
     check_payload(payload)
     conn.execute(NOTIFY_QUERY, (channel, payload))
+
+
+def quote_listen(verb: str, channel: str) -> sql.Composed:
+    """LISTEN/UNLISTEN with the channel quoted: `Foo` stays `Foo`, `Order Events` works."""
+    return sql.SQL(verb + " {}").format(sql.Identifier(channel))

@@ -19,76 +19,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import enum
-import inspect
 import itertools
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
 
 import psycopg
-from psycopg import sql
 
 from pgwatch_gui.core.pg.connection import connect, one_line
-from pgwatch_gui.core.pg.notify import check_channel, send_notify
-from pgwatch_gui.core.stream.events import Event, make_gap, new_event
-
-BatchConsumer = Callable[[list[Event]], "Awaitable[None] | None"]
-
-
-class State(str, enum.Enum):
-    IDLE = "idle"
-    CONNECTING = "connecting"
-    LISTENING = "listening"
-    RECONNECTING = "reconnecting"
-    FAILED = "failed"
-    STOPPED = "stopped"
-
-
-@dataclass(frozen=True)
-class Status:
-    state: State
-    profile: str = ""
-    attempt: int = 0
-    delay: float = 0.0
-    reason: str = ""
-    pid: int | None = None
-    channels: tuple[str, ...] = ()
-
-    def describe(self) -> str:
-        if self.state is State.LISTENING:
-            chans = ", ".join(self.channels) if self.channels else "no channel yet"
-            return f"listening on {chans}"
-        if self.state is State.RECONNECTING:
-            text = f"reconnecting in {self.delay:.1f} s (attempt {self.attempt})"
-            return f"{text}: {self.reason}" if self.reason else text
-        if self.state is State.FAILED:
-            return f"failed: {self.reason}"
-        return self.state.value
-
-
-@dataclass(frozen=True)
-class Backoff:
-    """Capped exponential backoff: initial, initial*factor, ... up to cap seconds."""
-
-    initial: float = 0.5
-    factor: float = 2.0
-    cap: float = 30.0
-
-    def delay(self, attempt: int) -> float:
-        return min(self.cap, self.initial * self.factor ** max(0, attempt - 1))
-
+from pgwatch_gui.core.pg.notify import check_channel, quote_listen, send_notify
+from pgwatch_gui.core.stream.batching import BatchConsumer, Batcher
+from pgwatch_gui.core.stream.events import make_gap, new_event
+from pgwatch_gui.core.stream.status import Backoff, State, Status
 
 # Longest a read callback keeps draining the socket before the event loop gets a turn.
 # Measured (tests/benchmarks/bench_ingest.py): +35-40 % app throughput against one
 # consume_input() per callback; the longest loop stall stays under 30 ms.
 READ_BUDGET = 0.004
-
-
-def quote_listen(verb: str, channel: str) -> sql.Composed:
-    """LISTEN/UNLISTEN with the channel quoted: `Foo` stays `Foo`, `Order Events` works."""
-    return sql.SQL(verb + " {}").format(sql.Identifier(channel))
 
 
 class Listener:
@@ -112,20 +59,14 @@ class Listener:
         for ch in channels:
             if check_channel(ch) not in self._channels:
                 self._channels.append(ch)
-        self._on_batch = on_batch
         self._on_status = on_status
-        self.batch_interval = batch_interval
         self.backoff = backoff or Backoff()
         self.max_attempts = max_attempts
         self._seq = seq if seq is not None else itertools.count(1)
 
-        self._backlog: deque[Event] = deque(maxlen=max_backlog)
-        self.received = 0
-        self.dropped = 0
+        self._batches = Batcher(on_batch, max_backlog=max_backlog, interval=batch_interval)
+        self._backlog = self._batches.backlog
         self.gaps = 0
-        self._flush_handle: asyncio.Handle | None = None
-        self._last_flush = 0.0
-        self._delivering: asyncio.Task | None = None
 
         self._conn: psycopg.AsyncConnection | None = None
         self._pid: int | None = None
@@ -149,6 +90,22 @@ class Listener:
     @property
     def backlog(self) -> int:
         return len(self._backlog)
+
+    @property
+    def received(self) -> int:
+        return self._batches.received
+
+    @property
+    def dropped(self) -> int:
+        return self._batches.dropped
+
+    @property
+    def batch_interval(self) -> float:
+        return self._batches.interval
+
+    @batch_interval.setter
+    def batch_interval(self, value: float) -> None:
+        self._batches.interval = value
 
     def start(self) -> asyncio.Task:
         """Run in the background on the current loop; returns the task."""
@@ -237,7 +194,7 @@ class Listener:
                         connected_once = True
                         attempt = 0
                         if lost_at is not None:
-                            self._enqueue(
+                            self._batches.add(
                                 make_gap(next(self._seq), self.profile, lost_at, time.time(),
                                          lost_reason)
                             )
@@ -269,25 +226,10 @@ class Listener:
                     self._listening.clear()
         finally:
             self._fail_commands(psycopg.OperationalError("listener stopped"))
-            self._flush()
-        await self._drain()
+            self._batches.flush()
+        await self._batches.drain()
         self._emit_status(State.STOPPED)
         return self.status
-
-    async def _drain(self, timeout: float = 5.0) -> None:
-        """Hand the consumer what is still waiting (an async consumer may be mid-batch)."""
-        deadline = asyncio.get_running_loop().time() + timeout
-        while self._delivering is not None or self._backlog:
-            if self._delivering is not None:
-                left = deadline - asyncio.get_running_loop().time()
-                try:
-                    await asyncio.wait_for(asyncio.shield(self._delivering), max(left, 0))
-                except asyncio.TimeoutError:
-                    return
-                except Exception:  # the consumer's own error: not ours to raise here
-                    pass
-                self._delivering = None
-            self._flush()
 
     def _out_of_attempts(self, attempt: int) -> bool:
         return self.max_attempts is not None and attempt > self.max_attempts
@@ -311,7 +253,7 @@ class Listener:
         own_pid = self._pid
 
         def on_notify(n: psycopg.Notify) -> None:
-            self._enqueue(new_event(next(self._seq), time.time(), self.profile, n.channel,
+            self._batches.add(new_event(next(self._seq), time.time(), self.profile, n.channel,
                                     n.pid, n.payload, n.pid == own_pid))
 
         conn.add_notify_handler(on_notify)
@@ -367,16 +309,16 @@ class Listener:
         seq = self._seq
         profile = self.profile
         own_pid = self._pid
-        backlog = self._backlog
+        batches = self._batches
+        backlog = batches.backlog
         append = backlog.append
-        maxlen = backlog.maxlen or 0
 
         def on_readable() -> None:
             # One consume_input() reads at most libpq's 16 kB buffer (~70 notifications
             # of a busy stream); going back to the event loop for each costs more than
             # the reading. So keep reading while data keeps coming, for up to
             # READ_BUDGET, then let the loop run (flushes, the screen, commands).
-            # What `_enqueue` does per notification is done here per chunk (the counters,
+            # What `Batcher.add` does per notification is done here per chunk (the counters,
             # the clock, the flush); each notification costs one Event and an append.
             try:
                 until = clock() + READ_BUDGET
@@ -395,11 +337,7 @@ class Listener:
                                          n.extra.decode(enc, "replace"), pid == own_pid))
                         count += 1
                         n = pgconn.notifies()
-                    if before + count > maxlen:  # the deque let the oldest go
-                        self.dropped += before + count - maxlen
-                    self.received += count
-                    if self._flush_handle is None:
-                        self._schedule_flush()
+                    batches.added(before, count)
                     if clock() > until:
                         break
             except Exception as exc:  # consume_input fails when the server is gone
@@ -433,43 +371,6 @@ class Listener:
             _, fut = self._commands.popleft()
             if not fut.done():
                 fut.set_exception(exc)
-
-    # ---- batching -----------------------------------------------------------------
-
-    def _enqueue(self, ev: Event) -> None:
-        if len(self._backlog) == self._backlog.maxlen:
-            self.dropped += 1
-        self._backlog.append(ev)
-        if self._flush_handle is None:
-            self._schedule_flush()
-
-    def _schedule_flush(self) -> None:
-        loop = asyncio.get_running_loop()
-        delay = self._last_flush + self.batch_interval - loop.time()
-        if delay <= 0:
-            self._flush_handle = loop.call_soon(self._flush)
-        else:
-            self._flush_handle = loop.call_later(delay, self._flush)
-
-    def _flush(self) -> None:
-        if self._flush_handle is not None:
-            self._flush_handle.cancel()
-            self._flush_handle = None
-        if not self._backlog or (self._delivering is not None and not self._delivering.done()):
-            return
-        with contextlib.suppress(RuntimeError):
-            self._last_flush = asyncio.get_running_loop().time()
-        batch = list(self._backlog)
-        self._backlog.clear()
-        result = self._on_batch(batch)
-        if inspect.isawaitable(result):
-            self._delivering = asyncio.ensure_future(result)
-            self._delivering.add_done_callback(self._delivered)
-
-    def _delivered(self, task: asyncio.Task) -> None:
-        self._delivering = None
-        if self._backlog and self._flush_handle is None:
-            self._schedule_flush()
 
     def _emit_status(self, state: State, **kw: object) -> None:
         self.status = Status(state, self.profile, pid=self._pid, channels=self.channels, **kw)

@@ -14,7 +14,8 @@ from functools import partial
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QColor
 
-from pgwatch_gui.core.stream.listener import Listener, State, Status
+from pgwatch_gui.core.stream.listener import Listener
+from pgwatch_gui.core.stream.status import State, Status
 
 # Batching per connection, adapted to the stream: while batches are small (a moderate
 # stream) one goes out every 4 ms, so a notification reaches the model within ~10 ms;

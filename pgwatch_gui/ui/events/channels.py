@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from pgwatch_gui.core.pg.connection import one_line
 from pgwatch_gui.core.pg.notify import NotifyError, check_channel
-from pgwatch_gui.core.stream.listener import State, Status
+from pgwatch_gui.core.stream.status import State, Status
 from pgwatch_gui.ui.common.combo import refill_keeping_current
 from pgwatch_gui.ui.common.hub import ConnectionHub
 

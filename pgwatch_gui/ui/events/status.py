@@ -16,7 +16,7 @@ from pgwatch_gui.core.pg.server_facts import (
     describe_queue_usage,
     notification_queue_usage,
 )
-from pgwatch_gui.core.stream.listener import State, Status
+from pgwatch_gui.core.stream.status import State, Status
 from pgwatch_gui.ui.common.hub import ConnectionHub
 from pgwatch_gui.ui.events.model import EventTableModel
 

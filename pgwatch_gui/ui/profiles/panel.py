@@ -34,7 +34,7 @@ from pgwatch_gui.core.pg.conncheck import needs_password
 from pgwatch_gui.core.profiles.imports import profile_from_env, profiles_from_services
 from pgwatch_gui.core.profiles.model import Profile, ProfileError, unique_name
 from pgwatch_gui.core.profiles.store import ProfileStore, ProfileStoreError
-from pgwatch_gui.core.stream.listener import State, Status
+from pgwatch_gui.core.stream.status import State, Status
 from pgwatch_gui.ui.common.swatch import swatch_icon
 from pgwatch_gui.ui.profiles.dialog import ProfileDialog
 

@@ -85,7 +85,7 @@ def _quiet_qt_warnings() -> None:
 
 
 async def _round_trip(window, conninfo: str) -> str | None:
-    from pgwatch_gui.core.stream.listener import State
+    from pgwatch_gui.core.stream.status import State
 
     channel = f"pgwatch-gui smoke {os.getpid()}"
     payload = f'{{"smoke": "{uuid.uuid4()}"}}'
