@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from pgwatch_gui.core.pg.connection import ConnectionConfigError, describe_target, make_conninfo
+from pgwatch_gui.core.pg.connection import (
+    ConnectionConfigError,
+    describe_target,
+    lenient_conninfo,
+)
 from pgwatch_gui.core.pg.notify import NotifyError, check_channel
-from pgwatch_gui.core.profiles.imports import parse_dsn
 from pgwatch_gui.core.profiles.store import ProfileStore
 
 
@@ -48,8 +51,7 @@ def add_connection_args(parser: argparse.ArgumentParser) -> None:
 def dsn_conninfo(dsn: str | None) -> str:
     """A --dsn value as a libpq string; a raw URI password with @ : / % works too."""
     try:
-        parsed = parse_dsn(dsn or "")
-        return make_conninfo(None, **parsed.params, password=parsed.password)
+        return lenient_conninfo(dsn)
     except ConnectionConfigError as exc:
         raise CliError(str(exc)) from None
 

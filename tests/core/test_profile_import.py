@@ -6,8 +6,8 @@ import pytest
 from psycopg import conninfo as _ci
 
 from pgwatch_gui.core.pg.connection import ConnectionConfigError
+from pgwatch_gui.core.pg.dsn import parse_dsn
 from pgwatch_gui.core.profiles.imports import (
-    parse_dsn,
     profile_from_dsn,
     profile_from_env,
     profiles_from_services,

@@ -7,18 +7,16 @@ for anything left out the ``PG*`` environment variables, service files and
 
 from __future__ import annotations
 
-import re
 import sys
 
 import psycopg
 from psycopg import conninfo as _ci
 
+from pgwatch_gui.core.pg.dsn import ConnectionConfigError, conninfo_dict, parse_dsn
+from pgwatch_gui.core.pg.errors import one_line
+
 APPLICATION_NAME = "pgwatch-gui"
 DEFAULT_CONNECT_TIMEOUT = 10
-
-
-class ConnectionConfigError(ValueError):
-    """The connection string itself is malformed (nothing was sent to a server)."""
 
 
 def make_conninfo(dsn: str | None = None, **overrides: object) -> str:
@@ -34,20 +32,17 @@ def make_conninfo(dsn: str | None = None, **overrides: object) -> str:
         pass
     # libpq quotes the bad part of a string, which may be the password: a URI with a
     # raw password (p@ss:w/rd%) is read leniently, and no error repeats credentials.
-    from pgwatch_gui.core.profiles.imports import parse_dsn
+    return lenient_conninfo(dsn, **params)
 
+
+def lenient_conninfo(dsn: str | None, **overrides: object) -> str:
+    """A URI or key=value string read leniently (parse_dsn), merged with overrides."""
     parsed = parse_dsn(dsn or "")  # raises ConnectionConfigError without the password
-    base = {**parsed.params, "password": parsed.password}
-    base.update(params)
+    base: dict[str, object] = {**parsed.params, "password": parsed.password}
+    base.setdefault("application_name", APPLICATION_NAME)
+    base.update({k: v for k, v in overrides.items() if v is not None and v != ""})
     try:
         return _ci.make_conninfo("", **{k: v for k, v in base.items() if v})
-    except psycopg.ProgrammingError as exc:
-        raise ConnectionConfigError(f"invalid connection string: {one_line(exc)}") from None
-
-
-def conninfo_dict(conninfo: str) -> dict[str, str]:
-    try:
-        return _ci.conninfo_to_dict(conninfo)
     except psycopg.ProgrammingError as exc:
         raise ConnectionConfigError(f"invalid connection string: {one_line(exc)}") from None
 
@@ -77,23 +72,6 @@ def describe_target(conninfo: str) -> str:
     user = f"{p['user']}@" if p.get("user") else ""
     db = f"/{p['dbname']}" if p.get("dbname") else ""
     return f"{user}{host}{port}{db}"
-
-
-_PASSWORD_RE = re.compile(r"(password\s*=\s*)(?:'[^']*'|\S+)", re.IGNORECASE)
-# Greedy up to the last "@": a raw password may itself contain "@".
-_URI_PASSWORD_RE = re.compile(r"(postgres(?:ql)?://[^:/@\s]*:)\S*(@)", re.IGNORECASE)
-
-
-def one_line(exc: BaseException | str) -> str:
-    """An exception as one line of text, with anything that looks like a password masked."""
-    text = str(exc) if not isinstance(exc, str) else exc
-    diag = getattr(exc, "diag", None)
-    if diag is not None and getattr(diag, "message_primary", None) and not text.strip():
-        text = diag.message_primary
-    text = " ".join(part.strip() for part in text.splitlines() if part.strip())
-    text = _PASSWORD_RE.sub(r"\1***", text)
-    text = _URI_PASSWORD_RE.sub(r"\1***\2", text)
-    return text or exc.__class__.__name__
 
 
 def _timeout_kwargs(conninfo: str, connect_timeout: int | None) -> dict[str, object]:

@@ -12,13 +12,10 @@ from __future__ import annotations
 
 import configparser
 import os
-import re
 import sys
-from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote
 
-from pgwatch_gui.core.pg.connection import ConnectionConfigError, conninfo_dict
+from pgwatch_gui.core.pg.dsn import parse_dsn
 from pgwatch_gui.core.profiles.model import OTHER_SECRETS, Profile, ProfileError
 
 # libpq keywords that map onto Profile fields (the rest stay in Profile.uri).
@@ -27,66 +24,6 @@ _FIELD_KEYS = (
     "channel_binding", "application_name",
 )
 _INT_KEYS = ("port", "connect_timeout")
-
-_URI_RE = re.compile(r"^(postgres(?:ql)?://)(.*)$", re.IGNORECASE | re.DOTALL)
-_VALID_PCT = re.compile(r"%(?![0-9A-Fa-f]{2})")
-
-
-@dataclass
-class ParsedDsn:
-    params: dict[str, str]  # every libpq keyword in the string, password removed
-    password: str | None
-
-
-def _decode(part: str) -> str:
-    """Percent-decode when the text is valid percent-encoding, else take it as typed."""
-    if "%" in part and not _VALID_PCT.search(part):
-        try:
-            return unquote(part, errors="strict")
-        except UnicodeDecodeError:
-            return part
-    return part
-
-
-def parse_dsn(dsn: str) -> ParsedDsn:
-    """Split a URI or key=value string into libpq keywords and the password.
-
-    Raises ConnectionConfigError with a message that never contains the password.
-    """
-    dsn = (dsn or "").strip()
-    m = _URI_RE.match(dsn)
-    if m:
-        scheme, rest = m.groups()
-        head_end = rest.find("?")
-        head = rest if head_end < 0 else rest[:head_end]
-        at = head.rfind("@")
-        user = password = None
-        if at >= 0:
-            userinfo, rest = rest[:at], rest[at + 1:]
-            raw_user, colon, raw_pw = userinfo.partition(":")
-            user = _decode(raw_user) or None
-            password = _decode(raw_pw) if colon else None
-        try:
-            params = conninfo_dict(scheme + rest)
-        except ConnectionConfigError as exc:
-            raise ConnectionConfigError(str(exc)) from None
-        if user is not None:
-            params.setdefault("user", user)
-        if "password" in params:  # ?password=... in the query string
-            password = params.pop("password")
-        return ParsedDsn(params, password or None)
-    try:
-        params = conninfo_dict(dsn)
-    except ConnectionConfigError:
-        if "password" in dsn.lower():
-            raise ConnectionConfigError(
-                "invalid connection string (values with spaces, quotes or backslashes "
-                "need 'single quotes')"
-            ) from None
-        raise
-    password = params.pop("password", None)
-    return ParsedDsn(params, password or None)
-
 
 def profile_from_params(name: str, params: dict[str, str]) -> Profile:
     """A profile from libpq keywords (no password): known ones become fields."""
