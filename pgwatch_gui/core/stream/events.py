@@ -3,7 +3,8 @@
 Decoding recognises this tool's envelope (version 1, see the README's "What gets
 installed") and the shapes that hand-written triggers commonly send, and never
 raises: empty payloads, plain text, JSON that is not an object, deeply nested or huge
-payloads all decode to something a screen can show. An Event decodes its payload at most once, lazily.
+payloads all decode to something a screen can show. An Event decodes its payload at
+most once, lazily.
 """
 
 from __future__ import annotations
