@@ -1,8 +1,9 @@
 """Roles for tests that need password authentication on the shared test server.
 
 The embedded server trusts every local connection. `password_role` adds one pg_hba
-line in front that asks roles named pgw_pw_* for a SCRAM password, reloads, and
-takes it out again afterwards. Skipped where the hba file is not ours to edit.
+line in front that asks the new role for a SCRAM password, reloads, and takes it out
+again afterwards. Skipped where the hba file is not ours to edit. The line names the
+role itself (a /regex role pattern needs PostgreSQL 16; the suite also runs on 15).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-HBA_LINE = "local all /^pgw_pw_ scram-sha-256  # pgwatch-gui tests\n"
+HBA_LINE = "local all {role} scram-sha-256  # pgwatch-gui tests\n"
 
 
 @contextlib.contextmanager
@@ -30,14 +31,14 @@ def password_role(server_dsn: str, password: str):
         conn.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
             sql.Identifier(name), sql.Literal(password)))
         original = Path(hba).read_text("utf-8")
-        if HBA_LINE not in original:
-            with open(hba, "w", encoding="utf-8") as fh:
-                fh.write(HBA_LINE + original)
+        line = HBA_LINE.format(role=name)
+        with open(hba, "w", encoding="utf-8") as fh:
+            fh.write(line + original)
         conn.execute("SELECT pg_reload_conf()")
         try:
             yield name
         finally:
             with open(hba, "w", encoding="utf-8") as fh:
-                fh.write(original.replace(HBA_LINE, ""))
+                fh.write(original)
             conn.execute("SELECT pg_reload_conf()")
             conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(name)))
