@@ -18,14 +18,7 @@ from pgwatch_gui.core.ssh.errors import (
 from pgwatch_gui.core.ssh.route import TunnelRoute, through_tunnel, tunnel_destination
 from pgwatch_gui.core.ssh.settings import AUTH_KEY, SshSettings
 from pgwatch_gui.core.ssh.tunnel import accept_host_key
-from tests.ssh_server import (  # noqa: F401 (fixtures)
-    free_port,
-    pg_tcp_dsn,
-    pg_tcp_port,
-    ssh_home,
-    sshd,
-    write_key,
-)
+from tests.ssh_server import free_port, write_key
 
 
 def settings_for(server, key_path=None) -> SshSettings:
