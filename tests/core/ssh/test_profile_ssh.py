@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from pgwatch_gui.core.profile_store import BASE_FORMAT, FORMAT_VERSION, ProfileStore
-from pgwatch_gui.core.profiles import Profile, ProfileError
-from pgwatch_gui.core.secrets import SecretStore
+from pgwatch_gui.core.profiles.model import Profile, ProfileError
+from pgwatch_gui.core.profiles.secrets import SecretStore
+from pgwatch_gui.core.profiles.store import BASE_FORMAT, FORMAT_VERSION, ProfileStore
 from pgwatch_gui.core.ssh.settings import (
     AUTH_AGENT,
     AUTH_KEY,

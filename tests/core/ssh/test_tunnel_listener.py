@@ -7,10 +7,10 @@ import asyncio
 
 import psycopg
 
-from pgwatch_gui.core.events import KIND_GAP, KIND_NOTIFY
-from pgwatch_gui.core.listener import Backoff, Listener, State
 from pgwatch_gui.core.ssh.route import TunnelRoute
 from pgwatch_gui.core.ssh.settings import AUTH_KEY, SshSettings
+from pgwatch_gui.core.stream.events import KIND_GAP, KIND_NOTIFY
+from pgwatch_gui.core.stream.listener import Backoff, Listener, State
 
 
 def settings_for(server) -> SshSettings:
