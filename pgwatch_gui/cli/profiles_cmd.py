@@ -10,6 +10,7 @@ import json
 import sys
 
 from pgwatch_gui.cli.common import CliError, open_store, warn
+from pgwatch_gui.cli.profiles_import import register_tool_imports
 from pgwatch_gui.cli.profiles_ssh import (
     add_ssh_args,
     apply_ssh_args,
@@ -70,6 +71,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        help="a profile for every service in ~/.pg_service.conf (PGSERVICEFILE)")
     ip.set_defaults(func=run_import_services)
 
+    register_tool_imports(ps)
     register_trust(ps)
 
 

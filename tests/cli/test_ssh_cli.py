@@ -124,3 +124,43 @@ def test_wrong_key_exits_2_with_one_line(home, sshd, pg_tcp_dsn, tmp_path):
     r = cli(home, "notify", "--profile", "far", "-c", "jobs")
     assert r.returncode == 2 and r.stderr.count("\n") == 1
     assert "SSH login" in r.stderr and "refused" in r.stderr
+
+
+FIXTURES = Path(__file__).parent.parent / "core" / "import_fixtures"
+
+
+@pytest.mark.parametrize("command, fixture, expected, skipped", [
+    ("import-pgadmin", "pgadmin_servers.json",
+     {"Production (via bastion)", "Staging", "Local service"}, ["Broken port"]),
+    ("import-dbeaver", "dbeaver_data_sources.json", {"orders-prod", "analytics"},
+     ["legacy-mysql", "weird-url"]),
+])
+def test_import_from_pgadmin_and_dbeaver(home, command, fixture, expected, skipped):
+    r = cli(home, "profiles", command, str(FIXTURES / fixture))
+    assert r.returncode == 0, r.stderr
+    for name in skipped:
+        assert f"not imported: {name}" in r.stdout
+    listed = json.loads(cli(home, "profiles", "list", "--json").stdout)
+    assert {p["name"] for p in listed} == expected
+    text = config_text(home)
+    for secret in ("s3cret", "an4lyst-pw", "tunnel-pw"):
+        assert secret not in text and secret not in r.stdout
+    again = cli(home, "profiles", command, str(FIXTURES / fixture))
+    assert again.returncode == 0 and again.stdout.count("a profile of that name exists") == len(
+        expected)
+
+
+def test_import_secrets_go_to_the_keyring(home):
+    r = cli(home, "profiles", "import-dbeaver", str(FIXTURES / "dbeaver_data_sources.json"))
+    assert r.returncode == 0, r.stderr
+    kr = TempFileKeyring(home["PGWATCH_TEST_KEYRING_FILE"])
+    raw = kr._read()
+    assert raw == {"pgwatch-gui\x00analytics": "an4lyst-pw",
+                   "pgwatch-gui-ssh\x00analytics": "tunnel-pw"}
+
+
+def test_import_of_a_wrong_file_is_one_line(home, tmp_path):
+    bad = tmp_path / "servers.json"
+    bad.write_text('{"connections": {}}')
+    r = cli(home, "profiles", "import-pgadmin", str(bad))
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "pgAdmin" in r.stderr
