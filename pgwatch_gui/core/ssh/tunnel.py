@@ -118,13 +118,13 @@ class SshTunnel:
                 keepalive_count_max=KEEPALIVE_COUNT_MAX, **options,
             ), self.connect_timeout)
         except asyncssh.HostKeyNotVerifiable as exc:
-            report(STEP_REACHABLE, True, f"SSH server {s.label()} answered")
+            report(STEP_REACHABLE, True, s.label())
             err = self._host_key_error(client, exc)
             report(STEP_HOST_KEY, False, str(err))
             raise err from None
         except asyncssh.PermissionDenied:
-            report(STEP_REACHABLE, True, f"SSH server {s.label()} answered")
-            report(STEP_HOST_KEY, True, "host key known")
+            report(STEP_REACHABLE, True, s.label())
+            report(STEP_HOST_KEY, True, "known")
             err = TunnelError(
                 f"SSH login {s.label()} refused ({self._method_text()})",
                 step=STEP_AUTH, retry=False)
@@ -137,9 +137,9 @@ class SshTunnel:
                               step=STEP_REACHABLE)
             report(STEP_REACHABLE, False, str(err))
             raise err from None
-        report(STEP_REACHABLE, True, f"SSH server {s.label()} answered")
-        report(STEP_HOST_KEY, True, "host key known")
-        report(STEP_AUTH, True, f"logged in ({self._method_text()})")
+        report(STEP_REACHABLE, True, s.label())
+        report(STEP_HOST_KEY, True, "known")
+        report(STEP_AUTH, True, self._method_text())
         try:
             listener = await self._forward(conn)
         except (OSError, asyncssh.Error) as exc:

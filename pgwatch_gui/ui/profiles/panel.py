@@ -37,6 +37,7 @@ from pgwatch_gui.core.profiles.store import ProfileStore, ProfileStoreError
 from pgwatch_gui.core.stream.status import State, Status
 from pgwatch_gui.ui.common.swatch import swatch_icon
 from pgwatch_gui.ui.profiles.dialog import ProfileDialog
+from pgwatch_gui.ui.profiles.tunnels import add_tool_imports, open_through_tunnel
 
 _STATE_TEXT = {State.CONNECTING: "connecting…", State.IDLE: "connecting…",
                State.STOPPED: "disconnected"}
@@ -92,6 +93,7 @@ class ProfilesPanel(QWidget):
         self.import_menu.addAction("From a URI…", self._new_from_uri)
         self.import_menu.addAction("From PG* environment variables…", self.import_env)
         self.import_menu.addAction("From the service file", self.import_services)
+        add_tool_imports(self)
 
         self.more_menu = QMenu("More", self)
         self.more_menu.addAction(self.actions["duplicate"])
@@ -226,21 +228,28 @@ class ProfilesPanel(QWidget):
         else:
             self.disconnect_profile(name)
 
-    def connect_profile(self, name: str | None) -> asyncio.Future | None:
+    def connect_profile(self, name: str | None, *,
+                        channels: list[str] | None = None) -> asyncio.Future | None:
         """Open the profile's listener in the hub (reopening a failed one)."""
         if name is None or self.store.get(name) is None:
             return None
-        return self._spawn(self._reopen(name))
+        return self._spawn(self._reopen(name, channels=channels))
 
-    async def _reopen(self, name: str, old_name: str | None = None) -> None:
+    async def _reopen(self, name: str, old_name: str | None = None,
+                      channels: list[str] | None = None) -> None:
         for n in {name, old_name or name}:
             if n in self.hub.names():
                 await self.hub.close(n)
         profile = self.store.get(name)
         if profile is None:
             return
+        channels = list(channels or profile.channels)
         try:
-            self.hub.open(name, profile.conninfo(self.secrets.get(name)), profile.channels)
+            conninfo = profile.conninfo(self.secrets.get(name))
+            if profile.uses_ssh:
+                await open_through_tunnel(self, name, profile, channels, conninfo)
+            else:
+                self.hub.open(name, conninfo, channels)
         except (ValueError, ProfileError) as exc:
             self.show_notes([f"{name}: {exc}"])
 
@@ -356,6 +365,11 @@ class ProfilesPanel(QWidget):
             self.secrets.set(profile.name, change)
         elif change == "":
             self.secrets.delete(profile.name)
+        ssh_change = dialog.ssh_secret_change
+        if ssh_change:
+            self.store.ssh_secrets.set(profile.name, ssh_change)
+        elif ssh_change == "":
+            self.store.ssh_secrets.delete(profile.name)
         self.refresh()
         self.select(profile.name)
         if was_open:  # the connection follows the edit (a rename, new channels...)

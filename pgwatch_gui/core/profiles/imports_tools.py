@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pgwatch_gui.core.profile_import import profile_from_params
-from pgwatch_gui.core.profiles import Profile, ProfileError
+from pgwatch_gui.core.profiles.imports import profile_from_params
+from pgwatch_gui.core.profiles.model import Profile, ProfileError
 from pgwatch_gui.core.ssh.settings import AUTH_AGENT, AUTH_KEY, AUTH_PASSWORD, DEFAULT_SSH_PORT
 
 _COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
