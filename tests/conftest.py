@@ -65,7 +65,7 @@ def test_keyring(_isolated_config):
     """
     import keyring
 
-    from pgwatch_gui.core.profiles.model import secrets
+    from pgwatch_gui.core.profiles import secrets
     from tests.keyring_backend import ENV_FILE, TempFileKeyring
 
     path = _isolated_config / "keyring.json"

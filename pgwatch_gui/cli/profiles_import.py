@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 
 from pgwatch_gui.cli.common import CliError, open_store
-from pgwatch_gui.core.profiles.model import ProfileError
-from pgwatch_gui.core.profiles.model.imports_tools import (
+from pgwatch_gui.core.profiles.imports_tools import (
     import_dbeaver,
     import_pgadmin,
     save_imported,
 )
+from pgwatch_gui.core.profiles.model import ProfileError
 
 
 def register_tool_imports(ps: argparse._SubParsersAction) -> None:

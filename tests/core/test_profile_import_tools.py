@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pgwatch_gui.core.profiles.model.imports_tools import import_dbeaver, import_pgadmin
 
+from pgwatch_gui.core.profiles.imports_tools import import_dbeaver, import_pgadmin
 from pgwatch_gui.core.profiles.model import ProfileError
 from pgwatch_gui.core.ssh.settings import AUTH_AGENT, AUTH_KEY, AUTH_PASSWORD
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from pgwatch_gui.core.profiles import store as profile_store
 from pgwatch_gui.core.profiles.model import Profile, ProfileError, UnknownProfile
-from pgwatch_gui.core.profiles.model import store as profile_store
 from pgwatch_gui.core.profiles.secrets import SecretStore
 from pgwatch_gui.core.profiles.store import BASE_FORMAT, FORMAT_VERSION, ProfileStore, config_dir
 from tests.keyring_backend import TempFileKeyring

@@ -1,5 +1,5 @@
 """The profile test through a tunnel, step by step: SSH server reachable, host key known,
-logged in, forwarded to the database, PostgreSQL answered (then core.conncheck's facts)."""
+logged in, forwarded to the database, PostgreSQL answered (then core.pg.conncheck's facts)."""
 
 from __future__ import annotations
 

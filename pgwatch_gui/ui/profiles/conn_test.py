@@ -51,7 +51,7 @@ class ConnectionTestWidget(QWidget):
         """`conninfo` (and `timeout`) are asked at each start; bound methods are kept weakly,
         so that a dialog owning this widget does not sit in a reference cycle.
         `checker` may give another test to run, `async (conninfo, timeout) -> report`
-        (through an SSH tunnel); None runs core.conncheck.check_connection."""
+        (through an SSH tunnel); None runs core.pg.conncheck.check_connection."""
         super().__init__(parent)
         self._conninfo = _weak(conninfo)
         self._timeout = _weak(timeout) if timeout is not None else None

@@ -19,13 +19,13 @@ from collections.abc import Callable
 
 from PySide6.QtWidgets import QFileDialog, QWidget
 
-from pgwatch_gui.core.profiles.model import Profile, ProfileError
-from pgwatch_gui.core.profiles.model.imports_tools import (
+from pgwatch_gui.core.profiles.imports_tools import (
     ImportResult,
     import_dbeaver,
     import_pgadmin,
     save_imported,
 )
+from pgwatch_gui.core.profiles.model import Profile, ProfileError
 from pgwatch_gui.core.ssh.errors import HostKeyUnknown, TunnelError
 from pgwatch_gui.core.ssh.route import TunnelRoute
 from pgwatch_gui.ui.profiles.ssh_tab import ask_trust_host_key
