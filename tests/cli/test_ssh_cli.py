@@ -164,3 +164,33 @@ def test_import_of_a_wrong_file_is_one_line(home, tmp_path):
     bad.write_text('{"connections": {}}')
     r = cli(home, "profiles", "import-pgadmin", str(bad))
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "pgAdmin" in r.stderr
+
+
+def test_listen_survives_an_ssh_server_restart(home, sshd, pg_tcp_dsn):
+    add_profile(home, sshd, pg_tcp_dsn)
+    trust(home, sshd)
+    p = subprocess.Popen([sys.executable, "-m", "pgwatch_gui", "listen", "--profile", "far",
+                          "--count", "2", "--timeout", "60"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env=cli_env(**home))
+    try:
+        assert p.stderr.readline().startswith("listening on jobs")
+        assert cli(home, "notify", "--profile", "far", "-c", "jobs", "-p", "one").returncode == 0
+        sshd.restart()
+        while True:  # it says it lost the connection, then that it listens again
+            line = p.stderr.readline()
+            assert line, p.stderr.read()
+            if line.startswith("listening on jobs"):
+                break
+        r = cli(home, "notify", "--profile", "far", "-c", "jobs", "-p", "two")
+        assert r.returncode == 0, r.stderr
+        out, err = p.communicate(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.communicate()
+    assert p.returncode == 0, err
+    rows = [json.loads(x) for x in out.splitlines()]
+    assert [r.get("payload") for r in rows if r.get("kind", "notify") == "notify"] == [
+        "one", "two"]
+    assert any(r.get("kind") == "gap" for r in rows)

@@ -166,3 +166,40 @@ def test_destination_and_rewrite():
     out = conninfo_dict(through_tunnel("host=db.internal port=6432 sslmode=verify-full", 40000))
     assert out["host"] == "db.internal"  # SSL still checks the real name
     assert (out["hostaddr"], out["port"], out["sslmode"]) == ("127.0.0.1", "40000", "verify-full")
+
+
+def test_agent_login(pg_tcp_dsn, sshd, known, tmp_path, monkeypatch):
+    import os
+    import shutil
+    import subprocess
+    import time
+
+    agent, ssh_add = shutil.which("ssh-agent"), shutil.which("ssh-add")
+    if not (agent and ssh_add):
+        pytest.skip("ssh-agent / ssh-add not found (openssh-client)")
+    sock = tmp_path / "agent.sock"
+    proc = subprocess.Popen([agent, "-D", "-a", str(sock)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while not sock.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        env = {**os.environ, "SSH_AUTH_SOCK": str(sock)}
+        subprocess.run([ssh_add, str(sshd.user_key_path)], env=env, check=True,
+                       capture_output=True, timeout=10)
+        monkeypatch.setenv("SSH_AUTH_SOCK", str(sock))
+        settings = SshSettings(host="127.0.0.1", port=sshd.port, user=sshd.user)  # agent
+
+        async def main():
+            route = TunnelRoute(pg_tcp_dsn, settings)
+            try:
+                conninfo = await route.conninfo()
+                async with await psycopg.AsyncConnection.connect(conninfo) as conn:
+                    return await (await conn.execute("SELECT 1")).fetchone()
+            finally:
+                await route.close()
+
+        assert asyncio.run(main()) == (1,)
+    finally:
+        proc.terminate()
+        proc.wait(5)
