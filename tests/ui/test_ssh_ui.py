@@ -18,7 +18,7 @@ from pgwatch_gui.core.profiles.secrets import SecretStore
 from pgwatch_gui.core.profiles.store import ProfileStore
 from pgwatch_gui.core.ssh.settings import AUTH_KEY, AUTH_PASSWORD
 from pgwatch_gui.ui.profiles.dialog import ProfileDialog
-from pgwatch_gui.ui.profiles.tunnels import import_tool_file
+from pgwatch_gui.ui.profiles.imports import import_tool_file
 from pgwatch_gui.ui.shell.main_window import MainWindow
 from tests.keyring_backend import TempFileKeyring
 from tests.ui.waiting import run_until

@@ -5,6 +5,8 @@ Every message is one line and never holds a password or passphrase.
 
 from __future__ import annotations
 
+from pgwatch_gui.core.pg.errors import RouteError
+
 # The steps of a tunnel, in order, as the profile test reports them.
 STEP_REACHABLE = "reachable"
 STEP_HOST_KEY = "host key"
@@ -12,7 +14,7 @@ STEP_AUTH = "authenticated"
 STEP_FORWARD = "forwarded"
 
 
-class TunnelError(Exception):
+class TunnelError(RouteError):
     """The tunnel could not be opened or was lost.
 
     `step` is where it failed (one of the STEP_* names); `retry` says whether trying

@@ -28,8 +28,8 @@ from typing import Protocol
 import psycopg
 
 from pgwatch_gui.core.pg.connection import connect, one_line
+from pgwatch_gui.core.pg.errors import RouteError
 from pgwatch_gui.core.pg.notify import check_channel, quote_listen, send_notify
-from pgwatch_gui.core.ssh.errors import TunnelError
 from pgwatch_gui.core.stream.batching import BatchConsumer, Batcher
 from pgwatch_gui.core.stream.events import make_gap, new_event
 from pgwatch_gui.core.stream.status import Backoff, State, Status
@@ -192,9 +192,9 @@ class Listener:
                     if self.route is not None:
                         self.conninfo = await self.route.conninfo()
                     conn = await connect(self.conninfo)
-                except (psycopg.Error, TunnelError) as exc:
+                except (psycopg.Error, RouteError) as exc:
                     reason = one_line(exc)
-                    permanent = isinstance(exc, TunnelError) and not exc.retry
+                    permanent = isinstance(exc, RouteError) and not exc.retry
                     if permanent or not connected_once or self._out_of_attempts(attempt + 1):
                         self._emit_status(State.FAILED, reason=reason)
                         return self.status

@@ -31,13 +31,13 @@ from PySide6.QtWidgets import (
 )
 
 from pgwatch_gui.core.pg.conncheck import needs_password
-from pgwatch_gui.core.profiles.imports import profile_from_env, profiles_from_services
-from pgwatch_gui.core.profiles.model import Profile, ProfileError, unique_name
+from pgwatch_gui.core.profiles.model import Profile, ProfileError
 from pgwatch_gui.core.profiles.store import ProfileStore, ProfileStoreError
 from pgwatch_gui.core.stream.status import State, Status
 from pgwatch_gui.ui.common.swatch import swatch_icon
 from pgwatch_gui.ui.profiles.dialog import ProfileDialog
-from pgwatch_gui.ui.profiles.tunnels import add_tool_imports, open_through_tunnel
+from pgwatch_gui.ui.profiles.imports import build_import_menu
+from pgwatch_gui.ui.profiles.tunnels import open_through_tunnel
 
 _STATE_TEXT = {State.CONNECTING: "connecting…", State.IDLE: "connecting…",
                State.STOPPED: "disconnected"}
@@ -89,11 +89,7 @@ class ProfilesPanel(QWidget):
             act = QAction(text, self, toolTip=tip)
             act.triggered.connect(slot)
             self.actions[key] = act
-        self.import_menu = QMenu("Import", self)
-        self.import_menu.addAction("From a URI…", self._new_from_uri)
-        self.import_menu.addAction("From PG* environment variables…", self.import_env)
-        self.import_menu.addAction("From the service file", self.import_services)
-        add_tool_imports(self)
+        self.import_menu = build_import_menu(self)
 
         self.more_menu = QMenu("More", self)
         self.more_menu.addAction(self.actions["duplicate"])
@@ -327,9 +323,6 @@ class ProfilesPanel(QWidget):
     def new_profile_action(self) -> ProfileDialog:
         return self.new_profile()
 
-    def _new_from_uri(self) -> ProfileDialog:
-        return self.new_profile(paste=True)
-
     def new_profile(self, template: Profile | None = None, password: str | None = None,
                     *, paste: bool = False) -> ProfileDialog:
         dlg = ProfileDialog(self, template=template, password=password, secrets=self.secrets,
@@ -405,34 +398,6 @@ class ProfilesPanel(QWidget):
             return False
         self.refresh()
         return True
-
-    # ---- import ------------------------------------------------------------------
-
-    def import_env(self) -> ProfileDialog:
-        profile, password = profile_from_env(unique_name("environment", self.store.names()))
-        return self.new_profile(profile, password)
-
-    def import_services(self) -> list[str]:
-        try:
-            found = profiles_from_services()
-        except ProfileError as exc:
-            self.show_notes([str(exc)])
-            return []
-        added = []
-        for p in found:
-            if self.store.get(p.name) is None:
-                try:
-                    self.store.add(p)
-                except (ProfileError, ProfileStoreError) as exc:
-                    self.show_notes([f"service {p.name!r}: {exc}"])
-                    continue
-                added.append(p.name)
-        self.refresh()
-        if not found:
-            self.show_notes(["No service file found (~/.pg_service.conf or PGSERVICEFILE)."])
-        else:
-            self.show_notes([f"Imported {len(added)} of {len(found)} services."])
-        return added
 
 
 class ProfileColorSync(QObject):
