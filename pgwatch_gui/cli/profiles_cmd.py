@@ -26,6 +26,7 @@ from pgwatch_gui.core.profiles.imports import (
 )
 from pgwatch_gui.core.profiles.model import Profile, ProfileError
 from pgwatch_gui.core.profiles.store import ProfileStore, ProfileStoreError
+from pgwatch_gui.core.ssh.settings import AUTH_KEY, AUTH_PASSWORD
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -164,6 +165,8 @@ def run_add(args: argparse.Namespace) -> int:
              "put it in ~/.pgpass or PGPASSWORD")
     if ssh_secret and not store.ssh_secrets.set(profile.name, ssh_secret):
         warn(f"the SSH secret was not saved: {store.ssh_secrets.problem or 'no usable keyring'}")
+    elif args.replace and profile.ssh_auth not in (AUTH_KEY, AUTH_PASSWORD):
+        store.ssh_secrets.delete(profile.name)  # a replaced tunnel's secret goes with it
     print(f"saved profile {profile.name!r}: {profile.target()}")
     return 0
 

@@ -194,3 +194,14 @@ def test_listen_survives_an_ssh_server_restart(home, sshd, pg_tcp_dsn):
     assert [r.get("payload") for r in rows if r.get("kind", "notify") == "notify"] == [
         "one", "two"]
     assert any(r.get("kind") == "gap" for r in rows)
+
+
+def test_replacing_a_profile_without_its_tunnel_forgets_the_ssh_secret(home):
+    r = cli(home, "profiles", "add", "far", "--dsn", "host=db", "--ssh", "me@bastion",
+            "--ssh-password-stdin", input="tunnel-secret\n")
+    assert r.returncode == 0, r.stderr
+    assert TempFileKeyring(home["PGWATCH_TEST_KEYRING_FILE"]).entries() == {"far": "tunnel-secret"}
+    r = cli(home, "profiles", "add", "far", "--dsn", "host=db", "--replace")
+    assert r.returncode == 0, r.stderr
+    assert TempFileKeyring(home["PGWATCH_TEST_KEYRING_FILE"]).entries() == {}
+    assert json.loads(config_text(home))["format"] == 1

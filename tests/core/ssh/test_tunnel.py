@@ -16,7 +16,7 @@ from pgwatch_gui.core.ssh.errors import (
     TunnelError,
 )
 from pgwatch_gui.core.ssh.route import TunnelRoute, through_tunnel, tunnel_destination
-from pgwatch_gui.core.ssh.settings import AUTH_KEY, SshSettings
+from pgwatch_gui.core.ssh.settings import AUTH_KEY, AUTH_PASSWORD, SshSettings
 from pgwatch_gui.core.ssh.tunnel import accept_host_key
 from tests.ssh_server import free_port, write_key
 
@@ -203,3 +203,20 @@ def test_agent_login(pg_tcp_dsn, sshd, known, tmp_path, monkeypatch):
     finally:
         proc.terminate()
         proc.wait(5)
+
+
+def test_password_login_refused_without_showing_it(pg_tcp_dsn, sshd, known):
+    """The test sshd takes keys only: a password is refused, and never repeated."""
+    settings = SshSettings(host="127.0.0.1", port=sshd.port, user=sshd.user,
+                           auth=AUTH_PASSWORD)
+
+    async def main(secret):
+        with pytest.raises(TunnelError) as info:
+            await TunnelRoute(pg_tcp_dsn, settings, secret=secret).conninfo()
+        return info.value
+
+    err = asyncio.run(main("hunter2: not it"))
+    assert err.step == STEP_AUTH and not err.retry
+    assert "refused (password)" in str(err) and "hunter2" not in str(err)
+    missing = asyncio.run(main(None))
+    assert "no SSH password saved" in str(missing) and missing.step == STEP_AUTH
