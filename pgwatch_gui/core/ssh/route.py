@@ -20,7 +20,7 @@ import contextlib
 import threading
 
 from pgwatch_gui.core.pg.connection import ConnectionConfigError, conninfo_dict, make_conninfo
-from pgwatch_gui.core.ssh.errors import STEP_FORWARD, TunnelError
+from pgwatch_gui.core.ssh.errors import STEP_FORWARD, STEP_REACHABLE, TunnelError
 from pgwatch_gui.core.ssh.settings import SshSettings
 from pgwatch_gui.core.ssh.tunnel import LOOPBACK, Progress, SshTunnel
 
@@ -96,6 +96,11 @@ class ThreadedRoute:
         fut = asyncio.run_coroutine_threadsafe(self.route.conninfo(), self._loop)
         try:
             conninfo = fut.result(timeout)
+        except concurrent.futures.TimeoutError:
+            fut.cancel()
+            self.close()
+            raise TunnelError(f"{self.route.describe()}: no tunnel within {timeout:g} s",
+                              step=STEP_REACHABLE) from None
         except BaseException:
             self.close()
             raise
