@@ -24,6 +24,9 @@ import pytest  # noqa: E402 (the environment above must be set first)
 from psycopg import conninfo as _ci  # noqa: E402 (the environment above must be set first)
 from psycopg import sql  # noqa: E402 (the environment above must be set first)
 
+# A real sshd and a TCP way to the server, for the SSH tunnel tests (sshd, ssh_home...).
+pytest_plugins = ["tests.ssh_server"]
+
 
 def pytest_configure(config):
     """Give each run its own basetemp outside /tmp/pytest-of-<user>.

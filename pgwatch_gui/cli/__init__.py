@@ -20,7 +20,7 @@ from pgwatch_gui.cli import (
     profiles_cmd,
     trigger_cmd,
 )
-from pgwatch_gui.cli.common import CliError, OneLineParser, add_connection_args
+from pgwatch_gui.cli.common import CliError, OneLineParser, add_connection_args, close_tunnels
 
 # Subcommand modules, in the order `--help` lists them.
 COMMANDS = [listen_cmd, notify_cmd, profiles_cmd, trigger_cmd, demo_cmd, desktop_cmd]
@@ -74,6 +74,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Output piped into `head` and the like: leaving quietly is what a user expects.
         sys.stdout = None  # type: ignore[assignment]
         return 0
+    finally:
+        close_tunnels()  # SSH tunnels a --profile opened live as long as the command
 
 
 def _run_gui(args) -> int:

@@ -1,8 +1,14 @@
-"""What every subcommand shares: the one-line error parser and connection options."""
+"""What every subcommand shares: the one-line error parser and connection options.
+
+A `--profile` with an SSH tunnel opens the tunnel for the command's lifetime (on a
+thread of its own, so synchronous and asyncio commands alike connect through it);
+`close_tunnels()` closes it when the command ends.
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 
 from pgwatch_gui.core.pg.connection import (
@@ -12,6 +18,9 @@ from pgwatch_gui.core.pg.connection import (
 )
 from pgwatch_gui.core.pg.notify import NotifyError, check_channel
 from pgwatch_gui.core.profiles.store import ProfileStore
+from pgwatch_gui.core.ssh.errors import HostKeyUnknown, TunnelError
+
+_tunnels = contextlib.ExitStack()
 
 
 class CliError(Exception):
@@ -65,12 +74,39 @@ def open_store() -> ProfileStore:
 
 
 def profile_conninfo(store: ProfileStore, name: str) -> str:
+    """The profile's libpq string; with an SSH tunnel, through the tunnel (opened now)."""
     if store.get(name) is None:
         raise CliError(f"no profile named {name!r} (see `pgwatch-gui profiles list`)")
     try:
-        return store.conninfo(name)
+        conninfo = store.conninfo(name)
     except ConnectionConfigError as exc:
         raise CliError(f"profile {name!r}: {exc}") from None
+    profile = store.require(name)
+    if not profile.uses_ssh:
+        return conninfo
+    return open_tunnel(name, conninfo, profile.ssh_settings(), store.ssh_secrets.get(name))
+
+
+def open_tunnel(name: str, conninfo: str, settings, secret: str | None) -> str:
+    """Open the profile's tunnel until the command ends; the string that goes through it."""
+    from pgwatch_gui.core.ssh.route import ThreadedRoute, TunnelRoute
+
+    try:
+        threaded = ThreadedRoute(TunnelRoute(conninfo, settings, secret=secret))
+        through = threaded.open()
+    except HostKeyUnknown as exc:
+        raise CliError(f"{exc}: if {exc.fingerprint} is the server's key, run "
+                       f"`pgwatch-gui profiles trust-host-key {name} --fingerprint "
+                       f"{exc.fingerprint}`") from None
+    except TunnelError as exc:
+        raise CliError(f"profile {name!r}: {exc}") from None
+    _tunnels.callback(threaded.close)
+    return through
+
+
+def close_tunnels() -> None:
+    """Close every tunnel a command opened (main() calls this when the command ends)."""
+    _tunnels.close()
 
 
 def resolve_conninfo(args: argparse.Namespace) -> str:
@@ -112,10 +148,14 @@ def resolve_startup_connections(args: argparse.Namespace) -> list:
         return [StartupConnection(describe_target(conninfo), conninfo, channels)]
     store = open_store()
     if name:
+        profile = store.get(name)
+        if profile is not None and profile.uses_ssh:  # the window opens its tunnel itself
+            return [StartupConnection(name, "", channels or list(profile.channels), ssh=True)]
         conninfo = profile_conninfo(store, name)
         profile = store.require(name)
         return [StartupConnection(name, conninfo, channels or list(profile.channels))]
     return [
+        StartupConnection(p.name, "", list(p.channels), ssh=True) if p.uses_ssh else
         StartupConnection(p.name, p.conninfo(store.secrets.get(p.name)), list(p.channels))
         for p in store.auto_connect()
     ]

@@ -10,6 +10,14 @@ import json
 import sys
 
 from pgwatch_gui.cli.common import CliError, open_store, warn
+from pgwatch_gui.cli.profiles_import import register_tool_imports
+from pgwatch_gui.cli.profiles_ssh import (
+    add_ssh_args,
+    apply_ssh_args,
+    read_ssh_secret,
+    register_trust,
+    ssh_rows,
+)
 from pgwatch_gui.core.pg.connection import ConnectionConfigError, redact
 from pgwatch_gui.core.profiles.imports import (
     profile_from_dsn,
@@ -18,6 +26,7 @@ from pgwatch_gui.core.profiles.imports import (
 )
 from pgwatch_gui.core.profiles.model import Profile, ProfileError
 from pgwatch_gui.core.profiles.store import ProfileStore, ProfileStoreError
+from pgwatch_gui.core.ssh.settings import AUTH_KEY, AUTH_PASSWORD
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -52,6 +61,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     ap.add_argument("--color", default="", help="colour of its events, like #1f77b4")
     ap.add_argument("--auto-connect", action="store_true", help="connect when the window opens")
     ap.add_argument("--replace", action="store_true", help="overwrite a profile of that name")
+    add_ssh_args(ap)
     ap.set_defaults(func=run_add)
 
     rp = ps.add_parser("remove", help="delete a profile and its stored password")
@@ -61,6 +71,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     ip = ps.add_parser("import-services",
                        help="a profile for every service in ~/.pg_service.conf (PGSERVICEFILE)")
     ip.set_defaults(func=run_import_services)
+
+    register_tool_imports(ps)
+    register_trust(ps)
 
 
 def _password_state(store: ProfileStore, name: str) -> str:
@@ -75,6 +88,8 @@ def _password_state(store: ProfileStore, name: str) -> str:
 def _public(store: ProfileStore, profile: Profile) -> dict:
     data = profile.to_dict()
     data["password_saved"] = store.secrets.get(profile.name) is not None
+    if profile.uses_ssh:
+        data["ssh_secret_saved"] = store.ssh_secrets.get(profile.name) is not None
     return data
 
 
@@ -110,13 +125,15 @@ def run_show(args: argparse.Namespace) -> int:
     data = profile.to_dict()
     rows = [("name", profile.name)]
     for key, value in data.items():
-        if key in ("name", "channels", "auto_connect") or value in ("", None):
+        if (key in ("name", "channels", "auto_connect") or key.startswith("ssh_")
+                or value in ("", None)):
             continue
         rows.append((key, str(value)))
     rows += [
         ("channels", ", ".join(profile.channels) or "(none)"),
         ("auto_connect", "yes" if profile.auto_connect else "no"),
         ("password", _password_state(store, profile.name)),
+        *ssh_rows(store, profile),
         ("connection", redact(profile.conninfo())),
         ("file", str(store.path)),
     ]
@@ -135,6 +152,8 @@ def run_add(args: argparse.Namespace) -> int:
             profile, password = profile_from_dsn(args.name, args.dsn)
         if args.password_stdin:
             password = sys.stdin.readline().rstrip("\r\n") or None
+        apply_ssh_args(args, profile)
+        ssh_secret = read_ssh_secret(args)
         profile.channels = list(args.channel)
         profile.color = args.color
         profile.auto_connect = args.auto_connect
@@ -144,6 +163,10 @@ def run_add(args: argparse.Namespace) -> int:
     if password and not store.secrets.set(profile.name, password):
         warn(f"the password was not saved: {store.secrets.problem or 'no usable keyring'}; "
              "put it in ~/.pgpass or PGPASSWORD")
+    if ssh_secret and not store.ssh_secrets.set(profile.name, ssh_secret):
+        warn(f"the SSH secret was not saved: {store.ssh_secrets.problem or 'no usable keyring'}")
+    elif args.replace and profile.ssh_auth not in (AUTH_KEY, AUTH_PASSWORD):
+        store.ssh_secrets.delete(profile.name)  # a replaced tunnel's secret goes with it
     print(f"saved profile {profile.name!r}: {profile.target()}")
     return 0
 

@@ -13,7 +13,7 @@ import pytest
 from pgwatch_gui.core.profiles import store as profile_store
 from pgwatch_gui.core.profiles.model import Profile, ProfileError, UnknownProfile
 from pgwatch_gui.core.profiles.secrets import SecretStore
-from pgwatch_gui.core.profiles.store import FORMAT_VERSION, ProfileStore, config_dir
+from pgwatch_gui.core.profiles.store import BASE_FORMAT, FORMAT_VERSION, ProfileStore, config_dir
 from tests.keyring_backend import TempFileKeyring
 
 PASSWORD = "p@ss:w/rd%-Zq81"
@@ -49,7 +49,7 @@ def test_round_trip(store, tmp_path, kr):
     assert [p.name for p in again.auto_connect()] == ["a"]
     assert again.get("a").color != again.get("b").color
     doc = json.loads(store.path.read_text())
-    assert doc["format"] == FORMAT_VERSION
+    assert doc["format"] == BASE_FORMAT  # nothing in it needs format 2 (SSH)
     assert kr.entries() == {"b": PASSWORD}
     assert f"password={PASSWORD}" not in again.conninfo("a")
     assert "password=" in again.conninfo("b")

@@ -90,3 +90,21 @@ def test_bundle_size_and_trimmed_qt(bundle):
     assert "libqoffscreen.so" in names and "libqxcb.so" in names
     tarballs = list(bundle.parent.glob("pgwatch-gui-*.tar.gz"))
     assert len(tarballs) == 1 and tarballs[0].stat().st_size > 10e6
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_frozen_ssh_tunnel_code_ships(bundle, tmp_path, sshd, pg_tcp_dsn):
+    """asyncssh (with bcrypt and cryptography) is in the bundle: a --profile command goes
+    through a real sshd once its host key is known, and an unknown key stops it first."""
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    env = {"HOME": str(home), "PGWATCH_CONFIG_DIR": str(tmp_path / "config")}
+    r = _frozen(bundle, "profiles", "add", "far", "--dsn", pg_tcp_dsn, "--ssh", sshd.target,
+                "--ssh-key", str(sshd.user_key_path), **env)
+    assert r.returncode == 0, r.stderr
+    r = _frozen(bundle, "notify", "--profile", "far", "-c", "x", **env)
+    assert r.returncode == 2 and "unknown host key" in r.stderr, r.stderr
+    (home / ".ssh" / "known_hosts").write_text(sshd.known_hosts_line())
+    r = _frozen(bundle, "notify", "--profile", "far", "-c", "x", "-p", "frozen", **env)
+    assert r.returncode == 0, r.stderr

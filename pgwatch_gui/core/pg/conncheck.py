@@ -75,6 +75,10 @@ class ConnectionReport:
     can_create_triggers: bool | None = None
     queue_usage: float | None = None  # pg_notification_queue_usage(), 0.0 .. 1.0
     warnings: list[str] = field(default_factory=list)
+    # Through an SSH tunnel: (level, text) per step before PostgreSQL (core.ssh.check),
+    # and the unknown host key the user may accept (a core.ssh.errors.HostKeyUnknown).
+    route_steps: list[tuple[str, str]] = field(default_factory=list)
+    host_key_unknown: object | None = None
 
     @property
     def can_listen(self) -> bool:
@@ -87,8 +91,9 @@ class ConnectionReport:
     def findings(self) -> list[tuple[str, str]]:
         """(level, text) per finding; level is "ok", "info", "warning" or "error"."""
         if not self.ok:
-            return [("error", f"Connection failed: {self.error}")]
+            return [*self.route_steps, ("error", f"Connection failed: {self.error}")]
         out = [
+            *self.route_steps,
             ("ok", f"Server: PostgreSQL {self.server_version}"),
             ("ok", f"Connected as {self.current_user} to database {self.database}"
              + (" (superuser)" if self.superuser else "")),

@@ -19,3 +19,13 @@ def one_line(exc: BaseException | str) -> str:
     text = _PASSWORD_RE.sub(r"\1***", text)
     text = _URI_PASSWORD_RE.sub(r"\1***\2", text)
     return text or exc.__class__.__name__
+
+
+class RouteError(Exception):
+    """The way to the server (an SSH tunnel, core.ssh) could not be opened or was lost.
+
+    `retry` says whether trying again later can help (a bastion that is down: yes; a
+    changed host key or a refused login: no). The message is one line, no secret.
+    """
+
+    retry: bool = True

@@ -24,6 +24,13 @@ from pgwatch_gui.core.pg.connection import (
     make_conninfo,
 )
 from pgwatch_gui.core.pg.notify import NotifyError, check_channel
+from pgwatch_gui.core.ssh.settings import (
+    AUTH_AGENT,
+    AUTH_KEY,
+    DEFAULT_SSH_PORT,
+    SshSettings,
+    SshSettingsError,
+)
 
 SSLMODES = ("", "disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 CHANNEL_BINDINGS = ("", "disable", "prefer", "require")
@@ -70,6 +77,13 @@ class Profile:
     channels: list[str] = field(default_factory=list)
     auto_connect: bool = False
     color: str = ""
+    # An SSH tunnel to reach the database through (no ssh_host: no tunnel). The key's
+    # passphrase or the SSH password lives in the keyring, never here.
+    ssh_host: str = ""
+    ssh_port: int | None = None
+    ssh_user: str = ""
+    ssh_auth: str = ""  # key, agent or password; empty: key if ssh_key is set, else agent
+    ssh_key: str = ""
     # Keys a newer version wrote that this one does not know: kept, written back.
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -98,11 +112,28 @@ class Profile:
         return make_conninfo(self.uri or None, **self.libpq_params(), password=password or None)
 
     def target(self) -> str:
-        """user@host:port/db (or service=NAME), for lists and titles."""
+        """user@host:port/db (or service=NAME), for lists and titles; " via ssh ..." too."""
         try:
-            return describe_target(self.conninfo())
+            text = describe_target(self.conninfo())
         except ConnectionConfigError:
             return "<invalid connection string>"
+        settings = self.ssh_settings()
+        return f"{text} via ssh {settings.label()}" if settings else text
+
+    # ---- SSH ----------------------------------------------------------------------
+
+    @property
+    def uses_ssh(self) -> bool:
+        return bool(self.ssh_host)
+
+    def ssh_settings(self) -> SshSettings | None:
+        """The tunnel's settings, or None for a direct connection."""
+        if not self.ssh_host:
+            return None
+        auth = self.ssh_auth or (AUTH_KEY if self.ssh_key else AUTH_AGENT)
+        return SshSettings(host=self.ssh_host, user=self.ssh_user,
+                           port=self.ssh_port or DEFAULT_SSH_PORT, auth=auth,
+                           key_path=self.ssh_key)
 
     # ---- checks -----------------------------------------------------------------
 
@@ -152,7 +183,22 @@ class Profile:
             self.conninfo()
         except ConnectionConfigError as exc:
             raise ProfileError(str(exc)) from None
+        self._validate_ssh()
         return self
+
+    def _validate_ssh(self) -> None:
+        if not self.ssh_host:
+            if self.ssh_user or self.ssh_key or self.ssh_auth or self.ssh_port:
+                raise ProfileError("SSH settings without an SSH host")
+            return
+        if self.ssh_port is not None and not (
+            isinstance(self.ssh_port, int) and 0 < self.ssh_port < 65536
+        ):
+            raise ProfileError(f"SSH port must be a number from 1 to 65535, not {self.ssh_port!r}")
+        try:
+            self.ssh_settings().validate()  # type: ignore[union-attr]
+        except SshSettingsError as exc:
+            raise ProfileError(str(exc)) from None
 
     # ---- (de)serialisation ----------------------------------------------------
 
@@ -193,6 +239,7 @@ class Profile:
 _STR_FIELDS = {
     "name", "host", "dbname", "user", "service", "uri", "sslmode", "sslrootcert",
     "sslcert", "sslkey", "channel_binding", "application_name", "color",
+    "ssh_host", "ssh_user", "ssh_auth", "ssh_key",
 }
 
 
@@ -203,7 +250,7 @@ def _coerce(key: str, value: Any) -> Any:
         if not isinstance(value, str):
             raise ProfileError(f"{key} must be text, found {type(value).__name__}")
         return value
-    if key in ("port", "connect_timeout"):
+    if key in ("port", "connect_timeout", "ssh_port"):
         if value is None or value == "":
             return None
         if isinstance(value, bool):

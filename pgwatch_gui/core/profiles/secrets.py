@@ -81,6 +81,7 @@ class SecretStore:
         self._resolved = False
         self._memory: dict[str, str] = {}
         self._lock = threading.Lock()
+        self._companions: dict[str, SecretStore] = {}
         self.problem = ""  # why the keyring is not used, for a status line
 
     # ---- which backend -------------------------------------------------------
@@ -112,6 +113,16 @@ class SecretStore:
     def describe(self) -> str:
         backend = self.backend
         return backend_name(backend) if backend is not None else "memory (this session only)"
+
+    def companion(self, kind: str) -> SecretStore:
+        """The store for another secret of the same profiles (kind "ssh": the SSH key's
+        passphrase or SSH password), under its own keyring service "pgwatch-gui-ssh"."""
+        with self._lock:
+            store = self._companions.get(kind)
+            if store is None:
+                store = SecretStore(self._given, service=f"{self.service}-{kind}")
+                self._companions[kind] = store
+            return store
 
     # ---- passwords -------------------------------------------------------------
 

@@ -5,6 +5,9 @@ in ``$PGWATCH_CONFIG_DIR`` when that is set. Shape::
 
     {"format": 1, "profiles": [{"name": "...", "host": "...", ...}, ...]}
 
+Format 2 is written when a profile has an SSH tunnel: a version that knows only
+format 1 would connect such a profile directly, so it is told the file is newer.
+
 Writes go to a temporary file in the same folder, are flushed to disk, and replace
 the old file in one rename: a crash leaves the old file or the new one, never half.
 
@@ -34,7 +37,8 @@ from pgwatch_gui.core.profiles.model import (
 )
 from pgwatch_gui.core.profiles.secrets import SecretStore, default_store
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # the newest format this version reads and writes
+BASE_FORMAT = 1  # written when no profile needs anything newer
 FILE_NAME = "profiles.json"
 APP_DIR_NAME = "pgwatch-gui"
 
@@ -110,6 +114,11 @@ class ProfileStore:
     @property
     def secrets(self) -> SecretStore:
         return self._secrets if self._secrets is not None else default_store()
+
+    @property
+    def ssh_secrets(self) -> SecretStore:
+        """SSH key passphrases and SSH passwords, by profile name."""
+        return self.secrets.companion("ssh")
 
     # ---- reading ----------------------------------------------------------------
 
@@ -219,7 +228,8 @@ class ProfileStore:
         if self._newer_format is not None and self.path.exists() and self.moved_aside is None:
             self._move_aside()  # don't overwrite what a newer version wrote: keep a copy
         self._newer_format = None
-        doc = {"format": FORMAT_VERSION, "profiles": [p.to_dict() for p in self.profiles]}
+        fmt = FORMAT_VERSION if any(p.uses_ssh for p in self.profiles) else BASE_FORMAT
+        doc = {"format": fmt, "profiles": [p.to_dict() for p in self.profiles]}
         data = (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
         try:
             atomic_write(self.path, data)
@@ -246,7 +256,7 @@ class ProfileStore:
         return profile
 
     def add(self, profile: Profile, *, replace: bool = False,
-            password: str | None = None) -> Profile:
+            password: str | None = None, ssh_secret: str | None = None) -> Profile:
         """Add (or with replace=True overwrite) a profile and save; a colour is chosen."""
         profile.validate()
         existing = self.get(profile.name)
@@ -261,6 +271,8 @@ class ProfileStore:
         self.save()
         if password:
             self.secrets.set(profile.name, password)
+        if ssh_secret:
+            self.ssh_secrets.set(profile.name, ssh_secret)
         return profile
 
     def update(self, old_name: str, profile: Profile) -> Profile:
@@ -273,6 +285,7 @@ class ProfileStore:
         self.save()
         if profile.name != old_name:
             self.secrets.rename(old_name, profile.name)
+            self.ssh_secrets.rename(old_name, profile.name)
         return profile
 
     def remove(self, name: str) -> Profile:
@@ -280,6 +293,7 @@ class ProfileStore:
         self.profiles.remove(profile)
         self.save()
         self.secrets.delete(name)
+        self.ssh_secrets.delete(name)
         return profile
 
     def duplicate(self, name: str) -> Profile:
@@ -289,10 +303,10 @@ class ProfileStore:
             name=unique_name(f"{name} (copy)", self.names()), color="", auto_connect=False
         )
         self.add(copy)
-        password = self.secrets.get(name)
-        if password:
-            self.secrets.set(copy.name, password,
-                             session_only=self.secrets.in_session_only(name))
+        for secrets in (self.secrets, self.ssh_secrets):
+            password = secrets.get(name)
+            if password:
+                secrets.set(copy.name, password, session_only=secrets.in_session_only(name))
         return copy
 
     def conninfo(self, name: str) -> str:

@@ -23,14 +23,23 @@ import itertools
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from typing import Protocol
 
 import psycopg
 
 from pgwatch_gui.core.pg.connection import connect, one_line
+from pgwatch_gui.core.pg.errors import RouteError
 from pgwatch_gui.core.pg.notify import check_channel, quote_listen, send_notify
 from pgwatch_gui.core.stream.batching import BatchConsumer, Batcher
 from pgwatch_gui.core.stream.events import make_gap, new_event
 from pgwatch_gui.core.stream.status import Backoff, State, Status
+
+
+class Route(Protocol):
+    """Where to connect, asked before each connect (core.ssh.route.TunnelRoute)."""
+
+    async def conninfo(self) -> str: ...
+    async def close(self) -> None: ...
 
 # Longest a read callback keeps draining the socket before the event loop gets a turn.
 # Measured (tests/benchmarks/bench_ingest.py): +35-40 % app throughput against one
@@ -52,8 +61,12 @@ class Listener:
         backoff: Backoff | None = None,
         max_attempts: int | None = None,
         seq: Iterator[int] | None = None,
+        route: Route | None = None,
     ) -> None:
         self.conninfo = conninfo
+        # An SSH tunnel (core.ssh.route.TunnelRoute): asked for the string before each
+        # connect, it reopens a lost tunnel; closed when the listener stops.
+        self.route = route
         self.profile = profile
         self._channels: list[str] = []
         for ch in channels:
@@ -176,10 +189,13 @@ class Listener:
                     State.RECONNECTING if connected_once else State.CONNECTING, attempt=attempt
                 )
                 try:
+                    if self.route is not None:
+                        self.conninfo = await self.route.conninfo()
                     conn = await connect(self.conninfo)
-                except psycopg.Error as exc:
+                except (psycopg.Error, RouteError) as exc:
                     reason = one_line(exc)
-                    if not connected_once or self._out_of_attempts(attempt + 1):
+                    permanent = isinstance(exc, RouteError) and not exc.retry
+                    if permanent or not connected_once or self._out_of_attempts(attempt + 1):
                         self._emit_status(State.FAILED, reason=reason)
                         return self.status
                     attempt += 1
@@ -227,6 +243,9 @@ class Listener:
         finally:
             self._fail_commands(psycopg.OperationalError("listener stopped"))
             self._batches.flush()
+            if self.route is not None:
+                with contextlib.suppress(Exception):
+                    await self.route.close()
         await self._batches.drain()
         self._emit_status(State.STOPPED)
         return self.status

@@ -14,7 +14,7 @@ from functools import partial
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QColor
 
-from pgwatch_gui.core.stream.listener import Listener
+from pgwatch_gui.core.stream.listener import Listener, Route
 from pgwatch_gui.core.stream.status import State, Status
 
 # Batching per connection, adapted to the stream: while batches are small (a moderate
@@ -73,8 +73,13 @@ class ConnectionHub(QObject):
             self.colors_changed.emit()
 
     # ---- actions ----
-    def open(self, name: str, conninfo: str, channels: Sequence[str] = ()) -> Listener:
-        """Start listening on a connection; a name that is already open is refused."""
+    def open(self, name: str, conninfo: str, channels: Sequence[str] = (), *,
+             route: Route | None = None) -> Listener:
+        """Start listening on a connection; a name that is already open is refused.
+
+        With a `route` (an SSH tunnel) the listener connects through it, and `conninfo`
+        (what the console and other views of this connection use) follows the tunnel.
+        """
         if name in self._listeners:
             raise ValueError(f"a connection named {name!r} is already open")
         listener = Listener(
@@ -86,6 +91,7 @@ class ConnectionHub(QObject):
             max_backlog=self._max_backlog,
             seq=self._seq,
             batch_interval=QUIET_INTERVAL,
+            route=route,
         )
         self._listeners[name] = listener
         listener.start()

@@ -42,15 +42,20 @@ def report_html(report: ConnectionReport) -> str:
 
 class ConnectionTestWidget(QWidget):
     finished = Signal(object)  # the ConnectionReport, or None when cancelled
+    host_key_unknown = Signal(object)  # core.ssh.errors.HostKeyUnknown: ask the user
 
     def __init__(self, conninfo: Callable[[], str | None], *,
                  timeout: Callable[[], float] | None = None,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None,
+                 checker: Callable[[], Callable | None] | None = None) -> None:
         """`conninfo` (and `timeout`) are asked at each start; bound methods are kept weakly,
-        so that a dialog owning this widget does not sit in a reference cycle."""
+        so that a dialog owning this widget does not sit in a reference cycle.
+        `checker` may give another test to run, `async (conninfo, timeout) -> report`
+        (through an SSH tunnel); None runs core.pg.conncheck.check_connection."""
         super().__init__(parent)
         self._conninfo = _weak(conninfo)
         self._timeout = _weak(timeout) if timeout is not None else None
+        self._checker = _weak(checker) if checker is not None else None
         self._task: asyncio.Task | None = None
         self.last_report: ConnectionReport | None = None
 
@@ -95,7 +100,11 @@ class ConnectionTestWidget(QWidget):
         self.status.setText(f"Testing… (at most {timeout:g} s)")
         self.test_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
-        self._task = asyncio.ensure_future(check_connection(conninfo, timeout=timeout))
+        checker = self._checker() if self._checker is not None else None
+        if checker is not None:
+            self._task = asyncio.ensure_future(checker(conninfo, timeout))
+        else:
+            self._task = asyncio.ensure_future(check_connection(conninfo, timeout=timeout))
         self._task.add_done_callback(self._done)
 
     def cancel(self) -> None:
@@ -134,3 +143,6 @@ class ConnectionTestWidget(QWidget):
             self.status.setText("Could not connect.")
         self.result.setText(report_html(report))
         self.finished.emit(report)
+        if report.host_key_unknown is not None:
+            self.status.setText("Unknown SSH host key.")
+            self.host_key_unknown.emit(report.host_key_unknown)

@@ -1,10 +1,13 @@
 """ProfileDialog: create or edit a connection profile, paste a URI, test the connection.
 
-The dialog never writes anything: the caller reads `profile()` and `password_change`
-and saves them (the profile to the profiles file, the password to the keyring).
+The dialog never writes anything: the caller reads `profile()`, `password_change` and
+`ssh_secret_change` and saves them (the profile to the profiles file, the secrets to
+the keyring). Only an accepted SSH host key is recorded from here (in known_hosts).
 """
 
 from __future__ import annotations
+
+import asyncio
 
 from PySide6.QtGui import QColor, QGuiApplication, QIntValidator
 from PySide6.QtWidgets import (
@@ -39,6 +42,7 @@ from pgwatch_gui.core.profiles.model import (
 from pgwatch_gui.core.profiles.secrets import SecretStore
 from pgwatch_gui.ui.common.swatch import swatch_icon
 from pgwatch_gui.ui.profiles.conn_test import ConnectionTestWidget
+from pgwatch_gui.ui.profiles.ssh_tab import SshTab, ask_trust_host_key
 
 _TEXT_FIELDS = ("name", "host", "dbname", "user", "service", "uri", "sslrootcert",
                 "sslcert", "sslkey", "application_name")
@@ -90,9 +94,14 @@ class ProfileDialog(QDialog):
         tabs.addTab(self._connection_tab(), "Connection")
         tabs.addTab(self._ssl_tab(), "SSL")
         tabs.addTab(self._listen_tab(), "Listening")
+        self.ssh = SshTab(self)
+        tabs.addTab(self.ssh, "SSH")
+        self.tabs = tabs
 
         self.tester = ConnectionTestWidget(self._conninfo_for_test,
-                                           timeout=self._test_timeout, parent=self)
+                                           timeout=self._test_timeout, parent=self,
+                                           checker=self._checker_for_test)
+        self.tester.host_key_unknown.connect(self._trust_host_key)
         self.error = QLabel("", self)
         self.error.setStyleSheet("color: #cf222e")
         self.error.setWordWrap(True)
@@ -120,6 +129,7 @@ class ProfileDialog(QDialog):
             self.password.setText(password)
         self._show_color()
         self._password_hint()
+        self._ssh_secret_hint()
 
     # ---- layout ------------------------------------------------------------------
 
@@ -187,12 +197,13 @@ class ProfileDialog(QDialog):
         if not keep_listening:
             self.channels.setPlainText("\n".join(p.channels))
             self.auto_connect.setChecked(p.auto_connect)
+            self.ssh.fill(p)
 
     def profile(self) -> Profile:
         """The profile the form describes (not validated)."""
         texts = {f: self.edits[f].text().strip() for f in _TEXT_FIELDS}
         channels = [c.strip() for c in self.channels.toPlainText().splitlines() if c.strip()]
-        return Profile(
+        return self.ssh.apply(Profile(
             **texts,
             port=int(self.port.text()) if self.port.text() else None,
             sslmode=SSLMODES[self.sslmode.currentIndex()],
@@ -200,7 +211,12 @@ class ProfileDialog(QDialog):
             connect_timeout=self.connect_timeout.value() or None,
             channels=channels, auto_connect=self.auto_connect.isChecked(),
             color=self._color, extra=dict(self._extra),
-        )
+        ))
+
+    @property
+    def ssh_secret_change(self) -> str | None:
+        """The SSH passphrase / password: None keep, "" forget, text store."""
+        return self.ssh.secret_change
 
     @property
     def password_change(self) -> str | None:
@@ -300,6 +316,43 @@ class ProfileDialog(QDialog):
         if password is None and self.original and self._secrets:
             password = self._secrets.get(self.original.name)
         return profile.conninfo(password or None)
+
+    def _ssh_secret_hint(self) -> None:
+        """Whether an SSH secret is stored: asked off the GUI thread (a keyring call)."""
+        if not (self.original and self.original.uses_ssh and self._secrets):
+            return
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        store, name = self._secrets.companion("ssh"), self.original.name
+        task = asyncio.ensure_future(asyncio.to_thread(store.has, name))
+        task.add_done_callback(
+            lambda t: not t.cancelled() and t.exception() is None
+            and self.ssh.set_secret_stored(t.result()))
+
+    def _checker_for_test(self):
+        """With an SSH tunnel: the test through it (the stored secret read off-thread)."""
+        profile = self.profile()
+        settings = profile.ssh_settings()
+        if settings is None:
+            return None
+        from pgwatch_gui.core.ssh.check import check_via_ssh
+
+        typed = self.ssh.secret.text() or None
+        store = self._secrets.companion("ssh") if self._secrets else None
+        stored_name = self.original.name if self.original else None
+
+        async def check(conninfo: str, timeout: float):
+            secret = typed
+            if secret is None and store is not None and stored_name:
+                secret = await asyncio.to_thread(store.get, stored_name)
+            return await check_via_ssh(conninfo, settings, secret=secret, timeout=timeout)
+
+        return check
+
+    def _trust_host_key(self, err) -> None:
+        self.host_key_box = ask_trust_host_key(self, err, self.tester.start)
 
     def _test_timeout(self) -> float:
         return float(self.connect_timeout.value() or 10) + 5.0

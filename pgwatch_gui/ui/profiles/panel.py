@@ -31,12 +31,13 @@ from PySide6.QtWidgets import (
 )
 
 from pgwatch_gui.core.pg.conncheck import needs_password
-from pgwatch_gui.core.profiles.imports import profile_from_env, profiles_from_services
-from pgwatch_gui.core.profiles.model import Profile, ProfileError, unique_name
+from pgwatch_gui.core.profiles.model import Profile, ProfileError
 from pgwatch_gui.core.profiles.store import ProfileStore, ProfileStoreError
 from pgwatch_gui.core.stream.status import State, Status
 from pgwatch_gui.ui.common.swatch import swatch_icon
 from pgwatch_gui.ui.profiles.dialog import ProfileDialog
+from pgwatch_gui.ui.profiles.imports import build_import_menu
+from pgwatch_gui.ui.profiles.tunnels import open_through_tunnel
 
 _STATE_TEXT = {State.CONNECTING: "connecting…", State.IDLE: "connecting…",
                State.STOPPED: "disconnected"}
@@ -88,10 +89,7 @@ class ProfilesPanel(QWidget):
             act = QAction(text, self, toolTip=tip)
             act.triggered.connect(slot)
             self.actions[key] = act
-        self.import_menu = QMenu("Import", self)
-        self.import_menu.addAction("From a URI…", self._new_from_uri)
-        self.import_menu.addAction("From PG* environment variables…", self.import_env)
-        self.import_menu.addAction("From the service file", self.import_services)
+        self.import_menu = build_import_menu(self)
 
         self.more_menu = QMenu("More", self)
         self.more_menu.addAction(self.actions["duplicate"])
@@ -226,21 +224,28 @@ class ProfilesPanel(QWidget):
         else:
             self.disconnect_profile(name)
 
-    def connect_profile(self, name: str | None) -> asyncio.Future | None:
+    def connect_profile(self, name: str | None, *,
+                        channels: list[str] | None = None) -> asyncio.Future | None:
         """Open the profile's listener in the hub (reopening a failed one)."""
         if name is None or self.store.get(name) is None:
             return None
-        return self._spawn(self._reopen(name))
+        return self._spawn(self._reopen(name, channels=channels))
 
-    async def _reopen(self, name: str, old_name: str | None = None) -> None:
+    async def _reopen(self, name: str, old_name: str | None = None,
+                      channels: list[str] | None = None) -> None:
         for n in {name, old_name or name}:
             if n in self.hub.names():
                 await self.hub.close(n)
         profile = self.store.get(name)
         if profile is None:
             return
+        channels = list(channels or profile.channels)
         try:
-            self.hub.open(name, profile.conninfo(self.secrets.get(name)), profile.channels)
+            conninfo = profile.conninfo(self.secrets.get(name))
+            if profile.uses_ssh:
+                await open_through_tunnel(self, name, profile, channels, conninfo)
+            else:
+                self.hub.open(name, conninfo, channels)
         except (ValueError, ProfileError) as exc:
             self.show_notes([f"{name}: {exc}"])
 
@@ -318,9 +323,6 @@ class ProfilesPanel(QWidget):
     def new_profile_action(self) -> ProfileDialog:
         return self.new_profile()
 
-    def _new_from_uri(self) -> ProfileDialog:
-        return self.new_profile(paste=True)
-
     def new_profile(self, template: Profile | None = None, password: str | None = None,
                     *, paste: bool = False) -> ProfileDialog:
         dlg = ProfileDialog(self, template=template, password=password, secrets=self.secrets,
@@ -356,6 +358,11 @@ class ProfilesPanel(QWidget):
             self.secrets.set(profile.name, change)
         elif change == "":
             self.secrets.delete(profile.name)
+        ssh_change = dialog.ssh_secret_change
+        if ssh_change:
+            self.store.ssh_secrets.set(profile.name, ssh_change)
+        elif ssh_change == "":
+            self.store.ssh_secrets.delete(profile.name)
         self.refresh()
         self.select(profile.name)
         if was_open:  # the connection follows the edit (a rename, new channels...)
@@ -391,34 +398,6 @@ class ProfilesPanel(QWidget):
             return False
         self.refresh()
         return True
-
-    # ---- import ------------------------------------------------------------------
-
-    def import_env(self) -> ProfileDialog:
-        profile, password = profile_from_env(unique_name("environment", self.store.names()))
-        return self.new_profile(profile, password)
-
-    def import_services(self) -> list[str]:
-        try:
-            found = profiles_from_services()
-        except ProfileError as exc:
-            self.show_notes([str(exc)])
-            return []
-        added = []
-        for p in found:
-            if self.store.get(p.name) is None:
-                try:
-                    self.store.add(p)
-                except (ProfileError, ProfileStoreError) as exc:
-                    self.show_notes([f"service {p.name!r}: {exc}"])
-                    continue
-                added.append(p.name)
-        self.refresh()
-        if not found:
-            self.show_notes(["No service file found (~/.pg_service.conf or PGSERVICEFILE)."])
-        else:
-            self.show_notes([f"Imported {len(added)} of {len(found)} services."])
-        return added
 
 
 class ProfileColorSync(QObject):

@@ -23,6 +23,8 @@ class StartupConnection:
     name: str
     conninfo: str
     channels: list[str] = field(default_factory=list)
+    # A profile with an SSH tunnel: the profiles panel opens it (tunnel, host key prompt).
+    ssh: bool = False
 
 
 def close_on_signals(window) -> None:
@@ -73,7 +75,10 @@ def run_gui(connections: Sequence[StartupConnection] = (), *, demo: bool = False
         window.closed.connect(closed.set)
         cleanup = None
         for c in connections:
-            window.open_connection(c.name, c.conninfo, c.channels)
+            if c.ssh:
+                window.profiles_panel.connect_profile(c.name, channels=c.channels)
+            else:
+                window.open_connection(c.name, c.conninfo, c.channels)
         if demo:
             from pgwatch_gui.ui.demo.session import start_demo
 
