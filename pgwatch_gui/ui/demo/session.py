@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QMessageBox
 from pgwatch_gui.core.demo.session import PROFILE_NAME, Demo, DemoError, GeneratorError
 from pgwatch_gui.core.pg.connection import one_line
 from pgwatch_gui.ui.demo.controls import DemoRateControl
+from pgwatch_gui.ui.shell import dock_layout
 
 DEFAULT_RATE = 20
 
@@ -57,6 +58,7 @@ class DemoSession:
             return False
         win.statusBar().clearMessage()
         win.open_connection(PROFILE_NAME, conninfo, list(self.demo.channels))
+        dock_layout.raise_dock(win, "dock-tables")  # the demo's triggers, not an empty list
         self.generator = self.demo.generator(self.rate)
         self.toolbar = win.addToolBar("Demo")
         self.toolbar.setObjectName("demo-toolbar")

@@ -43,18 +43,15 @@ class EventScreen(QObject):
         window.setCentralWidget(central)
         window.addAction(self.filter_bar.focus_action)
 
+        # Below the table (ui/shell/dock_layout.py arranges them once every dock exists).
         self.inspector = Inspector(window)
         self.inspector_dock = window.add_dock(self.inspector, "Inspector",
-                                              Qt.DockWidgetArea.RightDockWidgetArea,
+                                              Qt.DockWidgetArea.BottomDockWidgetArea,
                                               "dock-inspector")
         self.channels = ChannelsPanel(self.hub, window)
         self.channels_dock = window.add_dock(self.channels, "Channels",
-                                             Qt.DockWidgetArea.RightDockWidgetArea,
+                                             Qt.DockWidgetArea.BottomDockWidgetArea,
                                              "dock-channels")
-        window.splitDockWidget(self.inspector_dock, self.channels_dock, Qt.Orientation.Vertical)
-        window.resizeDocks([self.inspector_dock], [440], Qt.Orientation.Horizontal)
-        window.resizeDocks([self.inspector_dock, self.channels_dock], [600, 170],
-                           Qt.Orientation.Vertical)
         self.status = StatusPanel(window.statusBar(), self.hub, model, self,
                                   poll_queue=poll_queue)
 
