@@ -11,8 +11,9 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QInputDialog, QMessageBox, QStyle, QVBoxLayout, QWidget
 
 from pgwatch_gui.core.filtering.engine import FilterSpec
-from pgwatch_gui.core.filtering.facets import known_values
+from pgwatch_gui.core.filtering.facets import TABLE_NONE, known_values
 from pgwatch_gui.ui.events.channels import ChannelsPanel
+from pgwatch_gui.ui.events.empty_note import EmptyNote
 from pgwatch_gui.ui.events.filter_bar import FilterBar
 from pgwatch_gui.ui.events.recordings import ask_export_path, export_with_dialog, open_with_dialog
 from pgwatch_gui.ui.events.send import SendDialog
@@ -34,6 +35,7 @@ class EventScreen(QObject):
 
         self.table = EventTableView(model, window)
         self.filter_bar = FilterBar(window)
+        self.empty_note = EmptyNote(self.table, model, self.filter_bar.reset)
         central = QWidget(window)
         lay = QVBoxLayout(central)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -145,8 +147,8 @@ class EventScreen(QObject):
         _, ops, tables = known_values(recent, cache)
         for k, _ev in keyed[:-PICKER_SCAN_ROWS]:
             f = cache.peek(k)
-            if f is not None and f[1]:
-                tables.add(f[1])
+            if f is not None:
+                tables.add(f[1] or TABLE_NONE)
         return channels, ops, tables
 
     # ---- flow -----------------------------------------------------------------------
