@@ -59,3 +59,23 @@ def test_an_old_side_layout_is_not_restored(make_window, tmp_path):
     w2.restore_state()
     assert w2.dockWidgetArea(w2.event_screen.inspector_dock) == \
         Qt.DockWidgetArea.BottomDockWidgetArea
+
+
+def test_pause_and_resume_keep_the_toolbar_still(make_window):
+    """Pause -> Resume widened the button and shifted the others under the mouse."""
+    w = make_window(1280, 720)
+    scr = w.event_screen
+    tb = w.toolbar
+    actions = [scr.action_pause, scr.action_follow, scr.action_clear, scr.action_send,
+               scr.action_export]
+
+    def geometry():
+        QApplication.processEvents()
+        return [(tb.widgetForAction(a).x(), tb.widgetForAction(a).width()) for a in actions]
+
+    before = geometry()
+    scr.action_pause.trigger()
+    assert scr.action_pause.text() == "Resume"
+    assert geometry() == before
+    scr.action_pause.trigger()
+    assert geometry() == before

@@ -19,6 +19,7 @@ from pgwatch_gui.ui.events.recordings import ask_export_path, export_with_dialog
 from pgwatch_gui.ui.events.send import SendDialog
 from pgwatch_gui.ui.events.status import StatusPanel
 from pgwatch_gui.ui.events.table import EventTableView
+from pgwatch_gui.ui.events.toolbar import steady_width
 from pgwatch_gui.ui.inspector.dock import Inspector
 
 PICKER_SCAN_ROWS = 20_000  # the table picker decodes at most this many of the newest rows
@@ -111,6 +112,7 @@ class EventScreen(QObject):
         tb.addSeparator()
         tb.addAction(self.action_send)
         tb.addAction(self.action_export)
+        steady_width(tb, self.action_pause, ("Pause", "Resume"))
 
         file_menu = w.menu_file
         first = file_menu.actions()[0] if file_menu.actions() else None
