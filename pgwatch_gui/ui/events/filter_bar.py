@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QKeyCombination, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -26,6 +26,8 @@ from PySide6.QtWidgets import (
 from pgwatch_gui.core.filtering.engine import FilterSpec
 
 DEBOUNCE_MS = 150
+PASS_TO_WINDOW = frozenset({QKeyCombination(Qt.KeyboardModifier.ControlModifier,
+                                             Qt.Key.Key_End)})  # follow newest
 PICKED_CHARS = 14  # a picked value longer than this is cut in the button (whole in its tip)
 FIELD_HELP = (
     "Conditions on the decoded JSON payload, for example:\n"
@@ -155,6 +157,7 @@ class FilterBar(QWidget):
         for edit in (self.text, self.fields):  # a picked value never squeezes the hint
             edit.setMinimumWidth(edit.fontMetrics().horizontalAdvance(edit.placeholderText())
                                  + 40)
+            edit.installEventFilter(self)
 
         self.hide_own = self._toggle("Hide own", "Hide notifications sent from this window")
         self.hide_own.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
@@ -330,6 +333,14 @@ class FilterBar(QWidget):
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self._fit_rows()
+
+    def eventFilter(self, obj, event) -> bool:
+        # A line edit takes Ctrl+End for itself (cursor to the end), so the window's
+        # "Follow newest" (Ctrl+End) did nothing while typing a filter: let it through.
+        if event.type() == QEvent.Type.ShortcutOverride and \
+                event.keyCombination() in PASS_TO_WINDOW:
+            return True  # not accepted: the window's shortcut runs
+        return super().eventFilter(obj, event)
 
     def keyPressEvent(self, event) -> None:
         if event.key() == Qt.Key.Key_Escape and self.text.hasFocus() and self.text.text():

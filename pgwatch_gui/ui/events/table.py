@@ -50,6 +50,10 @@ BUSY_WINDOW = 0.15
 _FLUSH_ON = frozenset({QEvent.Type.MouseButtonPress, QEvent.Type.KeyPress, QEvent.Type.Wheel,
                          QEvent.Type.Resize, QEvent.Type.Show, QEvent.Type.FocusIn})
 
+# Keys that move through the rows: the view holds still (follow newest stops).
+_HOLD_KEYS = frozenset({Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_PageUp, Qt.Key.Key_PageDown,
+                        Qt.Key.Key_Home})
+
 # Column widths from sample texts (or the header, if wider), plus padding.
 _WIDTH_SAMPLES = {
     COL_TIME: "00:00:00.000",
@@ -208,6 +212,31 @@ class EventTableView(QTableView):
             self.follow_changed.emit(on)
         if on:
             self.scrollToBottom()
+
+    def hold(self) -> None:
+        """The user picked a row: stop following, so the row stays where it is (Ctrl+End,
+        or scrolling to the bottom, follows again)."""
+        self.set_follow(False)
+
+    def mousePressEvent(self, event) -> None:
+        if self.indexAt(event.position().toPoint()).isValid():
+            self.hold()
+        super().mousePressEvent(event)
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() in _HOLD_KEYS:
+            self.hold()
+        super().keyPressEvent(event)
+
+    def focusInEvent(self, event) -> None:
+        # Qt makes the first row current when the view gains focus without one (but for a
+        # mouse click): a click on the scrollbar after the window was activated, say. A
+        # row is current only when the user picks one, or walks the rows with Tab.
+        had = self.currentIndex().isValid()
+        super().focusInEvent(event)
+        if not had and self.currentIndex().isValid() and event.reason() not in (
+                Qt.FocusReason.TabFocusReason, Qt.FocusReason.BacktabFocusReason):
+            self.selectionModel().clearCurrentIndex()
 
     def _after_insert(self, parent: QModelIndex, first: int, last: int) -> None:
         if self._busy():

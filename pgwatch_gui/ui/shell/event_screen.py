@@ -15,6 +15,7 @@ from pgwatch_gui.core.filtering.facets import TABLE_NONE, known_values
 from pgwatch_gui.ui.events.channels import ChannelsPanel
 from pgwatch_gui.ui.events.empty_note import EmptyNote
 from pgwatch_gui.ui.events.filter_bar import FilterBar
+from pgwatch_gui.ui.events.hold_note import HoldNote
 from pgwatch_gui.ui.events.recordings import ask_export_path, export_with_dialog, open_with_dialog
 from pgwatch_gui.ui.events.send import SendDialog
 from pgwatch_gui.ui.events.status import StatusPanel
@@ -37,6 +38,7 @@ class EventScreen(QObject):
         self.table = EventTableView(model, window)
         self.filter_bar = FilterBar(window)
         self.empty_note = EmptyNote(self.table, model, self.filter_bar.reset)
+        self.hold_note = HoldNote(self.table, model)
         central = QWidget(window)
         lay = QVBoxLayout(central)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -78,9 +80,14 @@ class EventScreen(QObject):
                                     toggled=self.set_paused)
         self.action_pause.setToolTip("Pause the view (F8): reading goes on, rows wait")
         self.action_follow = QAction("Follow newest", w, checkable=True, checked=True,
-                                     shortcut=QKeySequence("Ctrl+End"),
                                      toggled=self.table.set_follow)
-        self.action_follow.setToolTip("Keep the newest row in view")
+        self.action_follow.setToolTip("Keep the newest row in view (Ctrl+End). Picking a row "
+                                      "or scrolling up holds the view still.")
+        # Ctrl+End always follows (a shortcut on the checkable action would toggle it off).
+        self.action_newest = QAction("Go to newest and follow", w,
+                                     shortcut=QKeySequence("Ctrl+End"),
+                                     triggered=lambda: self.table.set_follow(True))
+        w.addAction(self.action_newest)
         self.action_clear = QAction("Clear", w, shortcut=QKeySequence("Ctrl+K"),
                                     triggered=self.clear)
         self.action_clear.setToolTip("Remove every row from the table (Ctrl+K); reading goes on")
@@ -123,6 +130,7 @@ class EventScreen(QObject):
         view = w.menu_view
         view.addSeparator()
         for act in (self.filter_bar.focus_action, self.action_pause, self.action_follow,
+                    self.action_newest,
                     self.action_clear, self.action_limit, self.action_reset_columns):
             view.addAction(act)
         w.menu_connection.addAction(self.action_send)
