@@ -221,3 +221,12 @@ def test_diff_summary_counts_in_good_english(insp, changed, text):
                         "row": {"a": 2}, "old": {"a": 1}}))
     insp.show_diff_tab()
     assert "1 of 1 column changed" in insp.diff.summary.text()
+
+
+def test_counts_say_one_byte_not_one_bytes(insp):
+    """Siblings of '1 changed columns': the size line, the table's tooltip, the rows."""
+    from pgwatch_gui.ui.events.wording import counted
+
+    insp.show_event(ev("1"))
+    assert insp.meta["size"].text().startswith("1 byte ·")
+    assert counted(1, "row") == "1 row" and counted(2_000, "row") == "2,000 rows"

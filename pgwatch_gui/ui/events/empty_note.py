@@ -9,12 +9,9 @@ from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from pgwatch_gui.ui.events.model import EventTableModel
+from pgwatch_gui.ui.events.wording import counted
 
 GAPS_ONLY_MAX = 50  # rows: more than this many shown is never "nothing matches"
-
-
-def rows(n: int) -> str:
-    return f"{n:,} row" if n == 1 else f"{n:,} rows"
 
 
 class EmptyNote(QWidget):
@@ -52,7 +49,7 @@ class EmptyNote(QWidget):
         held = m.buffered - n
         if m.filter is not None and held:
             self.text.setText(f"No rows match the filter.\n"
-                              f"It hides all {rows(held)} held.")
+                              f"It hides all {counted(held, 'row')} held.")
             self.reset_button.show()
         else:
             waiting = f"\n{m.waiting:,} wait while paused." if m.paused and m.waiting else ""

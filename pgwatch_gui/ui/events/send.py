@@ -25,6 +25,7 @@ from pgwatch_gui.core.pg.connection import one_line
 from pgwatch_gui.core.pg.notify import MAX_PAYLOAD_BYTES, NotifyError, check_channel, payload_size
 from pgwatch_gui.ui.common.hub import ConnectionHub
 from pgwatch_gui.ui.common.json_view import JsonText
+from pgwatch_gui.ui.events.wording import counted
 
 OK_COLOR = "#1a7f37"
 WARN_COLOR = "#9a6700"
@@ -173,8 +174,7 @@ class SendDialog(QDialog):
         if "\x00" in text:
             problem = "The payload contains a NUL character, which PostgreSQL cannot send."
         elif over:
-            over_by = size - MAX_PAYLOAD_BYTES
-            problem = f"{over_by:,} {'byte' if over_by == 1 else 'bytes'} too long."
+            problem = f"{counted(size - MAX_PAYLOAD_BYTES, 'byte')} too long."
         ok = channel_ok and not problem and bool(self.connection.currentText()) and \
             (self._task is None or self._task.done())
         self.send_button.setEnabled(ok)
@@ -235,7 +235,7 @@ class SendDialog(QDialog):
             self.sent += 1
             lst = self.hub.listener(name)
             back = lst is not None and channel in lst.channels
-            self._say(f"Sent to {channel} ({payload_size(payload):,} bytes)."
+            self._say(f"Sent to {channel} ({counted(payload_size(payload), 'byte')})."
                       + (" It shows dimmed in the table as your own." if back else
                          " This window does not listen on that channel."), OK_COLOR)
         finally:

@@ -27,14 +27,11 @@ from PySide6.QtWidgets import (
 
 from pgwatch_gui.core.stream.payload_view import ADDED, CHANGED, REMOVED, SAME, RowDiff, scalar_text
 from pgwatch_gui.ui.common.json_view import monospace_font
+from pgwatch_gui.ui.events.wording import counted
 
 MARK = {CHANGED: "●", ADDED: "+", REMOVED: "−", SAME: ""}
 COLUMN_MAX = 220  # px, and at most COLUMN_SHARE of the width: the values need the room
 COLUMN_SHARE = 0.3
-
-
-def columns(n: int) -> str:
-    return f"{n:,} column" if n == 1 else f"{n:,} columns"
 
 
 def _wrapped(text: str, font: QFont, width: int) -> tuple[QTextLayout, float]:
@@ -153,9 +150,11 @@ class DiffView(QWidget):
         op = f"{diff.op} · " if diff.op else ""
         if any(ln.has_old for ln in diff.lines) and any(ln.has_new for ln in diff.lines):
             n = len(changed)
-            what = (f"{n:,} of {columns(len(diff.lines))} changed" if not diff.only_changed
-                    else f"{n:,} changed {'column' if n == 1 else 'columns'} (the payload "
-                    f"carries only {'that one' if n == 1 else 'those'})")
+            if not diff.only_changed:
+                what = f"{n:,} of {counted(len(diff.lines), 'column')} changed"
+            else:
+                what = (f"{n:,} changed {'column' if n == 1 else 'columns'} (the payload "
+                        f"carries only {'that one' if n == 1 else 'those'})")
         elif any(ln.has_new for ln in diff.lines):
             what = "new row only"
         else:

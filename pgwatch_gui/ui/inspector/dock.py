@@ -38,6 +38,7 @@ from pgwatch_gui.core.stream.events import (
 )
 from pgwatch_gui.core.stream.payload_view import bytes_left, parse_exact, pretty, row_diff
 from pgwatch_gui.ui.common.json_view import JsonText
+from pgwatch_gui.ui.events.wording import counted
 from pgwatch_gui.ui.inspector.diff import DiffView
 from pgwatch_gui.ui.inspector.tree import JsonTree
 
@@ -236,7 +237,7 @@ class Inspector(QWidget):
         m["key"].setText(format_key(d.key) or "—")
         size = ev.size
         left = bytes_left(size)
-        m["size"].setText(f"{size:,} bytes · {left:,} left under the 8,000-byte limit")
+        m["size"].setText(f"{counted(size, 'byte')} · {left:,} left under the 8,000-byte limit")
         self.limit_bar.setValue(min(size, MAX_PAYLOAD_BYTES + 1))
 
         note = ""
