@@ -5,6 +5,7 @@ or scrolling to the bottom follows again."""
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QLabel
 
 from pgwatch_gui.ui.events.model import EventTableModel
@@ -23,9 +24,12 @@ class HoldNote(QLabel):
         self.setTextFormat(Qt.TextFormat.PlainText)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setToolTip("Click, or press Ctrl+End, to follow the newest rows again")
-        self.setStyleSheet("QLabel#hold-note { background: palette(tool-tip-base); "
-                           "color: palette(tool-tip-text); border: 1px solid palette(mid);"
-                           " border-radius: 9px; padding: 3px 12px; }")
+        pal = self.palette()
+        self.setStyleSheet(
+            f"QLabel#hold-note {{ background: {pal.color(QPalette.ColorRole.ToolTipBase).name()};"
+            f" color: {pal.color(QPalette.ColorRole.ToolTipText).name()};"
+            f" border: 1px solid {pal.color(QPalette.ColorRole.Mid).name()};"
+            " border-radius: 9px; padding: 3px 12px; }")
         self._since = model.appended
         self._timer = QTimer(self, singleShot=True, interval=REFRESH_MS,
                              timeout=self.refresh)
@@ -57,10 +61,15 @@ class HoldNote(QLabel):
         self.raise_()
 
     def _place(self) -> None:
+        """At the bottom of the table, or at its top when the held row is down there."""
         self.adjustSize()
         vp = self.view.viewport()
-        self.move(max(4, (vp.width() - self.width()) // 2), max(4, vp.height() - self.height()
-                                                               - 8))
+        x = max(4, (vp.width() - self.width()) // 2)
+        y = max(4, vp.height() - self.height() - 8)
+        cur = self.view.currentIndex()
+        if cur.isValid() and self.view.visualRect(cur).bottom() >= y - 4:
+            y = 8
+        self.move(x, y)
 
     def mousePressEvent(self, event) -> None:
         self.view.set_follow(True)
