@@ -27,14 +27,16 @@ def select_update(window) -> None:
     """Select a recent UPDATE of an order (its inspector has the most to show)."""
     model = window.event_model
     n = model.rowCount()
-    for row in range(n - 3, max(-1, n - 200), -1):
+    for row in range(n - 12, max(-1, n - 200), -1):
         ev = model.event(row)
         if ev.op == "UPDATE" and ev.channel == "shop_orders":
             break
     else:
-        row = max(0, n - 3)
+        row = max(0, n - 12)
     if n:
         window.table.selectRow(row)
+        window.table.hold()  # as a click does: the row stays in view
+        window.table.scrollTo(model.index(row, 0), window.table.ScrollHint.PositionAtCenter)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -92,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
                 await asyncio.sleep(0.3)
                 select_update(window)
                 await asyncio.sleep(0.3)
+                window.event_screen.hold_note.refresh()
                 grab(window, f"main-{w}x{h}.png")
             about = AboutDialog(window.hub, window)
             about.show()
