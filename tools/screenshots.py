@@ -1,6 +1,10 @@
 """Screenshots of the demo for the README: runs the demo offscreen and grabs the window.
 
     python tools/screenshots.py [--out docs] [--seconds 4] [--rate 40]
+                                [--sizes 1280x720,1920x1080]
+
+It writes main-WIDTHxHEIGHT.png for each size (the main screen, a row selected) and
+about.png.
 
 The demo runs on a throw-away data directory (not the user's), so the pictures
 show a fresh shop. Look at the PNGs before committing them.
@@ -19,18 +23,37 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
+def select_update(window) -> None:
+    """Select a recent UPDATE of an order (its inspector has the most to show)."""
+    model = window.event_model
+    n = model.rowCount()
+    for row in range(n - 12, max(-1, n - 200), -1):
+        ev = model.event(row)
+        if ev.op == "UPDATE" and ev.channel == "shop_orders":
+            break
+    else:
+        row = max(0, n - 12)
+    if n:
+        window.table.selectRow(row)
+        window.table.hold()  # as a click does: the row stays in view
+        window.table.scrollTo(model.index(row, 0), window.table.ScrollHint.PositionAtCenter)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=str(ROOT / "docs"), help="folder for the PNGs")
     ap.add_argument("--seconds", type=float, default=4.0, help="let events flow this long")
     ap.add_argument("--rate", type=int, default=40, help="demo changes per second")
-    ap.add_argument("--size", default="1600x900", help="window size WIDTHxHEIGHT")
+    ap.add_argument("--sizes", default="1280x720,1920x1080",
+                    help="window sizes WIDTHxHEIGHT, comma-separated")
     args = ap.parse_args(argv)
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
     os.environ.setdefault("QT_LOGGING_RULES", "qt.qpa.*=false")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    width, height = (int(v) for v in args.size.lower().split("x"))
+    sizes = [tuple(int(v) for v in size.lower().split("x"))
+             for size in args.sizes.split(",") if size.strip()]
+    width, height = sizes[0]
 
     import qasync
     from PySide6.QtCore import Qt
@@ -66,11 +89,13 @@ def main(argv: list[str] | None = None) -> int:
             if not await session.start():
                 raise SystemExit(f"the demo did not start: {session.error}")
             await asyncio.sleep(args.seconds)
-            model = window.event_model
-            if model.rowCount():
-                window.table.selectRow(model.rowCount() - 3 if model.rowCount() > 3 else 0)
-            await asyncio.sleep(0.2)
-            grab(window, "demo.png")
+            for w, h in sizes:
+                window.resize(w, h)
+                await asyncio.sleep(0.3)
+                select_update(window)
+                await asyncio.sleep(0.3)
+                window.event_screen.hold_note.refresh()
+                grab(window, f"main-{w}x{h}.png")
             about = AboutDialog(window.hub, window)
             about.show()
             await about.refresh_servers()

@@ -7,7 +7,13 @@ import json
 import pytest
 
 from pgwatch_gui.core.filtering.engine import FilterSpec, compile_filter
-from pgwatch_gui.core.filtering.facets import OP_NONE, FacetCache, facets_of, known_values
+from pgwatch_gui.core.filtering.facets import (
+    OP_NONE,
+    TABLE_NONE,
+    FacetCache,
+    facets_of,
+    known_values,
+)
 from pgwatch_gui.core.filtering.fields import FieldSyntaxError, parse_fields
 from pgwatch_gui.core.stream.events import Event, make_gap
 
@@ -91,6 +97,11 @@ def test_pickers():
     assert seqs(FilterSpec(ops=frozenset({OP_NONE}))) == [4, 6, 7]
     assert seqs(FilterSpec(tables=frozenset({"public.orders"}))) == [1, 2]
     assert seqs(FilterSpec(tables=frozenset({"notification", "public.Order Items"}))) == [5, 8]
+
+
+def test_table_picker_finds_rows_without_a_table():
+    assert seqs(FilterSpec(tables=frozenset({TABLE_NONE}))) == [3, 4, 6, 7]
+    assert seqs(FilterSpec(tables=frozenset({TABLE_NONE, "notification"}))) == [3, 4, 5, 6, 7]
 
 
 def test_pickers_combine_with_text():
@@ -182,7 +193,8 @@ def test_facets_and_known_values():
     channels, ops, tables = known_values(enumerate(EVENTS), FacetCache())
     assert channels >= {"orders", "my_channel", "Order Events"}
     assert ops == {"UPDATE", "INSERT", "DELETE", OP_NONE}
-    assert tables == {"public.orders", "notification", "public.Order Items"}
+    # rows that name no table get a picker entry of their own (issue 11)
+    assert tables == {"public.orders", "notification", "public.Order Items", TABLE_NONE}
 
 
 def test_non_json_payloads_never_break_filters():

@@ -14,6 +14,7 @@ from pgwatch_gui.core.stream.export import (
     CSV_FIELDS,
     EventWriter,
     JsonlReader,
+    csv_text,
     format_for_path,
     parse_time,
     read_jsonl,
@@ -73,6 +74,18 @@ def test_csv_export_in_chunks():
     first = dict(zip(CSV_FIELDS, rows[1], strict=True))
     assert first["op"] == "UPDATE" and json.loads(first["key"]) == {"id": 42}
     assert dict(zip(CSV_FIELDS, rows[2], strict=True))["payload"] == "plain text\nwith a newline"
+
+
+def test_csv_booleans_are_true_and_false_not_python_words():
+    """CSV exports wrote `False` / `True` (issue 11): a spreadsheet or a COPY ... CSV into
+    a boolean column reads `true` / `false`."""
+    buf = io.StringIO()
+    EventWriter(buf, "csv").write(EVENTS[:2])
+    for text in (buf.getvalue(), csv_text(EVENTS[:2])):
+        rows = [dict(zip(CSV_FIELDS, r, strict=True))
+                for r in list(csv.reader(io.StringIO(text)))[1:]]
+        assert [r["own"] for r in rows] == ["false", "true"]
+        assert "False" not in text and "True" not in text
 
 
 def test_bad_lines_are_counted_not_fatal():

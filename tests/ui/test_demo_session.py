@@ -7,6 +7,7 @@ import asyncio
 
 import psycopg
 import pytest
+from PySide6.QtWidgets import QPushButton
 
 from pgwatch_gui.core.demo.session import Demo
 from pgwatch_gui.ui.demo.controls import STOPS, DemoRateControl, nearest_stop
@@ -20,7 +21,7 @@ def test_nearest_stop():
         [0, 1, 2, 5, 100, 5000, 5000]
 
 
-def test_demo_window_flows_and_stops(qloop, qtbot, tmp_path):
+def test_demo_window_flows_and_stops(qloop, qtbot, tmp_path, capfd):
     window = MainWindow()
     qtbot.addWidget(window)
     window.show()
@@ -43,6 +44,7 @@ def test_demo_window_flows_and_stops(qloop, qtbot, tmp_path):
         assert session.generator.changes == made
         window.grab().save(str(tmp_path / "demo.png"))
         conninfo = session.demo.conninfo
+        await check_where_the_demo_is(window, session, capfd)
         await window.shutdown()
         await session.stop()
         return conninfo
@@ -54,6 +56,32 @@ def test_demo_window_flows_and_stops(qloop, qtbot, tmp_path):
     with pytest.raises(psycopg.OperationalError):  # the server is stopped
         psycopg.connect(conninfo, connect_timeout=2).close()
     assert not (tmp_path / "demo" / "demo.lock").exists()
+
+
+async def check_where_the_demo_is(window, session, capfd):
+    """Issue 11: the demo's DSN was shown nowhere, and its connections had an empty
+    application_name although the README promises pgwatch-gui."""
+    from PySide6.QtGui import QGuiApplication
+
+    dsn = session.demo.public_dsn
+    assert dsn and "application_name" not in dsn and "password" not in dsn
+    assert f"demo database: {dsn}" in capfd.readouterr().err
+    action = next(a for a in window.menu_help.actions() if a.text() == "&Demo database…")
+    action.trigger()
+    dlg = window.demo_info_dialog
+    assert dlg.isVisible()
+    assert dlg.fields["dsn"].text() == dsn
+    dlg.findChild(QPushButton, "copy-dsn").click()
+    assert QGuiApplication.clipboard().text() == dsn
+    assert dlg.fields["psql"].text().startswith("psql ")
+    dlg.close()
+    with psycopg.connect(dsn, autocommit=True) as conn:  # psql can do what this does
+        names = {r[0] for r in conn.execute(
+            "SELECT application_name FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid()")}
+    assert "pgwatch-gui" in names  # the listener (and the queue monitor)
+    assert "pgwatch-gui demo writer" in names  # the change generator
+    assert "" not in names, names
 
 
 def test_demo_that_cannot_start_says_why(qloop, qtbot, tmp_path):

@@ -161,3 +161,72 @@ def test_tree_filter_request_uses_filter_syntax(insp, qtbot):
 
     assert _filter_literal("New York") == '"New York"'
     assert _filter_literal(42) == "42"
+
+
+# ---- issue 11: what a new user hit -------------------------------------------------------
+
+LONG_ROW = {"id": 42, "status": "shipped",
+            "created_at": "2026-11-30T21:26:18.602339+00:00",
+            "updated_at": "2026-11-30T21:27:01.100001+00:00",
+            "billing": {"shipping_address_line_two_for_the_courier": {"building_name": "A"}}}
+
+
+def test_tree_value_column_is_never_a_sliver(insp, qtbot):
+    """A long key name in a nested object made Key ~260 px and left Value ~25 px."""
+    insp.resize(380, 600)
+    insp.show_event(ev({"v": 1, "op": "UPDATE", "table": "t", "key": {"id": 42},
+                        "row": LONG_ROW}))
+    insp.tabs.setCurrentIndex(TAB_TREE)
+    insp.tree.expandAll()
+    qtbot.wait(10)
+    tree = insp.tree
+    width = tree.viewport().width()
+    assert tree.columnWidth(1) >= 0.4 * width, [tree.columnWidth(i) for i in range(3)]
+    insp.resize(900, 600)  # wider: the value column grows with it
+    qtbot.wait(10)
+    assert tree.columnWidth(1) >= 0.5 * tree.viewport().width()
+
+
+def test_diff_shows_whole_timestamps(insp, qtbot):
+    old = dict(LONG_ROW, status="paid", updated_at="2026-11-30T21:26:18.602339+00:00")
+    insp.show_event(ev({"v": 1, "op": "UPDATE", "schema": "shop", "table": "orders",
+                        "key": {"id": 42}, "row": LONG_ROW, "old": old}))
+    insp.show_diff_tab()
+    qtbot.wait(20)
+    tree = insp.diff.tree
+    item = next(tree.topLevelItem(i) for i in range(tree.topLevelItemCount())
+                if tree.topLevelItem(i).text(1) == "updated_at")
+    fm = tree.fontMetrics()
+    for col in (2, 3):  # wide enough for the whole value, or rows tall enough to wrap it
+        need = fm.horizontalAdvance(item.text(col)) + 8
+        lines = -(-need // tree.columnWidth(col))
+        assert tree.visualItemRect(item).height() >= lines * fm.height(), \
+            (col, tree.columnWidth(col), need, tree.visualItemRect(item).height())
+
+
+@pytest.mark.parametrize(("changed", "text"), [(["status"], "1 changed column "),
+                                                (["status", "total"], "2 changed columns ")])
+def test_diff_summary_counts_in_good_english(insp, changed, text):
+    row = {"id": 1, "status": "shipped", "total": 2}
+    old = {k: (f"old {v}" if k in changed else v) for k, v in row.items()}
+    insp.show_event(ev({"v": 1, "op": "UPDATE", "table": "t", "key": {"id": 1},
+                        "row": {k: row[k] for k in changed},
+                        "old": {k: old[k] for k in changed}, "mode": "diff",
+                        "changed": changed}))
+    insp.show_diff_tab()
+    summary = insp.diff.summary.text()
+    assert text in summary + " ", summary
+    one = {"id": 1}
+    insp.show_event(ev({"v": 1, "op": "UPDATE", "table": "t", "key": one,
+                        "row": {"a": 2}, "old": {"a": 1}}))
+    insp.show_diff_tab()
+    assert "1 of 1 column changed" in insp.diff.summary.text()
+
+
+def test_counts_say_one_byte_not_one_bytes(insp):
+    """Siblings of '1 changed columns': the size line, the table's tooltip, the rows."""
+    from pgwatch_gui.ui.events.wording import counted
+
+    insp.show_event(ev("1"))
+    assert insp.meta["size"].text().startswith("1 byte ·")
+    assert counted(1, "row") == "1 row" and counted(2_000, "row") == "2,000 rows"

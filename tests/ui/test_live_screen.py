@@ -96,7 +96,7 @@ def test_send_dialog_counts_bytes_and_comes_back_dimmed(window, qloop, pg_dsn, q
         dlg.payload.setPlainText("é" * 4000)
         assert dlg.byte_count() == 8000
         assert not dlg.send_button.isEnabled()
-        assert "1 bytes too long" in dlg.message.text()
+        assert "1 byte too long" in dlg.message.text()
         dlg.payload.setPlainText("x" * MAX_PAYLOAD_BYTES)
         assert dlg.send_button.isEnabled()
         dlg.channel.setEditText("")

@@ -18,7 +18,12 @@ import psycopg
 from pgwatch_gui.core.demo.generator import MAX_RATE, ChangeGenerator, GeneratorError
 from pgwatch_gui.core.demo.schema import CHANNELS, ensure_schema
 from pgwatch_gui.core.demo.server import DemoBusyError, DemoError, DemoServer
-from pgwatch_gui.core.pg.connection import one_line
+from pgwatch_gui.core.pg.connection import (
+    ConnectionConfigError,
+    make_conninfo,
+    one_line,
+    redact,
+)
 from pgwatch_gui.core.triggers.manage import TriggerError
 
 __all__ = [
@@ -32,6 +37,7 @@ __all__ = [
 ]
 
 PROFILE_NAME = "Demo"
+WRITER_APPLICATION_NAME = "pgwatch-gui demo writer"
 
 
 class Demo:
@@ -39,7 +45,8 @@ class Demo:
                  root: Path | None = None) -> None:
         self.dsn = dsn
         self.server = None if dsn else DemoServer(root, reset=reset)
-        self.conninfo = ""
+        self.conninfo = ""  # for this app's connections (application_name pgwatch-gui)
+        self.public_dsn = ""  # for people: what to give psql (no password, no app name)
         self.channels = CHANNELS
         self._generators: list[ChangeGenerator] = []
 
@@ -51,17 +58,24 @@ class Demo:
         """Start the server (embedded demo only) and set up the shop; the conninfo."""
         if self.conninfo:
             return self.conninfo
-        conninfo = self.server.start() if self.server is not None else self.dsn or ""
+        plain = self.server.start() if self.server is not None else self.dsn or ""
+        try:
+            conninfo = make_conninfo(plain)  # application_name=pgwatch-gui, as promised
+        except ConnectionConfigError as exc:
+            self.stop()
+            raise DemoError(str(exc)) from None
         try:
             ensure_schema(conninfo)
         except (psycopg.Error, TriggerError) as exc:
             self.stop()
             raise DemoError(f"could not set up the demo schema: {one_line(exc)}") from None
         self.conninfo = conninfo
+        self.public_dsn = redact(plain)
         return conninfo
 
     def generator(self, rate: float = 50, **kw) -> ChangeGenerator:
-        gen = ChangeGenerator(self.start(), rate, **kw)
+        conninfo = make_conninfo(self.start(), application_name=WRITER_APPLICATION_NAME)
+        gen = ChangeGenerator(conninfo, rate, **kw)
         self._generators.append(gen)
         return gen
 
@@ -72,6 +86,7 @@ class Demo:
         if self.server is not None:
             self.server.stop()
         self.conninfo = ""
+        self.public_dsn = ""
 
     def __enter__(self) -> Demo:
         self.start()

@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from pgwatch_gui.core.filtering.facets import OP_NONE, FacetCache
+from pgwatch_gui.core.filtering.facets import OP_NONE, TABLE_NONE, FacetCache
 from pgwatch_gui.core.filtering.fields import FieldSyntaxError, fields_part, parse_fields
 from pgwatch_gui.core.stream.events import Event
 
@@ -29,7 +29,7 @@ class FilterSpec:
     case_sensitive: bool = False
     channels: frozenset[str] = frozenset()  # empty: every channel
     ops: frozenset[str] = frozenset()  # INSERT/UPDATE/DELETE/TRUNCATE/OP_NONE
-    tables: frozenset[str] = frozenset()  # "schema.table" as shown
+    tables: frozenset[str] = frozenset()  # "schema.table" as shown, or TABLE_NONE
     fields: str = ""  # field conditions, e.g. "key.id = 42 and row.status = shipped"
     hide_own: bool = False
 
@@ -110,7 +110,7 @@ def compile_filter(spec: FilterSpec) -> EventFilter:
         ops = frozenset("" if o == OP_NONE else o for o in spec.ops)
         parts.append(lambda ev, k, c: c.get(k, ev)[0] in ops)
     if spec.tables:
-        tables = spec.tables
+        tables = frozenset("" if t == TABLE_NONE else t for t in spec.tables)
         parts.append(lambda ev, k, c: c.get(k, ev)[1] in tables)
     if len(parts) == 1 and spec.text and not spec.regex and not _SPAN_SPLIT.search(spec.text) \
             and not spec.channels and not spec.hide_own:

@@ -17,8 +17,9 @@ from pgwatch_gui.core.stream.events import Decoded, Event, decode_payload, forma
 Facets = tuple[str, str, str]
 NO_FACETS: Facets = ("", "", "")
 
-# Shown in the operation picker for rows whose payload names no operation.
+# Shown in the operation and table pickers for rows whose payload names none.
 OP_NONE = "(none)"
+TABLE_NONE = "(none)"
 
 
 _shared: dict[Facets, Facets] = {}
@@ -103,6 +104,5 @@ def known_values(events: Iterable[tuple[int, Event]], cache: FacetCache
         channels.add(ev.channel)
         f = cache.get(k, ev)
         ops.add(f[0] or OP_NONE)
-        if f[1]:
-            tables.add(f[1])
+        tables.add(f[1] or TABLE_NONE)
     return channels, ops, tables

@@ -64,6 +64,15 @@ def write_jsonl(events: Iterable[Event], out: TextIO) -> int:
     return n
 
 
+def csv_cell(value: Any) -> Any:
+    """A CSV cell: None is empty, booleans are JSON's `true` / `false` (not Python's)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
 def write_csv(events: Iterable[Event], out: TextIO) -> int:
     w = csv.writer(out)
     w.writerow(CSV_FIELDS)
@@ -71,7 +80,7 @@ def write_csv(events: Iterable[Event], out: TextIO) -> int:
     for ev in events:
         r = event_to_record(ev)
         r["key"] = json.dumps(r["key"], ensure_ascii=False) if r["key"] is not None else ""
-        w.writerow(["" if r[f] is None else r[f] for f in CSV_FIELDS])
+        w.writerow([csv_cell(r[f]) for f in CSV_FIELDS])
         n += 1
     return n
 
@@ -112,7 +121,7 @@ class EventWriter:
             for ev in events:
                 r = event_to_record(ev)
                 r["key"] = json.dumps(r["key"], ensure_ascii=False) if r["key"] is not None else ""
-                self._csv.writerow(["" if r[f] is None else r[f] for f in CSV_FIELDS])
+                self._csv.writerow([csv_cell(r[f]) for f in CSV_FIELDS])
                 n += 1
         else:
             lines = [event_to_json(ev) for ev in events]

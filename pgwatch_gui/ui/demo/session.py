@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 
 from PySide6.QtWidgets import QMessageBox
 
 from pgwatch_gui.core.demo.session import PROFILE_NAME, Demo, DemoError, GeneratorError
 from pgwatch_gui.core.pg.connection import one_line
 from pgwatch_gui.ui.demo.controls import DemoRateControl
+from pgwatch_gui.ui.demo.info import install_help, psql_command
+from pgwatch_gui.ui.shell import dock_layout
 
 DEFAULT_RATE = 20
 
@@ -39,6 +42,7 @@ class DemoSession:
         self.control: DemoRateControl | None = None
         self.toolbar = None
         self.task: asyncio.Task | None = None
+        self.help_action = None
         self.error = ""
 
     async def start(self) -> bool:
@@ -56,7 +60,12 @@ class DemoSession:
             show_error(win, "Demo", f"The demo database could not start: {self.error}")
             return False
         win.statusBar().clearMessage()
+        # Where the demo is, for psql and friends: on stderr, and in Help > Demo database.
+        print(f"pgwatch-gui: demo database: {self.demo.public_dsn}  "
+              f"(psql: {psql_command(self.demo.public_dsn)})", file=sys.stderr, flush=True)
+        self.help_action = install_help(win, self.demo)
         win.open_connection(PROFILE_NAME, conninfo, list(self.demo.channels))
+        dock_layout.raise_dock(win, "dock-tables")  # the demo's triggers, not an empty list
         self.generator = self.demo.generator(self.rate)
         self.toolbar = win.addToolBar("Demo")
         self.toolbar.setObjectName("demo-toolbar")

@@ -9,6 +9,7 @@ from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
 
 from pgwatch_gui.core.filtering.facets import qualified
 from pgwatch_gui.core.stream.events import Event, format_key
+from pgwatch_gui.ui.events.wording import counted
 
 COL_TIME, COL_CONNECTION, COL_CHANNEL, COL_OP, COL_TABLE, COL_KEY, COL_PAYLOAD, COL_SIZE, \
     COL_PID = range(9)
@@ -130,7 +131,7 @@ def cell_style(vals: tuple, col: int, role: int, pal: Palette, swatches: dict):
         if ev.own:
             return "Sent from this window"
         if col == COL_SIZE:
-            return f"{ev.size:,} bytes; {max(0, 7999 - ev.size):,} left under the limit"
+            return f"{counted(ev.size, 'byte')}; {max(0, 7999 - ev.size):,} left under the limit"
         if col in (COL_CONNECTION, COL_CHANNEL, COL_TABLE, COL_KEY):
             text = vals[col]
             # long names only, and never anything Qt could take for rich text

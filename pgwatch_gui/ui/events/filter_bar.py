@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QKeyCombination, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -24,11 +24,11 @@ from PySide6.QtWidgets import (
 )
 
 from pgwatch_gui.core.filtering.engine import FilterSpec
-from pgwatch_gui.core.filtering.facets import OP_NONE
-from pgwatch_gui.core.stream.events import OPERATIONS
 
 DEBOUNCE_MS = 150
-TWO_ROWS_BELOW = 900  # px: narrower than this, the pickers and fields go on a second row
+PASS_TO_WINDOW = frozenset({QKeyCombination(Qt.KeyboardModifier.ControlModifier,
+                                             Qt.Key.Key_End)})  # follow newest
+PICKED_CHARS = 14  # a picked value longer than this is cut in the button (whole in its tip)
 FIELD_HELP = (
     "Conditions on the decoded JSON payload, for example:\n"
     "  key.id = 42\n"
@@ -57,6 +57,7 @@ class _Picker(QToolButton):
         self._selected: set[str] = set()
         self._values: Callable[[], set[str]] = set
         self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self._menu = QMenu(self)
         self._menu.aboutToShow.connect(self._fill)
@@ -106,11 +107,12 @@ class _Picker(QToolButton):
         if not sel:
             text = self._label
         elif len(sel) == 1:
-            text = f"{self._label}: {next(iter(sel))}"
+            value = next(iter(sel))
+            if len(value) > PICKED_CHARS:
+                value = value[:PICKED_CHARS - 1] + "…"
+            text = f"{self._label}: {value}"
         else:
             text = f"{self._plural}: {len(sel)}"
-        if len(text) > 34:
-            text = text[:33] + "…"
         self.setText(text + " ")
         self.setProperty("active", bool(sel))
         self.setToolTip(", ".join(sorted(sel)) if sel else f"Show every {self._label.lower()}")
@@ -134,7 +136,6 @@ class FilterBar(QWidget):
         self.text.setClearButtonEnabled(True)
         self.text.textChanged.connect(self._schedule)
         self.text.returnPressed.connect(self.apply_now)
-        self.text.setMinimumWidth(150)
 
         self.regex = self._toggle(".*", "Regular expression")
         self.case = self._toggle("Aa", "Match case")
@@ -142,18 +143,21 @@ class FilterBar(QWidget):
         self.channel_picker = _Picker("Channel", "Channels", self)
         self.op_picker = _Picker("Op", "Ops", self)
         self.table_picker = _Picker("Table", "Tables", self)
-        self.op_picker.set_values_source(lambda: {*OPERATIONS, OP_NONE})
         for p in (self.channel_picker, self.op_picker, self.table_picker):
             p.changed.connect(self.apply_now)
+            p.changed.connect(self._fit_rows)
 
         self.fields = QLineEdit(self)
         self.fields.setObjectName("filter-fields")
-        self.fields.setPlaceholderText("Field: key.id = 42, row.status = shipped")
+        self.fields.setPlaceholderText("Field: row.status = shipped")
         self.fields.setClearButtonEnabled(True)
         self.fields.setToolTip(FIELD_HELP)
         self.fields.textChanged.connect(self._schedule)
         self.fields.returnPressed.connect(self.apply_now)
-        self.fields.setMinimumWidth(150)
+        for edit in (self.text, self.fields):  # a picked value never squeezes the hint
+            edit.setMinimumWidth(edit.fontMetrics().horizontalAdvance(edit.placeholderText())
+                                 + 40)
+            edit.installEventFilter(self)
 
         self.hide_own = self._toggle("Hide own", "Hide notifications sent from this window")
         self.hide_own.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
@@ -162,6 +166,8 @@ class FilterBar(QWidget):
         self.reset_button.setToolTip("Clear every filter")
         self.reset_button.setAutoRaise(True)
         self.reset_button.clicked.connect(self.reset)
+        for b in (self.hide_own, self.reset_button, self.regex, self.case):
+            b.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
 
         self.error = QLabel(self)
         self.error.setObjectName("filter-error")
@@ -213,6 +219,7 @@ class FilterBar(QWidget):
     def set_values_provider(self, provider: ValuesProvider) -> None:
         """provider() -> (channels, ops, tables) seen; asked when a picker opens."""
         self.channel_picker.set_values_source(lambda: provider()[0])
+        self.op_picker.set_values_source(lambda: provider()[1])  # only what was seen
         self.table_picker.set_values_source(lambda: provider()[2])
 
     # ---- the spec ---------------------------------------------------------------------
@@ -305,15 +312,35 @@ class FilterBar(QWidget):
         self.fields.blockSignals(False)
         self.apply_now()
 
-    def resizeEvent(self, event) -> None:
-        super().resizeEvent(event)
-        two = self.width() < TWO_ROWS_BELOW
+    def one_row_width(self) -> int:
+        """The width every control needs on one row, the text fields at their minimum."""
+        lay = self._row1 if not self._two_rows else self._row2
+        items = self._first + self._second
+        need = sum(w.minimumWidth() if isinstance(w, QLineEdit) else w.sizeHint().width()
+                   for w, _ in items)
+        margins = self.layout().contentsMargins()
+        return need + lay.spacing() * (len(items) - 1) + margins.left() + margins.right()
+
+    def _fit_rows(self) -> None:
+        two = self.width() < self.one_row_width()
         if two != self._two_rows:
             self._two_rows = two
             target = self._row2 if two else self._row1
             for w, stretch in self._second:
                 (self._row1 if two else self._row2).removeWidget(w)
                 target.addWidget(w, stretch)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_rows()
+
+    def eventFilter(self, obj, event) -> bool:
+        # A line edit takes Ctrl+End for itself (cursor to the end), so the window's
+        # "Follow newest" (Ctrl+End) did nothing while typing a filter: let it through.
+        if event.type() == QEvent.Type.ShortcutOverride and \
+                event.keyCombination() in PASS_TO_WINDOW:
+            return True  # not accepted: the window's shortcut runs
+        return super().eventFilter(obj, event)
 
     def keyPressEvent(self, event) -> None:
         if event.key() == Qt.Key.Key_Escape and self.text.hasFocus() and self.text.text():

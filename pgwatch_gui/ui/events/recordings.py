@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog, QWidget
 
 from pgwatch_gui.core.stream.events import Event
 from pgwatch_gui.core.stream.export import EventWriter, JsonlReader, format_for_path
+from pgwatch_gui.ui.events.wording import counted
 
 CHUNK = 2000
 PROGRESS_FROM = 5000  # show a progress dialog for more rows than this
@@ -114,7 +115,7 @@ def ask_export_path(parent: QWidget, title: str, suggested: str = "events.jsonl"
 
 async def export_with_dialog(parent: QWidget, events: Sequence[Event], path: str,
                              notify: Callable[[str], None]) -> int:
-    prog = _ProgressDialog(parent, f"Exporting {len(events):,} rows…", len(events),
+    prog = _ProgressDialog(parent, f"Exporting {counted(len(events), 'row')}…", len(events),
                            len(events) > PROGRESS_FROM)
     try:
         n = await export_to_path(list(events), path, progress=prog)
@@ -126,7 +127,7 @@ async def export_with_dialog(parent: QWidget, events: Sequence[Event], path: str
         return 0
     finally:
         prog.close()
-    notify(f"Exported {n:,} rows to {path}.")
+    notify(f"Exported {counted(n, 'row')} to {path}.")
     return n
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
@@ -25,6 +25,7 @@ from pgwatch_gui.core.pg.connection import one_line
 from pgwatch_gui.core.pg.notify import MAX_PAYLOAD_BYTES, NotifyError, check_channel, payload_size
 from pgwatch_gui.ui.common.hub import ConnectionHub
 from pgwatch_gui.ui.common.json_view import JsonText
+from pgwatch_gui.ui.events.wording import counted
 
 OK_COLOR = "#1a7f37"
 WARN_COLOR = "#9a6700"
@@ -39,7 +40,17 @@ class PayloadEditor(JsonText):
         self.setPlaceholderText('{"op": "UPDATE", "table": "orders", "id": 42}')
 
 
+def remembered() -> tuple[str, str, str]:
+    """(connection, channel, payload) of the last notification sent or typed."""
+    s = QSettings()
+    return tuple(str(s.value(f"send/{k}", "") or "")  # type: ignore[return-value]
+                 for k in ("connection", "channel", "payload"))
+
+
 class SendDialog(QDialog):
+    """Opens with the last connection, channel and payload used (kept in QSettings);
+    `connection` and `channel` (the selected row's) are used when nothing is kept."""
+
     def __init__(self, hub: ConnectionHub, parent=None, *, connection: str | None = None,
                  channel: str | None = None) -> None:
         super().__init__(parent)
@@ -49,7 +60,13 @@ class SendDialog(QDialog):
         self._task: asyncio.Task | None = None
         self.sent = 0
 
+        last_connection, last_channel, last_payload = remembered()
+        if last_channel:
+            channel = last_channel
+        if last_connection in hub.names():
+            connection = last_connection
         self.payload = PayloadEditor(self)
+        self.payload.setPlainText(last_payload)
         self.connection = QComboBox(self)
         self.connection.addItems(hub.names())
         if connection:
@@ -157,7 +174,7 @@ class SendDialog(QDialog):
         if "\x00" in text:
             problem = "The payload contains a NUL character, which PostgreSQL cannot send."
         elif over:
-            problem = f"{size - MAX_PAYLOAD_BYTES:,} bytes too long."
+            problem = f"{counted(size - MAX_PAYLOAD_BYTES, 'byte')} too long."
         ok = channel_ok and not problem and bool(self.connection.currentText()) and \
             (self._task is None or self._task.done())
         self.send_button.setEnabled(ok)
@@ -186,6 +203,16 @@ class SendDialog(QDialog):
         self.payload.setPlainText(json.dumps(value, indent=indent, ensure_ascii=False,
                                              separators=sep))
 
+    def remember(self) -> None:
+        s = QSettings()
+        s.setValue("send/connection", self.connection.currentText())
+        s.setValue("send/channel", self.channel.currentText())
+        s.setValue("send/payload", self.payload.toPlainText())
+
+    def done(self, result: int) -> None:  # closed (Close, Esc, the title bar's x)
+        self.remember()
+        super().done(result)
+
     # ---- sending --------------------------------------------------------------------
 
     def send(self) -> asyncio.Task | None:
@@ -194,6 +221,7 @@ class SendDialog(QDialog):
         name = self.connection.currentText()
         channel = self.channel.currentText()
         payload = self.payload.toPlainText()
+        self.remember()
         self._task = asyncio.ensure_future(self._send(name, channel, payload))
         self.send_button.setEnabled(False)
         return self._task
@@ -207,7 +235,7 @@ class SendDialog(QDialog):
             self.sent += 1
             lst = self.hub.listener(name)
             back = lst is not None and channel in lst.channels
-            self._say(f"Sent to {channel} ({payload_size(payload):,} bytes)."
+            self._say(f"Sent to {channel} ({counted(payload_size(payload), 'byte')})."
                       + (" It shows dimmed in the table as your own." if back else
                          " This window does not listen on that channel."), OK_COLOR)
         finally:

@@ -21,6 +21,7 @@ from pgwatch_gui.ui.common.hub import ConnectionHub
 from pgwatch_gui.ui.events.model import EventTableModel
 
 QUEUE_POLL_SECONDS = 5.0
+CHANNELS_SHOWN_CHARS = 60  # longer lists of channels are cut in the bar (whole in the tip)
 STATE_COLORS = {State.LISTENING: "#1a7f37", State.RECONNECTING: "#bf8700",
                 State.CONNECTING: "#bf8700", State.FAILED: "#cf222e"}
 
@@ -170,6 +171,14 @@ class ConnectionStatus(QWidget):
             left = max(0.0, self._reconnect_until - time.monotonic())
             text = f"reconnecting in {left:.0f} s (attempt {st.attempt})"
             return text
+        if st.state is State.LISTENING and len(", ".join(st.channels)) > CHANNELS_SHOWN_CHARS:
+            # the status bar has room for a few names; the tooltip lists every one
+            shown = ""
+            for i, name in enumerate(st.channels):
+                more = f", … (+{len(st.channels) - i})"
+                if len(shown) + len(name) + len(more) > CHANNELS_SHOWN_CHARS and shown:
+                    return f"listening on {len(st.channels)} channels: {shown}{more}"
+                shown = f"{shown}, {name}" if shown else name
         return st.describe()
 
     def refresh(self) -> None:
@@ -182,7 +191,12 @@ class ConnectionStatus(QWidget):
         text = " · ".join(parts[1:])
         self.text.setText(f"{parts[0]}  {text}")
         st = self.status
-        tip = [f"{self.name}: {st.describe() if st else 'starting'}"]
+        if st is not None and st.state is State.LISTENING and st.channels:
+            n = len(st.channels)
+            tip = [f"{self.name}: listening on {n} {'channel' if n == 1 else 'channels'}:"]
+            tip += [f"  {name}" for name in st.channels]
+        else:
+            tip = [f"{self.name}: {st.describe() if st else 'starting'}"]
         if st is not None and st.pid:
             tip.append(f"listening backend pid {st.pid}")
         if st is not None and st.reason and st.state is not State.FAILED:

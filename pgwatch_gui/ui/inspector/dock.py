@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -37,6 +38,7 @@ from pgwatch_gui.core.stream.events import (
 )
 from pgwatch_gui.core.stream.payload_view import bytes_left, parse_exact, pretty, row_diff
 from pgwatch_gui.ui.common.json_view import JsonText
+from pgwatch_gui.ui.events.wording import counted
 from pgwatch_gui.ui.inspector.diff import DiffView
 from pgwatch_gui.ui.inspector.tree import JsonTree
 
@@ -49,6 +51,10 @@ SHAPE_NAMES = {
     SHAPE_EMPTY: "empty",
 }
 TAB_JSON, TAB_TREE, TAB_DIFF, TAB_RAW = range(4)
+WIDE_MIN_WIDTH = 640  # px: at least this wide, and
+WIDE_RATIO = 1.6  # this much wider than tall, puts the facts left of the tabs
+FACTS_WIDTH = 330
+QWIDGETSIZE_MAX = (1 << 24) - 1
 
 
 def _plain(text: str = "", parent=None, *, selectable: bool = True, dim: bool = False) -> QLabel:
@@ -142,24 +148,54 @@ class Inspector(QWidget):
         self.empty = _plain("Select a row to inspect its payload.", self, dim=True)
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
 
+        # The facts (title, metadata, note, buttons) and the tabs: side by side when the
+        # inspector is wide (docked below the table), one above the other when tall.
+        self.facts = QWidget(self)
+        facts = QVBoxLayout(self.facts)
+        facts.setContentsMargins(0, 0, 0, 0)
+        facts.addWidget(self.title)
+        facts.addLayout(grid)
+        self.facts_line = QFrame(self)
+        self.facts_line.setFrameShape(QFrame.Shape.HLine)
+        self.facts_line.setFrameShadow(QFrame.Shadow.Sunken)
+        facts.addWidget(self.facts_line)
+        facts.addWidget(self.note)
+        self.facts_stretch = QWidget(self)
+        facts.addWidget(self.facts_stretch, 1)
+        self.facts_stretch.hide()
+
         self.body = QWidget(self)
-        body = QVBoxLayout(self.body)
-        body.setContentsMargins(0, 0, 0, 0)
-        body.addWidget(self.title)
-        body.addLayout(grid)
-        line = QFrame(self)
-        line.setFrameShape(QFrame.Shape.HLine)
-        line.setFrameShadow(QFrame.Shadow.Sunken)
-        body.addWidget(line)
-        body.addWidget(self.note)
-        body.addWidget(self.tabs, 1)
-        body.addLayout(buttons)
+        self.body_layout = QBoxLayout(QBoxLayout.Direction.TopToBottom, self.body)
+        self.body_layout.setContentsMargins(0, 0, 0, 0)
+        self.body_layout.addWidget(self.facts)
+        tabs_box = QVBoxLayout()
+        tabs_box.addWidget(self.tabs, 1)
+        tabs_box.addLayout(buttons)
+        self.body_layout.addLayout(tabs_box, 1)
+        self.wide = False
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 6, 8, 6)
         lay.addWidget(self.empty, 1)
         lay.addWidget(self.body, 1)
         self.body.hide()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        w, h = self.width(), self.height()
+        self.set_wide(w >= WIDE_MIN_WIDTH and w >= WIDE_RATIO * h)
+
+    def set_wide(self, wide: bool) -> None:
+        """Facts left of the tabs (wide) or above them (tall)."""
+        if wide == self.wide:
+            return
+        self.wide = wide
+        self.body_layout.setDirection(QBoxLayout.Direction.LeftToRight if wide else
+                                      QBoxLayout.Direction.TopToBottom)
+        self.body_layout.setSpacing(12 if wide else 6)
+        self.facts.setFixedWidth(FACTS_WIDTH if wide else QWIDGETSIZE_MAX)
+        self.facts_stretch.setVisible(wide)
+        self.facts_line.setVisible(not wide)
 
     # ---- showing an event --------------------------------------------------------------
 
@@ -201,7 +237,7 @@ class Inspector(QWidget):
         m["key"].setText(format_key(d.key) or "—")
         size = ev.size
         left = bytes_left(size)
-        m["size"].setText(f"{size:,} bytes · {left:,} left under the 8,000-byte limit")
+        m["size"].setText(f"{counted(size, 'byte')} · {left:,} left under the 8,000-byte limit")
         self.limit_bar.setValue(min(size, MAX_PAYLOAD_BYTES + 1))
 
         note = ""

@@ -15,6 +15,9 @@ from pgwatch_gui.ui.common.json_view import monospace_font
 _PATH = int(Qt.ItemDataRole.UserRole) + 1
 _VALUE = int(Qt.ItemDataRole.UserRole) + 2
 MAX_NODES = 5000
+KEY_MAX = 260  # px: the Key column never takes more than this...
+KEY_SHARE = 0.35  # ...nor more than this share of the width: the value is what one reads
+TYPE_MAX = 110
 
 
 def type_name(v: Any) -> str:
@@ -60,9 +63,21 @@ class JsonTree(QTreeWidget):
         h.setStretchLastSection(False)
         h.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
         h.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        h.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        h.setSectionResizeMode(2, QHeaderView.ResizeMode.Interactive)
         self.setColumnWidth(0, 180)
         self._count = 0
+        self._key_want = 180
+
+    def fit_columns(self) -> None:
+        """Key and Type as wide as their contents, within limits; Value takes the rest
+        (a long key name or a deep path must not squeeze the values to a sliver)."""
+        width = self.viewport().width()
+        self.setColumnWidth(2, min(TYPE_MAX, max(60, self.sizeHintForColumn(2))))
+        self.setColumnWidth(0, max(80, min(self._key_want, KEY_MAX, int(width * KEY_SHARE))))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.fit_columns()
 
     def set_value(self, value: Any) -> None:
         self.setUpdatesEnabled(False)
@@ -75,9 +90,8 @@ class JsonTree(QTreeWidget):
             else:
                 self._add(root, "(value)", value, ())
             self.expandToDepth(1)
-            self.resizeColumnToContents(0)
-            if self.columnWidth(0) > 260:
-                self.setColumnWidth(0, 260)
+            self._key_want = self.sizeHintForColumn(0)
+            self.fit_columns()
         finally:
             self.setUpdatesEnabled(True)
 

@@ -11,13 +11,16 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QInputDialog, QMessageBox, QStyle, QVBoxLayout, QWidget
 
 from pgwatch_gui.core.filtering.engine import FilterSpec
-from pgwatch_gui.core.filtering.facets import known_values
+from pgwatch_gui.core.filtering.facets import TABLE_NONE, known_values
 from pgwatch_gui.ui.events.channels import ChannelsPanel
+from pgwatch_gui.ui.events.empty_note import EmptyNote
 from pgwatch_gui.ui.events.filter_bar import FilterBar
+from pgwatch_gui.ui.events.hold_note import HoldNote
 from pgwatch_gui.ui.events.recordings import ask_export_path, export_with_dialog, open_with_dialog
 from pgwatch_gui.ui.events.send import SendDialog
 from pgwatch_gui.ui.events.status import StatusPanel
 from pgwatch_gui.ui.events.table import EventTableView
+from pgwatch_gui.ui.events.toolbar import steady_width
 from pgwatch_gui.ui.inspector.dock import Inspector
 
 PICKER_SCAN_ROWS = 20_000  # the table picker decodes at most this many of the newest rows
@@ -34,6 +37,8 @@ class EventScreen(QObject):
 
         self.table = EventTableView(model, window)
         self.filter_bar = FilterBar(window)
+        self.empty_note = EmptyNote(self.table, model, self.filter_bar.reset)
+        self.hold_note = HoldNote(self.table, model)
         central = QWidget(window)
         lay = QVBoxLayout(central)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -43,18 +48,15 @@ class EventScreen(QObject):
         window.setCentralWidget(central)
         window.addAction(self.filter_bar.focus_action)
 
+        # Below the table (ui/shell/dock_layout.py arranges them once every dock exists).
         self.inspector = Inspector(window)
         self.inspector_dock = window.add_dock(self.inspector, "Inspector",
-                                              Qt.DockWidgetArea.RightDockWidgetArea,
+                                              Qt.DockWidgetArea.BottomDockWidgetArea,
                                               "dock-inspector")
         self.channels = ChannelsPanel(self.hub, window)
         self.channels_dock = window.add_dock(self.channels, "Channels",
-                                             Qt.DockWidgetArea.RightDockWidgetArea,
+                                             Qt.DockWidgetArea.BottomDockWidgetArea,
                                              "dock-channels")
-        window.splitDockWidget(self.inspector_dock, self.channels_dock, Qt.Orientation.Vertical)
-        window.resizeDocks([self.inspector_dock], [440], Qt.Orientation.Horizontal)
-        window.resizeDocks([self.inspector_dock, self.channels_dock], [600, 170],
-                           Qt.Orientation.Vertical)
         self.status = StatusPanel(window.statusBar(), self.hub, model, self,
                                   poll_queue=poll_queue)
 
@@ -78,9 +80,14 @@ class EventScreen(QObject):
                                     toggled=self.set_paused)
         self.action_pause.setToolTip("Pause the view (F8): reading goes on, rows wait")
         self.action_follow = QAction("Follow newest", w, checkable=True, checked=True,
-                                     shortcut=QKeySequence("Ctrl+End"),
                                      toggled=self.table.set_follow)
-        self.action_follow.setToolTip("Keep the newest row in view")
+        self.action_follow.setToolTip("Keep the newest row in view (Ctrl+End). Picking a row "
+                                      "or scrolling up holds the view still.")
+        # Ctrl+End always follows (a shortcut on the checkable action would toggle it off).
+        self.action_newest = QAction("Go to newest and follow", w,
+                                     shortcut=QKeySequence("Ctrl+End"),
+                                     triggered=lambda: self.table.set_follow(True))
+        w.addAction(self.action_newest)
         self.action_clear = QAction("Clear", w, shortcut=QKeySequence("Ctrl+K"),
                                     triggered=self.clear)
         self.action_clear.setToolTip("Remove every row from the table (Ctrl+K); reading goes on")
@@ -112,6 +119,7 @@ class EventScreen(QObject):
         tb.addSeparator()
         tb.addAction(self.action_send)
         tb.addAction(self.action_export)
+        steady_width(tb, self.action_pause, ("Pause", "Resume"))
 
         file_menu = w.menu_file
         first = file_menu.actions()[0] if file_menu.actions() else None
@@ -122,6 +130,7 @@ class EventScreen(QObject):
         view = w.menu_view
         view.addSeparator()
         for act in (self.filter_bar.focus_action, self.action_pause, self.action_follow,
+                    self.action_newest,
                     self.action_clear, self.action_limit, self.action_reset_columns):
             view.addAction(act)
         w.menu_connection.addAction(self.action_send)
@@ -148,8 +157,8 @@ class EventScreen(QObject):
         _, ops, tables = known_values(recent, cache)
         for k, _ev in keyed[:-PICKER_SCAN_ROWS]:
             f = cache.peek(k)
-            if f is not None and f[1]:
-                tables.add(f[1])
+            if f is not None:
+                tables.add(f[1] or TABLE_NONE)
         return channels, ops, tables
 
     # ---- flow -----------------------------------------------------------------------

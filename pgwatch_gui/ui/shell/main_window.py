@@ -22,6 +22,7 @@ from pgwatch_gui.core.pg.connection import ConnectionConfigError, describe_targe
 from pgwatch_gui.ui.common.hub import ConnectionHub
 from pgwatch_gui.ui.events.model import EventTableModel
 from pgwatch_gui.ui.profiles.panel import install_profiles_panel
+from pgwatch_gui.ui.shell import dock_layout
 from pgwatch_gui.ui.shell.event_screen import EventScreen
 from pgwatch_gui.ui.triggers.docks import attach_trigger_manager
 
@@ -43,6 +44,7 @@ class MainWindow(QMainWindow):
         self.table = self.event_screen.table
         attach_trigger_manager(self)
         self.profiles_panel = install_profiles_panel(self)
+        dock_layout.arrange(self)
 
     # ---- composition ----
     def _build_menus(self) -> None:
@@ -106,15 +108,16 @@ class MainWindow(QMainWindow):
     def save_state(self) -> None:
         s = QSettings()
         s.setValue("main/geometry", self.saveGeometry())
-        s.setValue("main/state", self.saveState())
+        s.setValue("main/state", self.saveState(dock_layout.LAYOUT_VERSION))
         self.event_screen.save_settings(s)
 
     def restore_state(self) -> None:
         s = QSettings()
         if (g := s.value("main/geometry")) is not None:
             self.restoreGeometry(g)
-        if (st := s.value("main/state")) is not None:
-            self.restoreState(st)
+        if (st := s.value("main/state")) is not None and \
+                self.restoreState(st, dock_layout.LAYOUT_VERSION):
+            dock_layout.mark_restored(self)
         self.event_screen.restore_settings(s)
 
     def closeEvent(self, event: QCloseEvent) -> None:
