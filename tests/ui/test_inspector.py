@@ -225,7 +225,7 @@ def test_diff_summary_counts_in_good_english(insp, changed, text):
 
 def test_counts_say_one_byte_not_one_bytes(insp):
     """Siblings of '1 changed columns': the size line, the table's tooltip, the rows."""
-    from pgwatch_gui.ui.events.wording import counted
+    from pgwatch_gui.ui.common.wording import counted
 
     insp.show_event(ev("1"))
     assert insp.meta["size"].text().startswith("1 byte ·")

@@ -18,7 +18,6 @@ from pgwatch_gui.core.demo.session import PROFILE_NAME, Demo, DemoError, Generat
 from pgwatch_gui.core.pg.connection import one_line
 from pgwatch_gui.ui.demo.controls import DemoRateControl
 from pgwatch_gui.ui.demo.info import install_help, psql_command
-from pgwatch_gui.ui.shell import dock_layout
 
 DEFAULT_RATE = 20
 
@@ -65,7 +64,7 @@ class DemoSession:
               f"(psql: {psql_command(self.demo.public_dsn)})", file=sys.stderr, flush=True)
         self.help_action = install_help(win, self.demo)
         win.open_connection(PROFILE_NAME, conninfo, list(self.demo.channels))
-        dock_layout.raise_dock(win, "dock-tables")  # the demo's triggers, not an empty list
+        win.raise_dock("dock-tables")  # the demo's triggers, not an empty list
         self.generator = self.demo.generator(self.rate)
         self.toolbar = win.addToolBar("Demo")
         self.toolbar.setObjectName("demo-toolbar")

@@ -9,7 +9,7 @@ from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
 
 from pgwatch_gui.core.filtering.facets import qualified
 from pgwatch_gui.core.stream.events import Event, format_key
-from pgwatch_gui.ui.events.wording import counted
+from pgwatch_gui.ui.common.wording import counted
 
 COL_TIME, COL_CONNECTION, COL_CHANNEL, COL_OP, COL_TABLE, COL_KEY, COL_PAYLOAD, COL_SIZE, \
     COL_PID = range(9)

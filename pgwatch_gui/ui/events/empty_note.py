@@ -8,8 +8,8 @@ from collections.abc import Callable
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from pgwatch_gui.ui.common.wording import counted
 from pgwatch_gui.ui.events.model import EventTableModel
-from pgwatch_gui.ui.events.wording import counted
 
 GAPS_ONLY_MAX = 50  # rows: more than this many shown is never "nothing matches"
 

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog, QWidget
 
 from pgwatch_gui.core.stream.events import Event
 from pgwatch_gui.core.stream.export import EventWriter, JsonlReader, format_for_path
-from pgwatch_gui.ui.events.wording import counted
+from pgwatch_gui.ui.common.wording import counted
 
 CHUNK = 2000
 PROGRESS_FROM = 5000  # show a progress dialog for more rows than this

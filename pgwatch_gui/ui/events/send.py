@@ -25,7 +25,7 @@ from pgwatch_gui.core.pg.connection import one_line
 from pgwatch_gui.core.pg.notify import MAX_PAYLOAD_BYTES, NotifyError, check_channel, payload_size
 from pgwatch_gui.ui.common.hub import ConnectionHub
 from pgwatch_gui.ui.common.json_view import JsonText
-from pgwatch_gui.ui.events.wording import counted
+from pgwatch_gui.ui.common.wording import counted
 
 OK_COLOR = "#1a7f37"
 WARN_COLOR = "#9a6700"

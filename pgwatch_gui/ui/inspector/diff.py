@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from pgwatch_gui.core.stream.payload_view import ADDED, CHANGED, REMOVED, SAME, RowDiff, scalar_text
 from pgwatch_gui.ui.common.json_view import monospace_font
-from pgwatch_gui.ui.events.wording import counted
+from pgwatch_gui.ui.common.wording import counted
 
 MARK = {CHANGED: "●", ADDED: "+", REMOVED: "−", SAME: ""}
 COLUMN_MAX = 220  # px, and at most COLUMN_SHARE of the width: the values need the room

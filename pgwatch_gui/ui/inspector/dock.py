@@ -38,7 +38,7 @@ from pgwatch_gui.core.stream.events import (
 )
 from pgwatch_gui.core.stream.payload_view import bytes_left, parse_exact, pretty, row_diff
 from pgwatch_gui.ui.common.json_view import JsonText
-from pgwatch_gui.ui.events.wording import counted
+from pgwatch_gui.ui.common.wording import counted
 from pgwatch_gui.ui.inspector.diff import DiffView
 from pgwatch_gui.ui.inspector.tree import JsonTree
 

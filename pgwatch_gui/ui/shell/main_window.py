@@ -77,6 +77,10 @@ class MainWindow(QMainWindow):
         return dock
 
     # ---- connections ----
+    def raise_dock(self, name: str) -> None:
+        """Bring a dock (by object name) to the front of its tab group."""
+        dock_layout.raise_dock(self, name)
+
     def open_connection(self, name: str, conninfo: str, channels: list[str]) -> None:
         self.hub.open(name, conninfo, channels)
 
