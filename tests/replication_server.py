@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 import uuid
 
 import psycopg
@@ -60,7 +61,16 @@ def fresh_database(server_dsn: str) -> str:
 
 
 def drop_database(server_dsn: str, dsn: str) -> None:
+    """Drop it; a walsender that is still exiting keeps its slot (and the database) a moment."""
     name = _ci.conninfo_to_dict(dsn)["dbname"]
+    deadline = time.monotonic() + 15
     with psycopg.connect(server_dsn, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-            sql.Identifier(name)))
+        while True:
+            try:
+                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                    sql.Identifier(name)))
+                return
+            except psycopg.errors.ObjectInUse:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)

@@ -203,4 +203,13 @@ async def leftovers(conn: psycopg.AsyncConnection, now: float | None = None) -> 
     cur = await conn.execute("SELECT slot_name FROM pg_replication_slots")
     slots = {r[0] for r in await cur.fetchall()}
     limit = (time.time() if now is None else now) - LEFTOVER_GRACE
-    return [m for m in marked if m.slot not in slots and m.created < limit]
+    return [m for m in marked if m.created < limit
+            and not any(s == m.slot or s.startswith(m.slot + "_") for s in slots)]
+
+
+async def drop_leftovers(conn: psycopg.AsyncConnection) -> list[Leftover]:
+    """Drop what `leftovers` finds; returns what was dropped."""
+    found = await leftovers(conn)
+    for item in found:
+        await drop(conn, item.name)
+    return found

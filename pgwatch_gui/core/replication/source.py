@@ -83,6 +83,7 @@ class ChangeSource:
         on_batch: BatchConsumer,
         on_status: Callable[[Status], None] | None = None,
         on_setup: Callable[[pubs.Setup], None] | None = None,
+        on_leftovers: Callable[[list[pubs.Leftover]], None] | None = None,
         profile: str = "",
         max_backlog: int = 100_000,
         batch_interval: float = 0.016,
@@ -100,6 +101,7 @@ class ChangeSource:
         self.max_attempts = max_attempts
         self._on_status = on_status
         self._on_setup = on_setup
+        self._on_leftovers = on_leftovers
         self._seq = seq if seq is not None else itertools.count(1)
         self._batcher = Batcher(on_batch, max_backlog, batch_interval)
         self.decoder: Decoder | None = None
@@ -187,6 +189,10 @@ class ChangeSource:
             reason = refusal(facts)
             if reason:
                 raise ReplicationRefused(reason)
+            if self._on_leftovers is not None:
+                found = await pubs.leftovers(conn)
+                if found:
+                    self._on_leftovers(found)
             if self.setup is None:
                 self.setup = await pubs.plan_setup(conn, self.plan, superuser=facts.superuser)
             if self._on_setup is not None:
@@ -223,8 +229,10 @@ class ChangeSource:
                 attempt += 1
                 await self._backoff(attempt, one_line(exc))
                 continue
+            alive = True
             try:
-                async with conn:
+                # Not `async with conn`: leaving it would send COMMIT into the COPY stream.
+                try:
                     self._slot = self.setup.slot + (f"_{self.gaps + 1}" if streamed_once else "")
                     self.decoder = Decoder(self._key_hint)
                     self.flushed = self._position = await create_slot(conn.pgconn, self._slot)
@@ -236,11 +244,14 @@ class ChangeSource:
                     self._emit(State.LISTENING)
                     self._streaming.set()
                     await self._read(conn.pgconn)
+                finally:
+                    alive = conn.pgconn.status == pq.ConnStatus.OK
+                    await conn.close()
             except psycopg.Error as exc:
                 self._streaming.clear()
                 if self._stopping:
                     return
-                if conn.pgconn.status == pq.ConnStatus.OK and not streamed_once:
+                if alive and not streamed_once:
                     self._emit(State.FAILED, reason=explain(exc))  # refused, not lost
                     return
                 if lost_at is None:
