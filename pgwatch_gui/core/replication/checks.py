@@ -134,7 +134,7 @@ def explain(exc: BaseException) -> str:
         return slots_fix(None)
     if "max_wal_senders" in low:
         return senders_fix(0 if "currently 0" in low else None)
-    if "standby" in low and "logical decoding" in low:
+    if "logical decoding" in low and ("standby" in low or "in recovery" in low):
         return STANDBY_FIX
     return text
 
