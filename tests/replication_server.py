@@ -15,6 +15,7 @@ import time
 import uuid
 
 import psycopg
+import pytest
 from psycopg import conninfo as _ci
 from psycopg import sql
 
@@ -74,3 +75,23 @@ def drop_database(server_dsn: str, dsn: str) -> None:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.1)
+
+
+@pytest.fixture(scope="session")
+def logical_server():
+    """A wal_level=logical server for the whole session (PGWATCH_TEST_LOGICAL_DSN: yours)."""
+    dsn = os.environ.get("PGWATCH_TEST_LOGICAL_DSN")
+    if dsn:
+        yield dsn
+        return
+    uri, cleanup = start_logical_server()
+    yield uri
+    cleanup()
+
+
+@pytest.fixture
+def logical_dsn(logical_server):
+    """A fresh database on the logical server for one test; dropped afterwards."""
+    dsn = fresh_database(logical_server)
+    yield dsn
+    drop_database(logical_server, dsn)
