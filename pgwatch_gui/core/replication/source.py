@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ import psycopg
 from psycopg import pq
 
 from pgwatch_gui.core.connection import connect, one_line
-from pgwatch_gui.core.events import KIND_GAP, Event, new_change_event
+from pgwatch_gui.core.events import KIND_GAP, Event
 from pgwatch_gui.core.listener import Backoff, BatchConsumer, State, Status
 from pgwatch_gui.core.replication import publication as pubs
 from pgwatch_gui.core.replication.batching import Batcher
@@ -39,16 +38,8 @@ from pgwatch_gui.core.replication.checks import (
     refusal,
 )
 from pgwatch_gui.core.replication.pgoutput import DecodeError, Decoder
-from pgwatch_gui.core.replication.protocol import (
-    XLOGDATA_HEADER,
-    parse_keepalive,
-    parse_xlogdata,
-    standby_status,
-)
+from pgwatch_gui.core.replication.reader import StreamReader
 from pgwatch_gui.core.replication.slot import create_slot, open_replication, start_streaming
-
-READ_BUDGET = 0.004  # as the Listener: longest drain of the socket per loop turn
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
 
 
 @dataclass(frozen=True)
@@ -60,6 +51,7 @@ class ChangeStatus(Status):
     watching: str = ""
     lag_bytes: int = 0
     lag_seconds: float = 0.0
+    latency: float = 0.0  # commit -> read, of the last transaction
 
     def describe(self) -> str:
         if self.state is State.LISTENING:
@@ -104,12 +96,9 @@ class ChangeSource:
         self._on_leftovers = on_leftovers
         self._seq = seq if seq is not None else itertools.count(1)
         self._batcher = Batcher(on_batch, max_backlog, batch_interval)
-        self.decoder: Decoder | None = None
-        self.changes = 0
+        self.reader: StreamReader | None = None
+        self.changes = 0  # over every connection of this source
         self.gaps = 0
-        self.flushed = 0  # the LSN the server has been told is processed
-        self.server_end = 0  # the server's end of WAL, as last heard
-        self._position = 0  # start LSN of the last message read
         self._slot = ""
         self._created = False
         self._stopping = False
@@ -234,16 +223,24 @@ class ChangeSource:
                 # Not `async with conn`: leaving it would send COMMIT into the COPY stream.
                 try:
                     self._slot = self.setup.slot + (f"_{self.gaps + 1}" if streamed_once else "")
-                    self.decoder = Decoder(self._key_hint)
-                    self.flushed = self._position = await create_slot(conn.pgconn, self._slot)
+                    start = await create_slot(conn.pgconn, self._slot)
                     await start_streaming(conn.pgconn, self._slot, self.setup.name)
+                    self.reader = StreamReader(
+                        Decoder(self._key_hint), self._batcher, self._seq, profile=self.profile,
+                        channel=self.setup.name, start=start,
+                        status_interval=self.status_interval,
+                        on_tick=lambda: self._emit(State.LISTENING))
                     streamed_once, attempt = True, 0
                     if lost_at is not None:
                         self._gap(lost_at, lost_reason)
                         lost_at = None
                     self._emit(State.LISTENING)
                     self._streaming.set()
-                    await self._read(conn.pgconn)
+                    assert self._stop is not None
+                    try:
+                        await self.reader.run(conn.pgconn, self._stop)
+                    finally:
+                        self.changes += self.reader.changes
                 finally:
                     alive = conn.pgconn.status == pq.ConnStatus.OK
                     await conn.close()
@@ -291,123 +288,17 @@ class ChangeSource:
 
     # ---- reading ------------------------------------------------------------------
 
-    async def _read(self, pgconn: pq.abc.PGconn) -> None:
-        """Read until stopped (returns) or the connection fails (raises)."""
-        loop = asyncio.get_running_loop()
-        failed: asyncio.Future = loop.create_future()
-        fd = pgconn.socket
-        decoder = self.decoder
-        assert decoder is not None and self.setup is not None
-        feed = decoder.feed
-        put_many = self._batcher.put_many
-        seq = self._seq
-        profile = self.profile
-        channel = self.setup.name
-        clock = time.perf_counter
-        last_status = time.monotonic()
-
-        def fail(exc: BaseException) -> None:
-            loop.remove_reader(fd)
-            if not failed.done():
-                failed.set_exception(exc)
-
-        def send_status() -> None:
-            nonlocal last_status
-            last_status = time.monotonic()
-            pgconn.put_copy_data(standby_status(self.flushed, self.flushed, self.flushed))
-            if pgconn.flush() == 1:  # rare: the socket is full; finish when it drains
-                loop.add_writer(fd, lambda: pgconn.flush() == 1 or loop.remove_writer(fd))
-
-        def on_readable() -> None:
-            try:
-                until = clock() + READ_BUDGET
-                while True:
-                    pgconn.consume_input()
-                    got = 0
-                    while True:
-                        n, data = pgconn.get_copy_data(1)
-                        if n <= 0:
-                            break
-                        got += 1
-                        kind = data[0]
-                        if kind == 119:  # 'w'
-                            start, end, _ = parse_xlogdata(data)
-                            self._position = start
-                            if end > self.server_end:
-                                self.server_end = end
-                            envs = feed(bytes(data[XLOGDATA_HEADER:]))
-                            if envs:
-                                t = time.time()
-                                put_many([new_change_event(next(seq), t, profile, channel,
-                                                           _dumps(env), env) for env in envs])
-                                self.changes += len(envs)
-                            elif not decoder.in_transaction and decoder.last_commit_end:
-                                self.flushed = max(self.flushed, decoder.last_commit_end)
-                        elif kind == 107:  # 'k'
-                            end, _sent, reply = parse_keepalive(data)
-                            self.server_end = max(self.server_end, end)
-                            if not decoder.in_transaction:  # everything up to `end` is read
-                                self._position = self.flushed = max(self.flushed, end)
-                            if reply:
-                                send_status()
-                    if n == -1:
-                        fail(psycopg.OperationalError("the server ended the stream"))
-                        return
-                    if n < -1:
-                        fail(psycopg.OperationalError(pgconn.get_error_message()))
-                        return
-                    if not got or clock() > until:
-                        break
-            except DecodeError as exc:
-                fail(exc)
-            except Exception as exc:  # consume_input fails when the server is gone
-                fail(exc if isinstance(exc, psycopg.OperationalError)
-                     else psycopg.OperationalError(str(exc)))
-
-        def tick() -> None:
-            nonlocal ticker
-            if time.monotonic() - last_status >= self.status_interval:
-                with contextlib.suppress(Exception):
-                    send_status()
-            self._emit(State.LISTENING)
-            ticker = loop.call_later(1.0, tick)
-
-        on_readable()
-        ticker = loop.call_later(1.0, tick)
-        if not failed.done():
-            loop.add_reader(fd, on_readable)
-        assert self._stop is not None
-        try:
-            await asyncio.wait({failed, self._stop}, return_when=asyncio.FIRST_COMPLETED)
-            if failed.done():
-                failed.result()
-            else:
-                with contextlib.suppress(Exception):
-                    send_status()
-        finally:
-            ticker.cancel()
-            loop.remove_reader(fd)
-            loop.remove_writer(fd)
-            self._batcher.flush()
-
     # ---- status -------------------------------------------------------------------
 
-    def lag(self) -> tuple[int, float]:
-        """(bytes, seconds) the stream is behind the server's end of WAL."""
-        behind = max(0, self.server_end - self._position) if self._position else 0
-        d = self.decoder
-        secs = 0.0
-        if behind and d is not None and d.commit_time is not None:
-            secs = max(0.0, time.time() - d.commit_time)
-        return behind, secs
-
     def _emit(self, state: State, **kw) -> Status:
-        lag_bytes, lag_seconds = self.lag() if state is State.LISTENING else (0, 0.0)
+        reader = self.reader
+        lag_bytes, lag_seconds = reader.lag() if reader and state is State.LISTENING else (0, 0.0)
         setup = self.setup
         self.status = ChangeStatus(
             state, self.profile, channels=self.channels,
             publication=setup.name if setup else "", slot=self._slot,
-            watching=self.plan.describe(), lag_bytes=lag_bytes, lag_seconds=lag_seconds, **kw)
+            watching=self.plan.describe(), lag_bytes=lag_bytes, lag_seconds=lag_seconds,
+            latency=reader.latency if reader else 0.0, **kw)
         if self._on_status is not None:
             self._on_status(self.status)
         return self.status
