@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import struct
 import time
 from collections.abc import Callable, Iterator
 
@@ -26,12 +27,27 @@ from pgwatch_gui.core.replication.pgoutput import DecodeError, Decoder
 from pgwatch_gui.core.replication.protocol import (
     XLOGDATA_HEADER,
     parse_keepalive,
-    parse_xlogdata,
     standby_status,
 )
 
 READ_BUDGET = 0.004  # as the Listener: longest drain of the socket per loop turn
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
+_XLOG_POSITIONS = struct.Struct("!QQ").unpack_from  # XLogData's start and server WAL end
+
+
+def _compact_json() -> Callable[[object], str]:
+    """json.dumps(o, ensure_ascii=False, separators=(",", ":"), default=str), ~25 % faster.
+
+    One call per row change: the C encoder called directly skips the two Python
+    frames of JSONEncoder.encode/iterencode. Falls back where there is no C encoder.
+    """
+    c_make = getattr(json.encoder, "c_make_encoder", None)
+    if c_make is None:  # pragma: no cover - CPython always has it
+        return json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
+    enc = c_make(None, str, json.encoder.encode_basestring, None, ":", ",", False, False, True)
+    return lambda o: "".join(enc(o, 0))
+
+
+_dumps = _compact_json()
 
 
 class StreamReader:
@@ -65,6 +81,8 @@ class StreamReader:
         profile = self.profile
         channel = self.channel
         clock = time.perf_counter
+        now = time.time
+        dumps = _dumps
         last_status = time.monotonic()
 
         def fail(exc: BaseException) -> None:
@@ -85,6 +103,8 @@ class StreamReader:
                 while True:
                     pgconn.consume_input()
                     got = 0
+                    events: list = []
+                    add = events.append
                     while True:
                         n, data = pgconn.get_copy_data(1)
                         if n <= 0:
@@ -92,20 +112,20 @@ class StreamReader:
                         got += 1
                         kind = data[0]
                         if kind == 119:  # 'w'
-                            start, end, _ = parse_xlogdata(data)
+                            start, end = _XLOG_POSITIONS(data, 1)
                             self._position = start
                             if end > self.server_end:
                                 self.server_end = end
-                            envs = feed(bytes(data[XLOGDATA_HEADER:]))
+                            envs = feed(data[XLOGDATA_HEADER:].tobytes())
                             if envs:
-                                t = time.time()
-                                put_many([new_change_event(next(seq), t, profile, channel,
-                                                           _dumps(env), env) for env in envs])
-                                self.changes += len(envs)
+                                t = now()
+                                for env in envs:
+                                    add(new_change_event(next(seq), t, profile, channel,
+                                                         dumps(env), env))
                             elif (not decoder.in_transaction
                                   and decoder.last_commit_end > self.flushed):
                                 self.flushed = decoder.last_commit_end
-                                self.latency = time.time() - (decoder.last_commit_time or 0)
+                                self.latency = now() - (decoder.last_commit_time or 0)
                         elif kind == 107:  # 'k'
                             end, _sent, reply = parse_keepalive(data)
                             self.server_end = max(self.server_end, end)
@@ -113,6 +133,9 @@ class StreamReader:
                                 self._position = self.flushed = max(self.flushed, end)
                             if reply:
                                 send_status()
+                    if events:
+                        put_many(events)
+                        self.changes += len(events)
                     if n == -1:
                         fail(psycopg.OperationalError("the server ended the stream"))
                         return
