@@ -63,6 +63,9 @@ class Setup:
     skipped: tuple[PublishableTable, ...] = ()  # left out: no replica identity
     created_here: bool = True
     primary_keys: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
+    # Tables set to REPLICA IDENTITY FULL first (old rows in every UPDATE/DELETE). This
+    # stays after watching stops: it is the table's own setting.
+    identity_full: tuple[PublishableTable, ...] = ()
 
     def statements(self, now: float | None = None) -> list[sql.Composed]:
         if not self.created_here:
@@ -70,7 +73,10 @@ class Setup:
         comment = json.dumps({MARK: "change stream", "slot": self.slot,
                               "created": round(now if now is not None else time.time())})
         targets = sql.SQL(", ").join(sql.Identifier(t.schema, t.name) for t in self.tables)
+        full = [sql.SQL("ALTER TABLE {} REPLICA IDENTITY FULL").format(
+            sql.Identifier(t.schema, t.name)) for t in self.identity_full]
         return [
+            *full,
             sql.SQL("CREATE PUBLICATION {} FOR TABLE {}").format(
                 sql.Identifier(self.name), targets),
             sql.SQL("COMMENT ON PUBLICATION {} IS {}").format(
@@ -95,9 +101,13 @@ def new_names() -> tuple[str, str]:
     return PREFIX + token, SLOT_PREFIX + token
 
 
-async def plan_setup(conn: psycopg.AsyncConnection, plan: WatchPlan, *, superuser: bool
-                     ) -> Setup:
-    """What to create for `plan` (nothing for an existing publication); refuses with one line."""
+async def plan_setup(conn: psycopg.AsyncConnection, plan: WatchPlan, *, superuser: bool,
+                     identity_full: bool = False) -> Setup:
+    """What to create for `plan` (nothing for an existing publication); refuses with one line.
+
+    identity_full: set REPLICA IDENTITY FULL on every chosen table that lacks it (named
+    tables without any replica identity are then published rather than refused).
+    """
     pub, slot = new_names()
     if plan.publication:
         cur = await conn.execute(
@@ -124,7 +134,7 @@ async def plan_setup(conn: psycopg.AsyncConnection, plan: WatchPlan, *, superuse
                 f"{not_owned[0].qualified}: only its owner or a superuser may publish it; "
                 "ask its owner for a publication and give it with --publication")
         no_identity = [t for t in found if not t.identifies_rows]
-        if no_identity:
+        if no_identity and not identity_full:
             raise ReplicationRefused(identity_fix(no_identity))
         chosen, skipped = found, []
     else:
@@ -137,7 +147,8 @@ async def plan_setup(conn: psycopg.AsyncConnection, plan: WatchPlan, *, superuse
             raise ReplicationRefused(
                 f"no table in {where} that this role may publish{why}")
     keys = await primary_keys(conn, [(t.schema, t.name) for t in chosen])
-    return Setup(pub, slot, tuple(chosen), tuple(skipped), True, keys)
+    full = tuple(t for t in chosen if t.identity != "f") if identity_full else ()
+    return Setup(pub, slot, tuple(chosen), tuple(skipped), True, keys, full)
 
 
 async def primary_keys(conn: psycopg.AsyncConnection, tables: list[tuple[str, str]]

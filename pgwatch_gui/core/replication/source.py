@@ -122,6 +122,14 @@ class ChangeSource:
         return len(self._batcher.backlog)
 
     @property
+    def batch_interval(self) -> float:
+        return self._batcher.interval
+
+    @batch_interval.setter
+    def batch_interval(self, seconds: float) -> None:
+        self._batcher.interval = seconds
+
+    @property
     def channels(self) -> tuple[str, ...]:
         return (self.setup.name,) if self.setup else ()
 

@@ -166,3 +166,23 @@ def test_refusal_rules_without_a_server():
     assert "WITH REPLICATION" in explain("permission denied to start WAL sender")
     assert "connect to the primary" in explain(
         "logical decoding cannot be used while in recovery")
+
+
+def test_preview_offers_replica_identity_full_for_a_table_without_identity(logical_dsn):
+    from pgwatch_gui.core.replication.preview import preview
+
+    execute(logical_dsn, ['CREATE TABLE "No Key" (v text)', "CREATE TABLE k (id int PRIMARY KEY)"])
+
+    async def main():
+        async with await psycopg.AsyncConnection.connect(logical_dsn, autocommit=True) as c:
+            return (await preview(c, WatchPlan(tables=(("public", "No Key"),))),
+                    await preview(c, WatchPlan(tables=(("public", "k"),))))
+
+    no_key, keyed = asyncio.run(main())
+    assert no_key.setup is None and "no replica identity" in no_key.refused
+    assert no_key.can_start and no_key.with_full is not None
+    assert no_key.with_full.sql_text().startswith(
+        'ALTER TABLE "public"."No Key" REPLICA IDENTITY FULL;\nCREATE PUBLICATION')
+    assert keyed.setup is not None and keyed.setup.sql_text().startswith("CREATE PUBLICATION")
+    assert keyed.with_full is not None
+    assert slots_and_publications(logical_dsn) == ([], [])  # a preview creates nothing

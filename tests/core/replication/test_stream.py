@@ -227,3 +227,23 @@ def test_keepalives_answered_and_lag_reported(logical_dsn, interval):
     assert row == (True,)
     assert status.state is State.LISTENING and "streaming changes" in status.describe()
     assert status.lag_bytes < 1_000_000
+
+
+def test_prepared_setup_with_identity_full_streams_old_rows_of_a_keyless_table(logical_dsn):
+    from pgwatch_gui.core.replication.preview import preview
+
+    execute(logical_dsn, ['CREATE TABLE "No Key" (v text, n int)',
+                          "INSERT INTO \"No Key\" VALUES ('a', 1)"])
+
+    async def main():
+        async with await psycopg.AsyncConnection.connect(logical_dsn, autocommit=True) as c:
+            setup = (await preview(c, WatchPlan(tables=(("public", "No Key"),)))).with_full
+        async with Stream(logical_dsn, setup=setup) as s:
+            await run_sql(logical_dsn, "UPDATE \"No Key\" SET n = 2")
+            return await s.wait_for(1)
+
+    (upd,) = asyncio.run(main())
+    env = json.loads(upd.payload)
+    assert env["old"] == {"v": "a", "n": 1} and env["changed"] == ["n"]
+    assert env["key"] == {"v": "a", "n": 2}  # no primary key: every column identifies the row
+    assert slots_and_publications(logical_dsn) == ([], [])
