@@ -21,7 +21,7 @@ from pgwatch_gui.core.replication.publication import (
     WatchPlan,
     drop_leftovers,
 )
-from pgwatch_gui.core.replication.source import ChangeSource
+from pgwatch_gui.core.replication.source import ChangeSource, ChangeStatus
 
 EventFilter = Callable[[list[Event]], list[Event]]
 
@@ -128,7 +128,8 @@ async def _stream(conninfo: str, plan: WatchPlan, count: int | None, timeout: fl
         nonlocal announced
         if st.state is State.LISTENING and not announced:
             announced = True
-            print(st.describe(), file=sys.stderr, flush=True)
+            text = st.details() if isinstance(st, ChangeStatus) else st.describe()
+            print(text, file=sys.stderr, flush=True)
         elif st.state is State.RECONNECTING and st.reason:
             print(f"pgwatch-gui: {st.describe()}", file=sys.stderr, flush=True)
         elif st.state is State.FAILED:

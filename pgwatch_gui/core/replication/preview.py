@@ -18,7 +18,13 @@ from pgwatch_gui.core.replication.checks import (
     gather_facts,
     refusal,
 )
-from pgwatch_gui.core.replication.publication import Setup, WatchPlan, plan_setup
+from pgwatch_gui.core.replication.publication import (
+    Leftover,
+    Setup,
+    WatchPlan,
+    leftovers,
+    plan_setup,
+)
 
 IDENTITY_FULL_COST = (
     "REPLICA IDENTITY FULL makes every UPDATE and DELETE on the table write the whole old "
@@ -34,6 +40,7 @@ class Preview:
     refused: str | None
     with_full: Setup | None  # with REPLICA IDENTITY FULL set first; None when refused
     refused_with_full: str | None = None
+    leftovers: tuple[Leftover, ...] = ()  # publications of streams that ended uncleanly
 
     @property
     def can_start(self) -> bool:
@@ -59,10 +66,12 @@ async def preview(conn: psycopg.AsyncConnection, plan: WatchPlan) -> Preview:
     reason = refusal(facts)
     if reason:
         return Preview(plan, None, reason, None, reason)
+    left = tuple(await leftovers(conn))
     setup, refused = await _plan(conn, plan, facts.superuser, False)
     if plan.publication:
-        return Preview(plan, setup, refused, None, "an existing publication is used as it is")
+        return Preview(plan, setup, refused, None, "an existing publication is used as it is",
+                       left)
     full, refused_full = await _plan(conn, plan, facts.superuser, True)
     if full is not None and not full.identity_full:
         full, refused_full = None, "every table already has REPLICA IDENTITY FULL"
-    return Preview(plan, setup, refused, full, refused_full)
+    return Preview(plan, setup, refused, full, refused_full, left)

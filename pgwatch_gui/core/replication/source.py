@@ -55,14 +55,25 @@ class ChangeStatus(Status):
 
     def describe(self) -> str:
         if self.state is State.LISTENING:
-            lag = (f"; {self.lag_bytes:,} bytes, {self.lag_seconds:.1f} s behind"
-                   if self.lag_bytes else "")
-            return (f"streaming changes of {self.watching} (publication {self.publication}, "
-                    f"temporary slot {self.slot}){lag}")
+            return (f"streaming changes of {self.watching} · {_bytes(self.lag_bytes)}, "
+                    f"{self.lag_seconds:.1f} s behind")
         if self.state is State.RECONNECTING:
             text = f"reconnecting with a new slot in {self.delay:.1f} s (attempt {self.attempt})"
             return f"{text}: {self.reason}" if self.reason else text
         return super().describe()
+
+
+    def details(self) -> str:
+        """describe() plus the server objects in use (for a log line or a tooltip)."""
+        return (f"{self.describe()} (publication {self.publication}, temporary slot "
+                f"{self.slot}; last commit {self.latency * 1000:.0f} ms to arrive)")
+
+
+def _bytes(n: int) -> str:
+    for unit, size in (("MB", 1 << 20), ("kB", 1 << 10)):
+        if n >= size:
+            return f"{n / size:.1f} {unit}"
+    return f"{n} B"
 
 
 class ChangeSource:

@@ -131,6 +131,8 @@ def cell_style(vals: tuple, col: int, role: int, pal: Palette, swatches: dict):
         if ev.own:
             return "Sent from this window"
         if col == COL_SIZE:
+            if ev.kind == "change":
+                return f"{counted(ev.size, 'byte')}; a row change has no size limit"
             return f"{counted(ev.size, 'byte')}; {max(0, 7999 - ev.size):,} left under the limit"
         if col in (COL_CONNECTION, COL_CHANNEL, COL_TABLE, COL_KEY):
             text = vals[col]

@@ -230,14 +230,20 @@ class Inspector(QWidget):
         m = self.meta
         m["channel"].setText(ev.channel or "—")
         m["connection"].setText(ev.profile or "—")
-        m["pid"].setText(f"{ev.pid}" + ("  (sent from this window)" if ev.own else ""))
+        change = ev.kind == "change"  # a row change from a replication slot: no sender pid
+        m["pid"].setText("— (a row change, no notification)" if change else
+                         f"{ev.pid}" + ("  (sent from this window)" if ev.own else ""))
         m["received"].setText(local_time(ev.received_at))
         shape = SHAPE_NAMES.get(d.shape, d.shape) if not ev.is_gap else "gap marker"
         m["shape"].setText(shape)
         m["key"].setText(format_key(d.key) or "—")
         size = ev.size
         left = bytes_left(size)
-        m["size"].setText(f"{counted(size, 'byte')} · {left:,} left under the 8,000-byte limit")
+        if change:
+            m["size"].setText(f"{counted(size, 'byte')} · a row change has no size limit")
+        else:
+            m["size"].setText(f"{counted(size, 'byte')} · {left:,} left under the 8,000-byte limit")
+        self.limit_bar.setVisible(not change)
         self.limit_bar.setValue(min(size, MAX_PAYLOAD_BYTES + 1))
 
         note = ""
