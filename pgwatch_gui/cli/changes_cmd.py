@@ -10,11 +10,8 @@ import sys
 from collections.abc import Callable
 
 from pgwatch_gui.cli.common import CliError, add_connection_args, resolve_conninfo, warn
-from pgwatch_gui.core.connection import connect, one_line, use_selector_loop_policy
-from pgwatch_gui.core.events import KIND_CHANGE, Event
-from pgwatch_gui.core.export import event_to_json, event_to_text
-from pgwatch_gui.core.listener import State, Status
-from pgwatch_gui.core.names import IdentifierError, parse_identifier, parse_qualified
+from pgwatch_gui.core.pg.connection import connect, one_line, use_selector_loop_policy
+from pgwatch_gui.core.pg.names import IdentifierError, parse_identifier, parse_qualified
 from pgwatch_gui.core.replication.publication import (
     Leftover,
     Setup,
@@ -22,6 +19,9 @@ from pgwatch_gui.core.replication.publication import (
     drop_leftovers,
 )
 from pgwatch_gui.core.replication.source import ChangeSource, ChangeStatus
+from pgwatch_gui.core.stream.events import KIND_CHANGE, Event
+from pgwatch_gui.core.stream.export import event_to_json, event_to_text
+from pgwatch_gui.core.stream.status import State, Status
 
 EventFilter = Callable[[list[Event]], list[Event]]
 

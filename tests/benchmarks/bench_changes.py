@@ -41,12 +41,12 @@ if str(ROOT) not in sys.path:
 
 import psycopg  # noqa: E402
 
-from pgwatch_gui.core import triggers  # noqa: E402
-from pgwatch_gui.core.events import KIND_CHANGE, KIND_NOTIFY  # noqa: E402
-from pgwatch_gui.core.listener import Listener  # noqa: E402
 from pgwatch_gui.core.replication.publication import WatchPlan  # noqa: E402
 from pgwatch_gui.core.replication.source import ChangeSource  # noqa: E402
-from pgwatch_gui.core.trigger_spec import TriggerSpec  # noqa: E402
+from pgwatch_gui.core.stream.events import KIND_CHANGE, KIND_NOTIFY  # noqa: E402
+from pgwatch_gui.core.stream.listener import Listener  # noqa: E402
+from pgwatch_gui.core.triggers import manage as triggers  # noqa: E402
+from pgwatch_gui.core.triggers.spec import TriggerSpec  # noqa: E402
 
 TABLE = ("CREATE TABLE orders (id bigint PRIMARY KEY, customer text, status text, "
          "total numeric(12, 2), placed timestamptz)")

@@ -10,9 +10,9 @@ import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
-from pgwatch_gui.core.connection import make_conninfo
-from pgwatch_gui.core.listener import State
-from pgwatch_gui.ui.main_window import MainWindow
+from pgwatch_gui.core.pg.connection import make_conninfo
+from pgwatch_gui.core.stream.status import State
+from pgwatch_gui.ui.shell.main_window import MainWindow
 from tests.core.replication.streams import execute, run_sql, slots_and_publications
 from tests.ui.waiting import until
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import psycopg
 
-from pgwatch_gui.core.connection import one_line
-from pgwatch_gui.core.names import qualified, quote_ident
+from pgwatch_gui.core.pg.connection import one_line
+from pgwatch_gui.core.pg.names import qualified, quote_ident
 
 
 class ReplicationRefused(Exception):

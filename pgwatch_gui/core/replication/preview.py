@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import psycopg
 
-from pgwatch_gui.core.connection import one_line
+from pgwatch_gui.core.pg.connection import one_line
 from pgwatch_gui.core.replication.checks import (
     ReplicationRefused,
     explain,

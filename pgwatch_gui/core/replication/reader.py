@@ -21,14 +21,14 @@ from collections.abc import Callable, Iterator
 import psycopg
 from psycopg import pq
 
-from pgwatch_gui.core.events import new_change_event
-from pgwatch_gui.core.replication.batching import Batcher
 from pgwatch_gui.core.replication.pgoutput import DecodeError, Decoder
 from pgwatch_gui.core.replication.protocol import (
     XLOGDATA_HEADER,
     parse_keepalive,
     standby_status,
 )
+from pgwatch_gui.core.stream.batching import Batcher
+from pgwatch_gui.core.stream.events import new_change_event
 
 READ_BUDGET = 0.004  # as the Listener: longest drain of the socket per loop turn
 _XLOG_POSITIONS = struct.Struct("!QQ").unpack_from  # XLogData's start and server WAL end
@@ -76,7 +76,8 @@ class StreamReader:
         fd = pgconn.socket
         decoder = self.decoder
         feed = decoder.feed
-        put_many = self._batcher.put_many
+        backlog = self._batcher.backlog
+        added = self._batcher.added
         seq = self._seq
         profile = self.profile
         channel = self.channel
@@ -134,7 +135,9 @@ class StreamReader:
                             if reply:
                                 send_status()
                     if events:
-                        put_many(events)
+                        before = len(backlog)
+                        backlog.extend(events)
+                        added(before, len(events))
                         self.changes += len(events)
                     if n == -1:
                         fail(psycopg.OperationalError("the server ended the stream"))

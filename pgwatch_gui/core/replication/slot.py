@@ -16,7 +16,7 @@ import psycopg
 from psycopg import conninfo as _ci
 from psycopg import pq, sql
 
-from pgwatch_gui.core.connection import connect
+from pgwatch_gui.core.pg.connection import connect
 from pgwatch_gui.core.replication.protocol import lsn_text, parse_lsn
 
 PROTO_VERSION = "1"

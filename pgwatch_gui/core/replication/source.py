@@ -26,11 +26,8 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import pq
 
-from pgwatch_gui.core.connection import connect, one_line
-from pgwatch_gui.core.events import KIND_GAP, Event
-from pgwatch_gui.core.listener import Backoff, BatchConsumer, State, Status
+from pgwatch_gui.core.pg.connection import connect, one_line
 from pgwatch_gui.core.replication import publication as pubs
-from pgwatch_gui.core.replication.batching import Batcher
 from pgwatch_gui.core.replication.checks import (
     ReplicationRefused,
     explain,
@@ -40,6 +37,9 @@ from pgwatch_gui.core.replication.checks import (
 from pgwatch_gui.core.replication.pgoutput import DecodeError, Decoder
 from pgwatch_gui.core.replication.reader import StreamReader
 from pgwatch_gui.core.replication.slot import create_slot, open_replication, start_streaming
+from pgwatch_gui.core.stream.batching import BatchConsumer, Batcher
+from pgwatch_gui.core.stream.events import KIND_GAP, Event
+from pgwatch_gui.core.stream.status import Backoff, State, Status
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ class ChangeSource:
         self._on_setup = on_setup
         self._on_leftovers = on_leftovers
         self._seq = seq if seq is not None else itertools.count(1)
-        self._batcher = Batcher(on_batch, max_backlog, batch_interval)
+        self._batcher = Batcher(on_batch, max_backlog=max_backlog, interval=batch_interval)
         self.reader: StreamReader | None = None
         self.changes = 0  # over every connection of this source
         self.gaps = 0
@@ -292,7 +292,7 @@ class ChangeSource:
         text = (f"connection lost at {lost} ({reason}); streaming again after "
                 f"{now - lost_at:.1f} s with a new slot. A temporary slot cannot resume: "
                 "row changes committed meanwhile are not in this stream.")
-        self._batcher.put(Event(next(self._seq), now, self.profile, "", 0, text, kind=KIND_GAP))
+        self._batcher.add(Event(next(self._seq), now, self.profile, "", 0, text, kind=KIND_GAP))
         self.gaps += 1
 
     def _out_of_attempts(self, attempt: int) -> bool:

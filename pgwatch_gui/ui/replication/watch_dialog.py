@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from pgwatch_gui.core.replication.preview import IDENTITY_FULL_COST, Preview, preview
 from pgwatch_gui.core.replication.publication import Setup, WatchPlan, drop_leftovers
-from pgwatch_gui.ui.async_work import AsyncWork
+from pgwatch_gui.ui.common.tasks import AsyncWork
 
 INTRO = ("Row changes arrive through logical replication: no trigger on the tables, no "
          "8,000-byte limit. A publication is created now and dropped when you stop watching; "

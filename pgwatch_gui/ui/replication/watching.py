@@ -14,8 +14,8 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QWidget
 
 from pgwatch_gui.core.replication.publication import Setup, WatchPlan
-from pgwatch_gui.ui.async_work import AsyncWork
-from pgwatch_gui.ui.hub import ConnectionHub
+from pgwatch_gui.ui.common.hub import ConnectionHub
+from pgwatch_gui.ui.common.tasks import AsyncWork
 from pgwatch_gui.ui.replication.watch_dialog import WatchChangesDialog
 
 

@@ -25,10 +25,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from pgwatch_gui.core.replication.publication import WatchPlan
 from pgwatch_gui.core.triggers import catalog
 from pgwatch_gui.core.triggers import manage as triggers
 from pgwatch_gui.core.triggers.catalog import TableInfo, TableSummary, TriggerInfo
-from pgwatch_gui.core.replication.publication import WatchPlan
 from pgwatch_gui.core.triggers.discovery import FIXED
 from pgwatch_gui.ui.common.combo import refill_keeping_current
 from pgwatch_gui.ui.common.hub import ConnectionHub

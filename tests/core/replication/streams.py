@@ -8,9 +8,9 @@ from collections.abc import Iterable
 
 import psycopg
 
-from pgwatch_gui.core.events import KIND_CHANGE
 from pgwatch_gui.core.replication.publication import WatchPlan
 from pgwatch_gui.core.replication.source import ChangeSource
+from pgwatch_gui.core.stream.events import KIND_CHANGE
 
 
 class Stream:

@@ -7,8 +7,6 @@ import struct
 
 import pytest
 
-from pgwatch_gui.core.events import KIND_CHANGE, new_change_event
-from pgwatch_gui.core.export import event_to_json, record_to_event
 from pgwatch_gui.core.replication.pgoutput import DecodeError, Decoder
 from pgwatch_gui.core.replication.protocol import (
     lsn_text,
@@ -16,6 +14,8 @@ from pgwatch_gui.core.replication.protocol import (
     parse_lsn,
     standby_status,
 )
+from pgwatch_gui.core.stream.events import KIND_CHANGE, new_change_event
+from pgwatch_gui.core.stream.export import event_to_json, record_to_event
 
 
 def relation(oid: int, schema: str, name: str, cols: list[tuple[str, int, bool]],

@@ -10,11 +10,11 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from pgwatch_gui.core.listener import State
 from pgwatch_gui.core.replication.checks import ReplicationFacts, explain, refusal
 from pgwatch_gui.core.replication.publication import WatchPlan
 from pgwatch_gui.core.replication.slot import create_slot, open_replication
 from pgwatch_gui.core.replication.source import ChangeSource
+from pgwatch_gui.core.stream.status import State
 from tests.conftest import dsn_for
 from tests.core.replication.streams import execute, slots_and_publications
 

@@ -8,10 +8,10 @@ import json
 import psycopg
 import pytest
 
-from pgwatch_gui.core.events import KIND_CHANGE, KIND_GAP
-from pgwatch_gui.core.export import event_to_json
-from pgwatch_gui.core.listener import Backoff, State
 from pgwatch_gui.core.replication.publication import WatchPlan
+from pgwatch_gui.core.stream.events import KIND_CHANGE, KIND_GAP
+from pgwatch_gui.core.stream.export import event_to_json
+from pgwatch_gui.core.stream.status import Backoff, State
 from tests.core.replication.streams import Stream, execute, run_sql, slots_and_publications
 
 ITEMS = WatchPlan(tables=(("Sales Dept", "Order Items"),))
