@@ -55,13 +55,14 @@ class StreamReader:
 
     def __init__(self, decoder: Decoder, batcher: Batcher, seq: Iterator[int], *,
                  profile: str, channel: str, start: int, status_interval: float,
-                 on_tick: Callable[[], None]) -> None:
+                 silence_limit: float = 30.0, on_tick: Callable[[], None]) -> None:
         self.decoder = decoder
         self._batcher = batcher
         self._seq = seq
         self.profile = profile
         self.channel = channel
         self.status_interval = status_interval
+        self.silence_limit = silence_limit
         self._on_tick = on_tick
         self.flushed = start  # the LSN the server has been told is processed
         self.server_end = start  # the server's end of WAL, as last heard
@@ -84,21 +85,23 @@ class StreamReader:
         clock = time.perf_counter
         now = time.time
         dumps = _dumps
-        last_status = time.monotonic()
+        last_status = last_heard = time.monotonic()
 
         def fail(exc: BaseException) -> None:
             loop.remove_reader(fd)
             if not failed.done():
                 failed.set_exception(exc)
 
-        def send_status() -> None:
+        def send_status(reply: bool = False) -> None:
             nonlocal last_status
             last_status = time.monotonic()
-            pgconn.put_copy_data(standby_status(self.flushed, self.flushed, self.flushed))
+            pgconn.put_copy_data(standby_status(self.flushed, self.flushed, self.flushed,
+                                                reply=reply))
             if pgconn.flush() == 1:  # rare: the socket is full; finish when it drains
                 loop.add_writer(fd, lambda: pgconn.flush() == 1 or loop.remove_writer(fd))
 
         def on_readable() -> None:
+            nonlocal last_heard
             try:
                 until = clock() + READ_BUDGET
                 while True:
@@ -145,6 +148,8 @@ class StreamReader:
                     if n < -1:
                         fail(psycopg.OperationalError(pgconn.get_error_message()))
                         return
+                    if got:
+                        last_heard = time.monotonic()
                     if not got or clock() > until:
                         break
             except DecodeError as exc:
@@ -154,15 +159,23 @@ class StreamReader:
                      else psycopg.OperationalError(str(exc)))
 
         def tick() -> None:
+            # The heartbeat: every status update asks the server to answer, so a link
+            # that died without closing (NAT, firewall) shows as silence.
             nonlocal ticker
-            if time.monotonic() - last_status >= self.status_interval:
+            t = time.monotonic()
+            if t - last_heard > self.silence_limit:
+                fail(psycopg.OperationalError(
+                    f"no word from the server for {t - last_heard:.0f} s"))
+                return
+            if t - last_status >= self.status_interval:
                 with contextlib.suppress(Exception):
-                    send_status()
+                    send_status(reply=True)
             self._on_tick()
-            ticker = loop.call_later(1.0, tick)
+            ticker = loop.call_later(every, tick)
 
+        every = min(1.0, self.status_interval)
         on_readable()
-        ticker = loop.call_later(1.0, tick)
+        ticker = loop.call_later(every, tick)
         if not failed.done():
             loop.add_reader(fd, on_readable)
         try:

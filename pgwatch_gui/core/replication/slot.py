@@ -22,9 +22,17 @@ from pgwatch_gui.core.replication.protocol import lsn_text, parse_lsn
 PROTO_VERSION = "1"
 
 
+# TCP keepalives, unless the connection string sets its own: with the reader's heartbeat
+# (a status update asking for an answer) a link that died without closing shows.
+KEEPALIVES = {"keepalives": "1", "keepalives_idle": "15", "keepalives_interval": "5",
+              "keepalives_count": "3"}
+
+
 def replication_conninfo(conninfo: str) -> str:
     """The same target as a logical replication connection, text in UTF-8."""
-    return _ci.make_conninfo(conninfo, replication="database", client_encoding="UTF8")
+    given = _ci.conninfo_to_dict(conninfo)
+    extra = {k: v for k, v in KEEPALIVES.items() if k not in given}
+    return _ci.make_conninfo(conninfo, replication="database", client_encoding="UTF8", **extra)
 
 
 async def open_replication(conninfo: str) -> psycopg.AsyncConnection:

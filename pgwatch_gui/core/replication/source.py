@@ -57,6 +57,8 @@ class ChangeStatus(Status):
         if self.state is State.LISTENING:
             return (f"streaming changes of {self.watching} · {_bytes(self.lag_bytes)}, "
                     f"{self.lag_seconds:.1f} s behind")
+        if self.state is State.CONNECTING and self.reason:
+            return f"connecting: {self.reason}"
         if self.state is State.RECONNECTING:
             text = f"reconnecting with a new slot in {self.delay:.1f} s (attempt {self.attempt})"
             return f"{text}: {self.reason}" if self.reason else text
@@ -76,6 +78,14 @@ def _bytes(n: int) -> str:
     return f"{n} B"
 
 
+class _Stopped(Exception):
+    """stop() was called while a step of starting was still waiting on the server."""
+
+
+SLOW_SLOT = ("creating the slot waits for transactions already open on the server to end "
+             "(see pg_stat_activity)")
+
+
 class ChangeSource:
     def __init__(
         self,
@@ -91,6 +101,7 @@ class ChangeSource:
         max_backlog: int = 100_000,
         batch_interval: float = 0.016,
         status_interval: float = 10.0,
+        silence_limit: float = 30.0,
         backoff: Backoff | None = None,
         max_attempts: int | None = None,
         seq: Iterator[int] | None = None,
@@ -100,6 +111,7 @@ class ChangeSource:
         self.setup = setup
         self.profile = profile
         self.status_interval = status_interval
+        self.silence_limit = silence_limit
         self.backoff = backoff or Backoff(cap=2.0)
         self.max_attempts = max_attempts
         self._on_status = on_status
@@ -229,7 +241,9 @@ class ChangeSource:
             if streamed_once:
                 self._emit(State.RECONNECTING, attempt=attempt)
             try:
-                conn = await open_replication(self.conninfo)
+                conn = await self._unless_stopped(open_replication(self.conninfo))
+            except _Stopped:
+                return
             except psycopg.Error as exc:
                 if not streamed_once or self._out_of_attempts(attempt + 1):
                     self._emit(State.FAILED, reason=explain(exc))
@@ -242,12 +256,19 @@ class ChangeSource:
                 # Not `async with conn`: leaving it would send COMMIT into the COPY stream.
                 try:
                     self._slot = self.setup.slot + (f"_{self.gaps + 1}" if streamed_once else "")
-                    start = await create_slot(conn.pgconn, self._slot)
-                    await start_streaming(conn.pgconn, self._slot, self.setup.name)
+                    slow = asyncio.get_running_loop().call_later(
+                        2.0, lambda: self._emit(State.CONNECTING, reason=SLOW_SLOT))
+                    try:
+                        start = await self._unless_stopped(create_slot(conn.pgconn, self._slot))
+                    finally:
+                        slow.cancel()
+                    await self._unless_stopped(
+                        start_streaming(conn.pgconn, self._slot, self.setup.name))
                     self.reader = StreamReader(
                         Decoder(self._key_hint), self._batcher, self._seq, profile=self.profile,
                         channel=self.setup.name, start=start,
                         status_interval=self.status_interval,
+                        silence_limit=self.silence_limit,
                         on_tick=lambda: self._emit(State.LISTENING))
                     streamed_once, attempt = True, 0
                     if lost_at is not None:
@@ -277,11 +298,25 @@ class ChangeSource:
                     self._emit(State.FAILED, reason=one_line(exc))
                     return
                 await self._backoff(attempt, one_line(exc))
+            except _Stopped:
+                return
             except DecodeError as exc:
                 self._emit(State.FAILED, reason=f"cannot decode the stream: {exc}")
                 return
             finally:
                 self._streaming.clear()
+
+    async def _unless_stopped(self, aw):
+        """Await `aw`, unless stop() comes first: then cancel it and raise _Stopped."""
+        assert self._stop is not None
+        task = asyncio.ensure_future(aw)
+        await asyncio.wait({task, self._stop}, return_when=asyncio.FIRST_COMPLETED)
+        if task.done():
+            return task.result()
+        task.cancel()
+        with contextlib.suppress(BaseException):
+            await task
+        raise _Stopped
 
     def _key_hint(self, schema: str, table: str) -> tuple[str, ...] | None:
         return self.setup.primary_keys.get((schema, table)) if self.setup else None

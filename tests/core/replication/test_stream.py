@@ -9,6 +9,7 @@ import psycopg
 import pytest
 
 from pgwatch_gui.core.replication.publication import WatchPlan
+from pgwatch_gui.core.replication.source import ChangeSource
 from pgwatch_gui.core.stream.events import KIND_CHANGE, KIND_GAP
 from pgwatch_gui.core.stream.export import event_to_json
 from pgwatch_gui.core.stream.status import Backoff, State
@@ -246,4 +247,59 @@ def test_prepared_setup_with_identity_full_streams_old_rows_of_a_keyless_table(l
     env = json.loads(upd.payload)
     assert env["old"] == {"v": "a", "n": 1} and env["changed"] == ["n"]
     assert env["key"] == {"v": "a", "n": 2}  # no primary key: every column identifies the row
+    assert slots_and_publications(logical_dsn) == ([], [])
+
+
+def test_a_link_gone_silent_is_noticed_and_streaming_resumes_with_a_gap(logical_dsn):
+    from tests.core.replication.blackhole import Blackhole
+
+    execute(logical_dsn, "CREATE TABLE t (id int PRIMARY KEY)")
+    with Blackhole(logical_dsn) as hole:
+
+        async def main():
+            async with Stream(hole.dsn(), WatchPlan(tables=(("public", "t"),)),
+                              status_interval=0.2, silence_limit=1.5,
+                              backoff=Backoff(initial=0.1, cap=0.2)) as s:
+                hole.freeze()
+                for _ in range(200):
+                    if s.source.gaps and s.source.status.state is State.LISTENING:
+                        break
+                    await asyncio.sleep(0.05)
+                await run_sql(logical_dsn, "INSERT INTO t VALUES (7)")
+                await s.wait_for(1)
+                return s.events
+
+        events = asyncio.run(main())
+    gap = next(e for e in events if e.kind == KIND_GAP)
+    assert "no word from the server" in gap.payload and "cannot resume" in gap.payload
+    assert events[-1].key == {"id": 7}
+    assert slots_and_publications(logical_dsn) == ([], [])
+
+
+def test_stop_while_the_slot_waits_for_an_open_transaction(logical_dsn):
+    execute(logical_dsn, "CREATE TABLE t (id int PRIMARY KEY)")
+    holder = psycopg.connect(logical_dsn)  # a transaction with an xid, left open
+    holder.execute("INSERT INTO t VALUES (1)")
+    try:
+        async def main():
+            statuses: list = []
+            source = ChangeSource(logical_dsn, WatchPlan(tables=(("public", "t"),)),
+                                  on_batch=lambda b: None, on_status=statuses.append)
+            task = source.start()
+            for _ in range(200):
+                if "waits for transactions" in source.status.describe():
+                    break
+                await asyncio.sleep(0.05)
+            described = source.status.describe()
+            t0 = asyncio.get_running_loop().time()
+            await source.stop()
+            await task
+            return described, asyncio.get_running_loop().time() - t0, source.status
+
+        described, took, final = asyncio.run(main())
+    finally:
+        holder.rollback()
+        holder.close()
+    assert described.startswith("connecting: creating the slot waits for transactions")
+    assert took < 3 and final.state is State.STOPPED
     assert slots_and_publications(logical_dsn) == ([], [])
