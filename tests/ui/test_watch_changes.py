@@ -56,7 +56,7 @@ def test_watch_changes_dialog_then_stream_with_status_and_gap(window, qloop, qtb
         # a keyless table: refused as it is, offered with REPLICA IDENTITY FULL
         browser.select(("public", "loose"))
         browser.watch_changes()
-        dlg = browser.dialog
+        dlg = window.watch_dialog
         await until(lambda: dlg.preview is not None)
         assert dlg.full.isChecked() and dlg.start.isEnabled()
         assert dlg.sql.toPlainText().startswith(
@@ -66,7 +66,7 @@ def test_watch_changes_dialog_then_stream_with_status_and_gap(window, qloop, qtb
         # a keyed table: the publication's SQL first, FULL optional
         browser.select(("Sales Dept", "Order Items"))
         browser.watch_changes()
-        dlg = browser.dialog
+        dlg = window.watch_dialog
         qtbot.addWidget(dlg)
         await until(lambda: dlg.preview is not None)
         assert not dlg.full.isChecked()
@@ -108,8 +108,37 @@ def test_watch_changes_dialog_then_stream_with_status_and_gap(window, qloop, qtb
         # a change stream has no channels to listen on: one line, no traceback
         with pytest.raises(ValueError, match="change stream"):
             await hub.listen("shop changes", "x")
-        await hub.close("shop changes")
+        browser.stop_stream("shop changes")
+        await until(lambda: "shop changes" not in hub.names())
+        await until(lambda: source.status.state is State.STOPPED, 15)
+        assert "Stopped watching 'shop changes'" in browser.status.text()
 
     qloop.run_until_complete(main())
     assert slots_and_publications(logical_dsn) == ([], [])
     assert asyncio.get_event_loop() is qloop
+
+
+def test_quitting_while_a_stream_stops_still_drops_its_publication(qloop, logical_dsn):
+    import psycopg
+
+    from pgwatch_gui.core.replication.preview import preview
+    from pgwatch_gui.core.replication.publication import WatchPlan
+    from pgwatch_gui.ui.common.hub import ConnectionHub
+
+    execute(logical_dsn, "CREATE TABLE t (id int PRIMARY KEY)")
+    hub = ConnectionHub()
+
+    async def main():
+        async with await psycopg.AsyncConnection.connect(logical_dsn, autocommit=True) as c:
+            pv = await preview(c, WatchPlan(tables=(("public", "t"),)))
+        source = hub.open_changes("db changes", logical_dsn, pv.setup)
+        await source.wait_streaming(20)
+        closing = asyncio.ensure_future(hub.close("db changes"))
+        await asyncio.sleep(0)
+        assert hub.names() == []
+        await hub.close_all()  # what quitting does: it must wait for the stop under way
+        assert source.status.state is State.STOPPED
+        await closing
+
+    qloop.run_until_complete(main())
+    assert slots_and_publications(logical_dsn) == ([], [])

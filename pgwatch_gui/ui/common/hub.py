@@ -37,6 +37,9 @@ class ConnectionHub(QObject):
     def __init__(self, parent: QObject | None = None, *, max_backlog: int = 100_000) -> None:
         super().__init__(parent)
         self._listeners: dict[str, Listener] = {}
+        # Closed but still stopping (a change stream drops its publication on the way
+        # out): close_all waits for these too, so quitting never abandons one half-way.
+        self._closing: dict[str, Listener] = {}
         self._seq = itertools.count(1)  # one sequence across all connections
         self._max_backlog = max_backlog
         self._colors: dict[str, QColor] = {}
@@ -126,11 +129,16 @@ class ConnectionHub(QObject):
     async def close(self, name: str) -> None:
         listener = self._listeners.pop(name, None)
         if listener is not None:
-            await listener.stop()
+            self._closing[name] = listener
+            try:
+                await listener.stop()
+            finally:
+                self._closing.pop(name, None)
             self.connections_changed.emit()
 
     async def close_all(self) -> None:
         await asyncio.gather(*(self.close(n) for n in list(self._listeners)),
+                             *(lst.stop() for lst in list(self._closing.values())),
                              return_exceptions=True)
 
     async def listen(self, name: str, channel: str) -> None:

@@ -1,21 +1,19 @@
-"""Starting and stopping change streams from the tables dock.
+"""Change streams in the window: the tables dock asks, the dialog shows, the hub streams.
 
-The dock calls `watch(...)` with the selected tables (or a schema): the dialog shows
-the SQL first, and on Start the hub opens the stream as a connection named
-"<connection> changes". `stop_actions` lists the open streams for the context menu;
-stopping one drops the publication it created.
+`attach_change_streams(window)` (called by the shell) answers the tables dock's
+`watch_requested` with the Watch changes dialog (SQL first; opened with open(), never
+exec()); on Start the hub opens the stream as a connection named "<connection>
+changes", beside the listeners. The dock itself stops streams through the hub.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QMenu, QWidget
+from PySide6.QtWidgets import QWidget
 
 from pgwatch_gui.core.replication.publication import Setup, WatchPlan
 from pgwatch_gui.ui.common.hub import ConnectionHub
-from pgwatch_gui.ui.common.tasks import AsyncWork
 from pgwatch_gui.ui.replication.watch_dialog import WatchChangesDialog
 
 
@@ -34,7 +32,7 @@ def stream_name(hub: ConnectionHub, connection: str) -> str:
 def watch(parent: QWidget, hub: ConnectionHub, connection: str, conninfo: str,
           plan: WatchPlan, on_started: Callable[[str], None] | None = None
           ) -> WatchChangesDialog:
-    """Open the dialog (with open(), never exec()); Start opens the stream in the hub."""
+    """Open the dialog; Start opens the stream in the hub."""
     dlg = WatchChangesDialog(conninfo, plan, parent=parent)
 
     def start(setup: Setup) -> None:
@@ -48,12 +46,14 @@ def watch(parent: QWidget, hub: ConnectionHub, connection: str, conninfo: str,
     return dlg
 
 
-def add_stop_actions(menu: QMenu, hub: ConnectionHub, work: AsyncWork,
-                     on_error: Callable[[str], None]) -> None:
-    streams = [n for n in hub.names() if hub.is_change_stream(n)]
-    if streams:
-        menu.addSeparator()
-    for name in streams:
-        menu.addAction(QAction(f"Stop watching: {name}", menu,
-                               triggered=lambda _c=False, n=name: work.spawn(
-                                   hub.close(n), on_error=on_error)))
+def attach_change_streams(window) -> None:
+    """Wire the tables dock's *Watch changes…* to the dialog and the window's hub."""
+    browser = window.tables_browser
+
+    def requested(connection: str, conninfo: str, plan: WatchPlan) -> None:
+        window.watch_dialog = watch(
+            window, window.hub, connection, conninfo, plan,
+            on_started=lambda n: browser.set_status(f"Watching changes as connection {n!r}."))
+
+    window.watch_dialog = None  # the last one opened (tests look at it)
+    browser.watch_requested.connect(requested)

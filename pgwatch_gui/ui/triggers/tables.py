@@ -33,7 +33,6 @@ from pgwatch_gui.core.triggers.discovery import FIXED
 from pgwatch_gui.ui.common.combo import refill_keeping_current
 from pgwatch_gui.ui.common.hub import ConnectionHub
 from pgwatch_gui.ui.common.tasks import AsyncWork
-from pgwatch_gui.ui.replication import watching
 from pgwatch_gui.ui.triggers.dialog import TriggerDialog
 from pgwatch_gui.ui.triggers.views import ShowTriggerDialog
 
@@ -61,6 +60,8 @@ async def read_snapshot(conn) -> Snapshot:
 
 class TablesBrowser(QWidget):
     refreshed = Signal()
+    # Watch changes…: connection name, conninfo, core WatchPlan (the shell opens the dialog)
+    watch_requested = Signal(str, str, object)
 
     def __init__(self, hub: ConnectionHub, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -255,8 +256,12 @@ class TablesBrowser(QWidget):
                                    triggered=lambda: self.install_schema(data[1])))
             menu.addAction(QAction(f"Watch changes of every table of {data[1]}...", menu,
                                    triggered=lambda: self.watch_changes(schema=data[1])))
-        watching.add_stop_actions(menu, self.hub, self.work,
-                                  on_error=lambda e: self.set_status(e, True))
+        streams = [n for n in self.hub.names() if self.hub.is_change_stream(n)]
+        if streams:
+            menu.addSeparator()
+        for name in streams:
+            menu.addAction(QAction(f"Stop watching: {name}", menu,
+                                   triggered=lambda _c=False, n=name: self.stop_stream(n)))
         menu.addSeparator()
         menu.addAction(QAction("Remove all pgwatch triggers...", menu,
                                triggered=self.remove_all))
@@ -291,10 +296,14 @@ class TablesBrowser(QWidget):
             return
         if tables is None and schema is None:
             tables = self.selected_tables()
-        plan = WatchPlan(tables=tuple(tables or ()), schema=schema)
-        self.dialog = watching.watch(
-            self, self.hub, name, conninfo, plan,
-            on_started=lambda n: self.set_status(f"Watching changes as connection {n!r}."))
+        self.watch_requested.emit(name, conninfo,
+                                  WatchPlan(tables=tuple(tables or ()), schema=schema))
+
+    def stop_stream(self, name: str) -> None:
+        """Stop a change stream (its publication is dropped)."""
+        self.work.spawn(self.hub.close(name),
+                        on_done=lambda _r: self.set_status(f"Stopped watching {name!r}."),
+                        on_error=lambda e: self.set_status(e, True))
 
     def install_selected(self) -> None:
         self._open_dialog(self.selected_tables(), per_table=False)
