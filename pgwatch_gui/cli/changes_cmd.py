@@ -10,6 +10,8 @@ import sys
 from collections.abc import Callable
 
 from pgwatch_gui.cli.common import CliError, add_connection_args, resolve_conninfo, warn
+from pgwatch_gui.cli.filter_args import add_filter_args, filter_spec_from_args
+from pgwatch_gui.core.filtering.engine import compile_filter
 from pgwatch_gui.core.pg.connection import connect, one_line, use_selector_loop_policy
 from pgwatch_gui.core.pg.names import IdentifierError, parse_identifier, parse_qualified
 from pgwatch_gui.core.replication.publication import (
@@ -49,6 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--drop-leftovers", action="store_true",
                    help="drop publications left by streams that ended without cleaning up, "
                    "then exit")
+    add_filter_args(p)  # its --table is ours: the tables to watch
     p.set_defaults(func=run)
 
 
@@ -70,20 +73,25 @@ def _table(text: str) -> tuple[str, str]:
 
 
 def event_filter(args: argparse.Namespace) -> EventFilter | None:
-    """Hook for the filter flags of `filter` (not here yet): None lets every change through."""
-    return None
+    """The filter flags (as `filter` and the window's filter bar), or None for none."""
+    spec = filter_spec_from_args(args)
+    if spec.is_empty:
+        return None
+    compiled = compile_filter(spec)
+    return lambda batch: [batch[i] for i in compiled.select(batch)]
 
 
 def run(args: argparse.Namespace) -> int:
     conninfo = resolve_conninfo(args)
     if args.count is not None and args.count < 1:
         raise CliError("--count must be at least 1")
+    keep = event_filter(args)
     use_selector_loop_policy()
     if args.drop_leftovers:
         return asyncio.run(_drop_leftovers(conninfo))
     plan = watch_plan(args)
     return asyncio.run(_stream(conninfo, plan, args.count, args.timeout, args.format,
-                               getattr(args, "profile", None) or "", event_filter(args)))
+                               getattr(args, "profile", None) or "", keep))
 
 
 async def _drop_leftovers(conninfo: str) -> int:

@@ -107,3 +107,18 @@ def test_sigterm_cleans_up(logical_dsn):
     _, err = p.communicate(timeout=30)
     assert p.returncode == 0, err
     assert slots_and_publications(logical_dsn) == ([], [])
+
+
+def test_filter_flags_keep_only_matching_changes(logical_dsn):
+    execute(logical_dsn, "CREATE TABLE t (id int PRIMARY KEY, status text)")
+    p, _ = start_changes("--dsn", logical_dsn, "--table", "t", "--count", "1", "--timeout", "60",
+                         "--where", "op = UPDATE and row.status = shipped")
+    execute(logical_dsn, ["INSERT INTO t VALUES (1, 'new'), (2, 'new')",
+                          "UPDATE t SET status = 'paid' WHERE id = 1",
+                          "UPDATE t SET status = 'shipped' WHERE id = 2"])
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 0, err
+    (line,) = [json.loads(x) for x in out.splitlines()]
+    assert (line["op"], line["key"]) == ("UPDATE", {"id": 2})
+    r = run_cli("changes", "--dsn", logical_dsn, "--where", "row.a = = 1")
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "--where" in r.stderr
