@@ -103,10 +103,17 @@ STANDBY_FIX = ("this server is a hot standby, and logical decoding on a standby 
                "PostgreSQL 16 or newer: connect to the primary")
 
 
-def refusal(f: ReplicationFacts) -> str | None:
+STANDBY_PUBLICATION_FIX = (
+    "this server is a hot standby, where no publication can be created: create one on the "
+    "primary (CREATE PUBLICATION ... FOR TABLE ...) and give its name (--publication)")
+
+
+def refusal(f: ReplicationFacts, *, creates_publication: bool = False) -> str | None:
     """Why streaming cannot work here, as one line naming the fix; None when it can."""
     if f.in_recovery and f.version < 160000:
         return STANDBY_FIX
+    if f.in_recovery and creates_publication:
+        return STANDBY_PUBLICATION_FIX
     if f.wal_level != "logical":
         return wal_level_fix(f.wal_level)
     if not f.may_replicate:

@@ -63,7 +63,7 @@ async def preview(conn: psycopg.AsyncConnection, plan: WatchPlan) -> Preview:
         facts = await gather_facts(conn)
     except psycopg.Error as exc:
         return Preview(plan, None, explain(exc), None, explain(exc))
-    reason = refusal(facts)
+    reason = refusal(facts, creates_publication=not plan.publication)
     if reason:
         return Preview(plan, None, reason, None, reason)
     left = tuple(await leftovers(conn))

@@ -206,7 +206,8 @@ class ChangeSource:
     async def _prepare(self) -> None:
         async with await connect(self.conninfo) as conn:
             facts = await gather_facts(conn)
-            reason = refusal(facts)
+            creates = not (self.plan.publication or (self.setup and not self.setup.created_here))
+            reason = refusal(facts, creates_publication=creates)
             if reason:
                 raise ReplicationRefused(reason)
             if self._on_leftovers is not None:

@@ -161,6 +161,8 @@ def test_refusal_rules_without_a_server():
     assert refusal(_facts()) is None
     assert "PostgreSQL 16" in refusal(_facts(in_recovery=True, version=150004))
     assert refusal(_facts(in_recovery=True, version=160001)) is None
+    assert "--publication" in refusal(_facts(in_recovery=True, version=160001),
+                                      creates_publication=True)
     assert refusal(_facts(replication=False, cloud_role="rds_replication")) is None
     assert "max_wal_senders is 0" in refusal(_facts(max_senders=0))
     assert "WITH REPLICATION" in explain("permission denied to start WAL sender")
