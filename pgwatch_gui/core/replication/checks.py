@@ -157,10 +157,11 @@ def _user_of(exc: BaseException) -> str:
 _TABLES_SQL = """
 SELECT n.nspname, c.relname, c.relreplident::text,
        EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary),
-       pg_has_role(c.relowner, 'USAGE')
+       pg_has_role(c.relowner, 'USAGE'), c.relkind::text
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE c.relkind IN ('r', 'p')
    AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_toast'
+   AND (NOT c.relispartition OR %s)
    AND {where}
  ORDER BY 1, 2
 """
@@ -173,6 +174,7 @@ class PublishableTable:
     identity: str  # d, f, i, n
     has_primary_key: bool
     owned: bool  # the role may add it to a publication
+    kind: str = "r"  # r: a table, p: a partitioned table (its partitions publish as it)
 
     @property
     def qualified(self) -> str:
@@ -197,10 +199,10 @@ async def find_tables(conn: psycopg.AsyncConnection, *, tables: list[tuple[str, 
     """The named tables, the tables of a schema, or (neither) every table in the database."""
     if tables:
         where = "(n.nspname, c.relname) IN (SELECT * FROM unnest(%s::text[], %s::text[]))"
-        params: tuple = ([s for s, _ in tables], [t for _, t in tables])
-    elif schema is not None:
-        where, params = "n.nspname = %s", (schema,)
+        params: tuple = (True, [s for s, _ in tables], [t for _, t in tables])
+    elif schema is not None:  # partitions come with their partitioned table
+        where, params = "n.nspname = %s", (False, schema)
     else:
-        where, params = "true", ()
+        where, params = "true", (False,)
     cur = await conn.execute(_TABLES_SQL.replace("{where}", where), params)
     return [PublishableTable(*r) for r in await cur.fetchall()]

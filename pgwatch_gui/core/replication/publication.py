@@ -75,10 +75,13 @@ class Setup:
         targets = sql.SQL(", ").join(sql.Identifier(t.schema, t.name) for t in self.tables)
         full = [sql.SQL("ALTER TABLE {} REPLICA IDENTITY FULL").format(
             sql.Identifier(t.schema, t.name)) for t in self.identity_full]
+        # A partitioned table's rows then arrive under its own name, not its partitions'.
+        root = sql.SQL(" WITH (publish_via_partition_root = true)") if any(
+            t.kind == "p" for t in self.tables) else sql.SQL("")
         return [
             *full,
-            sql.SQL("CREATE PUBLICATION {} FOR TABLE {}").format(
-                sql.Identifier(self.name), targets),
+            sql.SQL("CREATE PUBLICATION {} FOR TABLE {}{}").format(
+                sql.Identifier(self.name), targets, root),
             sql.SQL("COMMENT ON PUBLICATION {} IS {}").format(
                 sql.Identifier(self.name), sql.Literal(comment)),
         ]

@@ -303,3 +303,21 @@ def test_stop_while_the_slot_waits_for_an_open_transaction(logical_dsn):
     assert described.startswith("connecting: creating the slot waits for transactions")
     assert took < 3 and final.state is State.STOPPED
     assert slots_and_publications(logical_dsn) == ([], [])
+
+
+def test_partitioned_table_changes_arrive_under_its_own_name(logical_dsn):
+    execute(logical_dsn, [
+        "CREATE TABLE m (id int, at date, PRIMARY KEY (id, at)) PARTITION BY RANGE (at)",
+        "CREATE TABLE m_2026 PARTITION OF m FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')",
+    ])
+
+    async def main():
+        async with Stream(logical_dsn) as s:  # every table: the partition comes with m
+            setup = s.source.setup
+            await run_sql(logical_dsn, "INSERT INTO m VALUES (1, '2026-05-01')")
+            return setup, await s.wait_for(1)
+
+    setup, (ev,) = asyncio.run(main())
+    assert [t.name for t in setup.tables] == ["m"]
+    assert "publish_via_partition_root" in setup.sql_text()
+    assert ev.table == "m" and ev.key == {"id": 1, "at": "2026-05-01"}
