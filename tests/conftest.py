@@ -150,4 +150,8 @@ def run_cli(*args: str, timeout: float = 60, input: str | None = None, **env: st
 
 
 # The wal_level=logical server of the change stream tests (started only when asked for).
-from tests.replication_server import logical_dsn, logical_server  # noqa: E402, F401
+from tests.replication_server import (  # noqa: E402, F401
+    logical_dsn,
+    logical_server,
+    replica_dsn,
+)

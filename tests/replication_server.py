@@ -77,16 +77,36 @@ def drop_database(server_dsn: str, dsn: str) -> None:
                 time.sleep(0.1)
 
 
+def wal_level(dsn: str) -> str:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        return conn.execute("SHOW wal_level").fetchone()[0]
+
+
 @pytest.fixture(scope="session")
 def logical_server():
-    """A wal_level=logical server for the whole session (PGWATCH_TEST_LOGICAL_DSN: yours)."""
+    """A wal_level=logical server for the whole session.
+
+    PGWATCH_TEST_LOGICAL_DSN, else PGWATCH_TEST_DSN when that server's wal_level is
+    logical (the CI's second-version pass), else an embedded server of our own.
+    """
     dsn = os.environ.get("PGWATCH_TEST_LOGICAL_DSN")
+    shared = os.environ.get("PGWATCH_TEST_DSN")
+    if not dsn and shared and wal_level(shared) == "logical":
+        dsn = shared
     if dsn:
         yield dsn
         return
     uri, cleanup = start_logical_server()
     yield uri
     cleanup()
+
+
+@pytest.fixture
+def replica_dsn(pg_server, pg_dsn):
+    """A fresh database on a server whose wal_level is not logical (else the test skips)."""
+    if wal_level(pg_server) == "logical":
+        pytest.skip("the test server has wal_level=logical; this test needs one without")
+    return pg_dsn
 
 
 @pytest.fixture

@@ -68,8 +68,8 @@ def test_text_format_and_timeout(logical_dsn):
     assert slots_and_publications(logical_dsn) == ([], [])
 
 
-def test_refusal_is_one_line_and_exit_2(pg_dsn):
-    r = run_cli("changes", "--dsn", pg_dsn, "--timeout", "5")
+def test_refusal_is_one_line_and_exit_2(replica_dsn):
+    r = run_cli("changes", "--dsn", replica_dsn, "--timeout", "5")
     assert r.returncode == 2
     assert r.stderr.count("\n") == 1 and "wal_level" in r.stderr and "Traceback" not in r.stderr
 

@@ -53,16 +53,16 @@ def role(server_dsn: str, db_dsn: str, *attributes: str):
             c.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(name)))
 
 
-def test_wal_level_not_logical(pg_dsn):
-    execute(pg_dsn, "CREATE TABLE t (id int PRIMARY KEY)")
-    assert_refused(run_to_end(pg_dsn), "wal_level is 'replica'",
+def test_wal_level_not_logical(replica_dsn):
+    execute(replica_dsn, "CREATE TABLE t (id int PRIMARY KEY)")
+    assert_refused(run_to_end(replica_dsn), "wal_level is 'replica'",
                    "ALTER SYSTEM SET wal_level = logical")
-    assert slots_and_publications(pg_dsn) == ([], [])
+    assert slots_and_publications(replica_dsn) == ([], [])
 
 
-def test_wal_level_error_from_the_walsender_itself(pg_dsn):
+def test_wal_level_error_from_the_walsender_itself(replica_dsn):
     async def main():
-        conn = await open_replication(pg_dsn)
+        conn = await open_replication(replica_dsn)
         try:
             await create_slot(conn.pgconn, "pgw_never")
         except psycopg.Error as exc:
@@ -108,12 +108,14 @@ def test_unknown_table_and_publication(logical_dsn):
 def test_replication_slots_exhausted(logical_server, logical_dsn):
     execute(logical_dsn, "CREATE TABLE t (id int PRIMARY KEY)")
     with psycopg.connect(logical_server, autocommit=True) as c:
-        free = c.execute("SELECT current_setting('max_replication_slots')::int - count(*) "
-                         "FROM pg_replication_slots").fetchone()[0]
+        limit, free = c.execute(
+            "SELECT current_setting('max_replication_slots')::int, "
+            "current_setting('max_replication_slots')::int - count(*) "
+            "FROM pg_replication_slots").fetchone()
         c.execute("SELECT pg_create_physical_replication_slot('pgw_fill_' || g) "
                   "FROM generate_series(1, %s) g", (free,))
         try:
-            assert_refused(run_to_end(logical_dsn), "all replication slots (8) are in use",
+            assert_refused(run_to_end(logical_dsn), f"all replication slots ({limit}) are in use",
                            "max_replication_slots")
 
             async def direct():  # the server's own error, when the check was passed
@@ -140,7 +142,8 @@ def test_wal_senders_exhausted(logical_server, logical_dsn):
             limit = int(c.execute("SHOW max_wal_senders").fetchone()[0])
         for _ in range(limit):
             held.append(psycopg.connect(dsn_for(logical_dsn, replication="database")))
-        assert_refused(run_to_end(logical_dsn), "all WAL senders (8) are busy", "max_wal_senders")
+        assert_refused(run_to_end(logical_dsn), f"all WAL senders ({limit}) are busy",
+                       "max_wal_senders")
         with pytest.raises(psycopg.OperationalError) as info:
             psycopg.connect(dsn_for(logical_dsn, replication="database"))
         assert "max_wal_senders" in explain(info.value)
