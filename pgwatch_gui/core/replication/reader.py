@@ -142,8 +142,12 @@ class StreamReader:
                         backlog.extend(events)
                         added(before, len(events))
                         self.changes += len(events)
-                    if n == -1:
-                        fail(psycopg.OperationalError("the server ended the stream"))
+                    if n == -1:  # the stream ended: with the server's error, if it sent one
+                        res = pgconn.get_result()
+                        if res is not None and res.status == pq.ExecStatus.FATAL_ERROR:
+                            fail(psycopg.errors.error_from_result(res, encoding="utf-8"))
+                        else:
+                            fail(psycopg.OperationalError("the server ended the stream"))
                         return
                     if n < -1:
                         fail(psycopg.OperationalError(pgconn.get_error_message()))

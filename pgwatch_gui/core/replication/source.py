@@ -289,8 +289,11 @@ class ChangeSource:
                 self._streaming.clear()
                 if self._stopping:
                     return
-                if alive and not streamed_once:
-                    self._emit(State.FAILED, reason=explain(exc))  # refused, not lost
+                if alive and (not streamed_once
+                              or not isinstance(exc, psycopg.OperationalError)):
+                    # Refused (at the start, or by the decoder: a publication dropped
+                    # under it...), not lost: a new slot would meet the same refusal.
+                    self._emit(State.FAILED, reason=explain(exc))
                     return
                 if lost_at is None:
                     lost_at, lost_reason = time.time(), one_line(exc)

@@ -321,3 +321,32 @@ def test_partitioned_table_changes_arrive_under_its_own_name(logical_dsn):
     assert [t.name for t in setup.tables] == ["m"]
     assert "publish_via_partition_root" in setup.sql_text()
     assert ev.table == "m" and ev.key == {"id": 1, "at": "2026-05-01"}
+
+
+def test_publication_dropped_under_the_stream(logical_dsn):
+    """Before PostgreSQL 18 the walsender fails (one line, no reconnect loop); from 18 on
+    it skips a missing publication and nothing more arrives."""
+    execute(logical_dsn, ["CREATE TABLE t (id int PRIMARY KEY)",
+                          "CREATE PUBLICATION theirs FOR TABLE t"])
+    with psycopg.connect(logical_dsn) as c:
+        version = c.info.server_version
+
+    async def main():
+        async with Stream(logical_dsn, WatchPlan(publication="theirs"),
+                          backoff=Backoff(initial=0.1, cap=0.2)) as s:
+            await run_sql(logical_dsn, ["DROP PUBLICATION theirs", "INSERT INTO t VALUES (1)"])
+            for _ in range(60):
+                if s.source.status.state is not State.LISTENING:
+                    break
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(0.5)
+            return s.source.status, s.changes(), s.source.gaps
+
+    status, changes, gaps = asyncio.run(main())
+    assert changes == [] and gaps == 0
+    if version < 180000:
+        assert status.state is State.FAILED and "theirs" in status.reason, status
+        assert "\n" not in status.reason
+    else:
+        assert status.state is State.LISTENING
+    assert slots_and_publications(logical_dsn) == ([], [])
