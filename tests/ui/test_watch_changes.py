@@ -96,6 +96,8 @@ def test_watch_changes_dialog_then_stream_with_status_and_gap(window, qloop, qtb
                                                       {"id": 1})
         assert json.loads(ev.payload)["row"]["select"] == "from"
         window.event_screen.table.selectRow(2)
+        received = window.event_screen.inspector.meta["received"]
+        await until(lambda: "after its commit" in received.text())
         shot(window, "window_change_stream.png")
         # the walsender goes away: a gap row that says the slot cannot resume
         await run_sql(logical_dsn, "SELECT pg_terminate_backend(active_pid) "

@@ -71,6 +71,17 @@ def _json(b: bytes) -> Any:
         return _text(b)
 
 
+def commit_latency(envelope: object, received_at: float) -> float | None:
+    """Seconds from a change's commit (its envelope's `ts`) to `received_at`; None if unknown."""
+    ts = envelope.get("ts") if isinstance(envelope, dict) else None
+    if not isinstance(ts, str):
+        return None
+    try:
+        return received_at - datetime.fromisoformat(ts).timestamp()
+    except ValueError:
+        return None
+
+
 def converter(type_oid: int) -> Callable[[bytes], Any]:
     if type_oid in INT_TYPES:
         return _int
