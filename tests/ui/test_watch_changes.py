@@ -44,6 +44,7 @@ def test_watch_changes_dialog_then_stream_with_status_and_gap(window, qloop, qtb
         'CREATE TABLE "Sales Dept"."Order Items" (id int PRIMARY KEY, "select" text, '
         "qty int)",
         "CREATE TABLE loose (v text)",
+        'CREATE PUBLICATION "App Pub" FOR TABLE "Sales Dept"."Order Items"',
     ])
     hub, browser = window.hub, window.tables_browser
     events = []
@@ -70,6 +71,17 @@ def test_watch_changes_dialog_then_stream_with_status_and_gap(window, qloop, qtb
         qtbot.addWidget(dlg)
         await until(lambda: dlg.preview is not None)
         assert not dlg.full.isChecked()
+        # an existing publication instead: nothing created, nothing to run
+        assert [dlg.source.itemText(i) for i in range(dlg.source.count())][1:] == ["App Pub"]
+        dlg.source.setCurrentIndex(1)
+        dlg.source.activated.emit(1)
+        await until(lambda: dlg.preview is not None and dlg.plan.publication == "App Pub")
+        assert dlg.sql.toPlainText().startswith("-- publication App Pub exists")
+        assert not dlg.full.isEnabled() and dlg.start.isEnabled()
+        shot(dlg, "watch_changes_existing_publication.png")
+        dlg.source.setCurrentIndex(0)
+        dlg.source.activated.emit(0)
+        await until(lambda: dlg.preview is not None and dlg.plan.publication is None)
         sql_text = dlg.sql.toPlainText()
         assert sql_text.startswith('CREATE PUBLICATION "pgwatch_changes_')
         assert 'FOR TABLE "Sales Dept"."Order Items"' in sql_text
@@ -116,7 +128,7 @@ def test_watch_changes_dialog_then_stream_with_status_and_gap(window, qloop, qtb
         assert "Stopped watching 'shop changes'" in browser.status.text()
 
     qloop.run_until_complete(main())
-    assert slots_and_publications(logical_dsn) == ([], [])
+    assert slots_and_publications(logical_dsn) == ([], ["App Pub"])
     assert asyncio.get_event_loop() is qloop
 
 

@@ -22,6 +22,7 @@ from pgwatch_gui.core.replication.publication import (
     Leftover,
     Setup,
     WatchPlan,
+    existing_publications,
     leftovers,
     plan_setup,
 )
@@ -41,6 +42,7 @@ class Preview:
     with_full: Setup | None  # with REPLICA IDENTITY FULL set first; None when refused
     refused_with_full: str | None = None
     leftovers: tuple[Leftover, ...] = ()  # publications of streams that ended uncleanly
+    publications: tuple[str, ...] = ()  # existing ones (not this tool's), to use instead
 
     @property
     def can_start(self) -> bool:
@@ -67,11 +69,12 @@ async def preview(conn: psycopg.AsyncConnection, plan: WatchPlan) -> Preview:
     if reason:
         return Preview(plan, None, reason, None, reason)
     left = tuple(await leftovers(conn))
+    theirs = tuple(await existing_publications(conn))
     setup, refused = await _plan(conn, plan, facts.superuser, False)
     if plan.publication:
         return Preview(plan, setup, refused, None, "an existing publication is used as it is",
-                       left)
+                       left, theirs)
     full, refused_full = await _plan(conn, plan, facts.superuser, True)
     if full is not None and not full.identity_full:
         full, refused_full = None, "every table already has REPLICA IDENTITY FULL"
-    return Preview(plan, setup, refused, full, refused_full, left)
+    return Preview(plan, setup, refused, full, refused_full, left, theirs)

@@ -173,6 +173,13 @@ async def primary_keys(conn: psycopg.AsyncConnection, tables: list[tuple[str, st
     return {(r[0], r[1]): tuple(r[2]) for r in await cur.fetchall()}
 
 
+async def existing_publications(conn: psycopg.AsyncConnection) -> list[str]:
+    """Publications in this database that this tool did not make, to stream as they are."""
+    cur = await conn.execute("SELECT pubname FROM pg_publication WHERE pubname NOT LIKE %s "
+                             "ORDER BY 1", (PREFIX.replace("_", r"\_") + "%",))
+    return [r[0] for r in await cur.fetchall()]
+
+
 async def create(conn: psycopg.AsyncConnection, setup: Setup) -> None:
     """Create the publication and its comment in one transaction."""
     statements = setup.statements()

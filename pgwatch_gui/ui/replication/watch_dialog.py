@@ -14,6 +14,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDialog,
     QHBoxLayout,
     QLabel,
@@ -48,7 +49,8 @@ class WatchChangesDialog(QDialog):
     def __init__(self, conninfo: str, plan: WatchPlan, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.conninfo = conninfo
-        self.plan = plan
+        self.chosen_plan = plan  # what the dock asked for
+        self.plan = plan  # that, or an existing publication picked below
         self.preview: Preview | None = None
         self.work = AsyncWork(self)
         self.setWindowTitle(f"Watch changes of {plan.describe()}")
@@ -56,10 +58,18 @@ class WatchChangesDialog(QDialog):
 
         self.intro = _label(INTRO)
         self.message = _label("Asking the server...")
+        self.source = QComboBox()
+        self.source.addItem(f"A new publication for {plan.describe()}")
+        self.source.setToolTip("Or stream an existing publication as it is: nothing is "
+                               "created, nothing is dropped")
+        self.source.activated.connect(self._source_changed)
+        source_row = QHBoxLayout()
+        source_row.addWidget(QLabel("Publication:"))
+        source_row.addWidget(self.source, 1)
         self.full = QCheckBox("Send old rows too: set REPLICA IDENTITY FULL on the table(s)")
         self.full.setEnabled(False)
         self.full.toggled.connect(lambda _on: self._sync())
-        self.cost = _label(IDENTITY_FULL_COST, "color: palette(mid);")
+        self.cost = _label(IDENTITY_FULL_COST, "color: #57606a;")
         self.sql = QPlainTextEdit(readOnly=True)
         self.sql.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.sql.setPlaceholderText("The SQL to run appears here.")
@@ -82,6 +92,7 @@ class WatchChangesDialog(QDialog):
         buttons.addWidget(self.start)
         lay = QVBoxLayout(self)
         lay.addWidget(self.intro)
+        lay.addLayout(source_row)
         lay.addWidget(self.message)
         lay.addWidget(self.full)
         lay.addWidget(self.cost)
@@ -89,6 +100,14 @@ class WatchChangesDialog(QDialog):
         lay.addWidget(self.sql, 1)
         lay.addLayout(left)
         lay.addLayout(buttons)
+        self.load()
+
+    def _source_changed(self, index: int) -> None:
+        name = self.source.itemText(index)
+        self.plan = self.chosen_plan if index == 0 else WatchPlan(publication=name)
+        self.preview = None
+        self.start.setEnabled(False)
+        self.message.setText("Asking the server...")
         self.load()
 
     def load(self) -> None:
@@ -100,8 +119,14 @@ class WatchChangesDialog(QDialog):
         self.message.setStyleSheet(RED)
 
     def _show(self, pv: Preview) -> None:
+        if pv.plan != self.plan:
+            return  # an answer for an earlier choice
         self.preview = pv
+        if self.source.count() == 1:
+            self.source.addItems(list(pv.publications))
         self.full.setEnabled(pv.with_full is not None)
+        if pv.with_full is None:
+            self.full.setChecked(False)
         if pv.setup is None and pv.with_full is not None:
             self.full.setChecked(True)  # the only way to watch these tables
         if pv.leftovers:

@@ -37,7 +37,7 @@ def watch(parent: QWidget, hub: ConnectionHub, connection: str, conninfo: str,
 
     def start(setup: Setup) -> None:
         name = stream_name(hub, connection)
-        hub.open_changes(name, conninfo, setup, plan)
+        hub.open_changes(name, conninfo, setup, dlg.plan)  # dlg.plan: perhaps theirs
         if on_started is not None:
             on_started(name)
 
