@@ -181,8 +181,10 @@ class ChangeSource:
     # ---- the life of a stream -----------------------------------------------------
 
     async def run(self) -> Status:
-        self._stopping = False
+        """Check, publish, stream until stop(); returns the final status. Runs once."""
         self._stop = asyncio.get_running_loop().create_future()
+        if self._stopping:  # stop() came before the task's first step
+            return self._emit(State.STOPPED)
         self._emit(State.CONNECTING)
         try:
             await self._prepare()

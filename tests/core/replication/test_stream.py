@@ -350,3 +350,17 @@ def test_publication_dropped_under_the_stream(logical_dsn):
     else:
         assert status.state is State.LISTENING
     assert slots_and_publications(logical_dsn) == ([], [])
+
+
+def test_stop_right_after_start_leaves_nothing(logical_dsn):
+    execute(logical_dsn, "CREATE TABLE t (id int PRIMARY KEY)")
+
+    async def main():
+        source = ChangeSource(logical_dsn, WatchPlan(tables=(("public", "t"),)),
+                              on_batch=lambda b: None)
+        task = source.start()
+        await source.stop()
+        return await asyncio.wait_for(task, 5)
+
+    assert asyncio.run(main()).state is State.STOPPED
+    assert slots_and_publications(logical_dsn) == ([], [])
