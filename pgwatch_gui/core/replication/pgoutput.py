@@ -82,14 +82,15 @@ def commit_latency(envelope: object, received_at: float) -> float | None:
         return None
 
 
-def converter(type_oid: int) -> Callable[[bytes], Any]:
+def converter(type_oid: int) -> Callable[[bytes], Any] | None:
+    """How a column's text becomes a JSON value; None: it stays text (decoded inline)."""
     if type_oid in INT_TYPES:
         return _int
     if type_oid == BOOL_TYPE:
         return _bool
     if type_oid in JSON_TYPES:
         return _json
-    return _text
+    return None
 
 
 @dataclass(slots=True)
@@ -101,8 +102,9 @@ class Relation:
     columns: tuple[str, ...]
     type_oids: tuple[int, ...]
     identity_columns: tuple[int, ...]  # positions of the replica identity's columns
-    converters: tuple[Callable[[bytes], Any], ...]
+    converters: tuple[Callable[[bytes], Any] | None, ...]
     key_columns: tuple[int, ...] = ()  # positions that make `key`
+    key_names: tuple[str, ...] = ()
 
 
 def _cstring(buf: bytes, pos: int) -> tuple[str, int]:
@@ -190,7 +192,8 @@ class Decoder:
                 key = tuple(cols.index(h) for h in hint)
         self.relations[oid] = Relation(
             oid, schema or "pg_catalog", name, identity, tuple(cols), tuple(types),
-            tuple(ident), tuple(converter(t) for t in types), key)
+            tuple(ident), tuple(converter(t) for t in types), key,
+            tuple(cols[i] for i in key))
 
     def _rel(self, msg: bytes) -> Relation:
         (oid,) = _U32(msg, 1)
@@ -219,7 +222,13 @@ class Decoder:
                 start = pos + 5
                 pos = start + ln
                 raw = msg[start:pos]
-                row[cols[i]] = convs[i](raw) if k == 116 else raw.hex()
+                conv = convs[i]
+                if k != 116:
+                    row[cols[i]] = raw.hex()
+                elif conv is None:  # most columns: text, no call
+                    row[cols[i]] = raw.decode("utf-8", "replace")
+                else:
+                    row[cols[i]] = conv(raw)
             elif k == 110:  # 'n' null
                 row[cols[i]] = None
                 pos += 1
@@ -233,8 +242,7 @@ class Decoder:
         return row, unchanged, pos
 
     def _key(self, rel: Relation, row: dict[str, Any]) -> dict[str, Any] | None:
-        cols = rel.columns
-        key = {cols[i]: row.get(cols[i]) for i in rel.key_columns if cols[i] in row}
+        key = {k: row[k] for k in rel.key_names if k in row}
         return key or None
 
     def _head(self, op: str, rel: Relation) -> dict[str, Any]:
@@ -242,13 +250,9 @@ class Decoder:
 
     def _insert(self, msg: bytes) -> dict[str, Any]:
         rel = self._rel(msg)
-        row, _unchanged, _ = self._tuple(msg, 6, rel)  # relid, 'N'
-        env = self._head("INSERT", rel)
-        env["key"] = self._key(rel, row)
-        env["row"] = row
-        env["txid"] = self.xid
-        env["ts"] = self.commit_ts
-        return env
+        row = self._tuple(msg, 6, rel)[0]  # after relid and 'N'
+        return {"v": 1, "op": "INSERT", "schema": rel.schema, "table": rel.name,
+                "key": self._key(rel, row), "row": row, "txid": self.xid, "ts": self.commit_ts}
 
     def _old(self, kind: int, rel: Relation, row: dict[str, Any]) -> dict[str, Any]:
         if kind == 75:  # 'K': the identity's columns only; the others are sent as null
