@@ -27,6 +27,7 @@ import psycopg
 from psycopg import pq
 
 from pgwatch_gui.core.pg.connection import connect, one_line
+from pgwatch_gui.core.pg.errors import RouteError
 from pgwatch_gui.core.replication import publication as pubs
 from pgwatch_gui.core.replication.checks import (
     ReplicationRefused,
@@ -39,6 +40,7 @@ from pgwatch_gui.core.replication.reader import StreamReader
 from pgwatch_gui.core.replication.slot import create_slot, open_replication, start_streaming
 from pgwatch_gui.core.stream.batching import BatchConsumer, Batcher
 from pgwatch_gui.core.stream.events import KIND_GAP, Event
+from pgwatch_gui.core.stream.listener import Route
 from pgwatch_gui.core.stream.status import Backoff, State, Status
 
 
@@ -105,8 +107,12 @@ class ChangeSource:
         backoff: Backoff | None = None,
         max_attempts: int | None = None,
         seq: Iterator[int] | None = None,
+        route: Route | None = None,
     ) -> None:
         self.conninfo = conninfo
+        # A route (an SSH tunnel) shared with the connection's listener, which owns it:
+        # asked for the string before each connect (it reopens a lost tunnel), never closed.
+        self.route = route
         self.plan = plan or pubs.WatchPlan()
         self.setup = setup
         self.profile = profile
@@ -206,7 +212,7 @@ class ChangeSource:
         return self.status
 
     async def _prepare(self) -> None:
-        async with await connect(self.conninfo) as conn:
+        async with await connect(await self._conninfo()) as conn:
             facts = await gather_facts(conn)
             creates = not (self.plan.publication or (self.setup and not self.setup.created_here))
             reason = refusal(facts, creates_publication=creates)
@@ -227,7 +233,7 @@ class ChangeSource:
         if not (self._created and self.setup):
             return
         try:
-            async with await connect(self.conninfo) as conn:
+            async with await connect(await self._conninfo()) as conn:
                 await pubs.drop(conn, self.setup.name)
             self._created = False
         except psycopg.Error as exc:
@@ -244,7 +250,7 @@ class ChangeSource:
             if streamed_once:
                 self._emit(State.RECONNECTING, attempt=attempt)
             try:
-                conn = await self._unless_stopped(open_replication(self.conninfo))
+                conn = await self._unless_stopped(self._open_replication())
             except _Stopped:
                 return
             except psycopg.Error as exc:
@@ -311,6 +317,17 @@ class ChangeSource:
                 return
             finally:
                 self._streaming.clear()
+
+    async def _conninfo(self) -> str:
+        if self.route is not None:
+            try:
+                self.conninfo = await self.route.conninfo()
+            except RouteError as exc:  # the tunnel cannot open: like a failed connect
+                raise psycopg.OperationalError(str(exc)) from None
+        return self.conninfo
+
+    async def _open_replication(self) -> psycopg.AsyncConnection:
+        return await open_replication(await self._conninfo())
 
     async def _unless_stopped(self, aw):
         """Await `aw`, unless stop() comes first: then cancel it and raise _Stopped."""

@@ -104,7 +104,8 @@ class ConnectionHub(QObject):
         return listener
 
     def open_changes(self, name: str, conninfo: str, setup: Setup,
-                     plan: WatchPlan | None = None) -> ChangeSource:
+                     plan: WatchPlan | None = None, *, route: Route | None = None
+                     ) -> ChangeSource:
         """Start a row-change stream (a temporary replication slot) as one more connection.
 
         Its events, status and gap rows go where a listener's go; closing it drops the
@@ -117,6 +118,7 @@ class ConnectionHub(QObject):
             on_batch=lambda batch: self._deliver(source, batch),
             on_status=partial(self._on_status, name),
             max_backlog=self._max_backlog, seq=self._seq, batch_interval=QUIET_INTERVAL,
+            route=route,
         )
         self._listeners[name] = source  # type: ignore[assignment]  # the same face
         source.start()

@@ -364,3 +364,35 @@ def test_stop_right_after_start_leaves_nothing(logical_dsn):
 
     assert asyncio.run(main()).state is State.STOPPED
     assert slots_and_publications(logical_dsn) == ([], [])
+
+
+class _Route:
+    """A route as core.ssh's TunnelRoute looks to a stream: a string before each connect."""
+
+    def __init__(self, dsn: str) -> None:
+        self.dsn = dsn
+        self.asked = 0
+        self.closed = False
+
+    async def conninfo(self) -> str:
+        self.asked += 1
+        return self.dsn
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+def test_a_route_is_asked_before_each_connect_and_left_open(logical_dsn):
+    execute(logical_dsn, "CREATE TABLE t (id int PRIMARY KEY)")
+    route = _Route(logical_dsn)
+
+    async def main():
+        async with Stream("host=/nonexistent", WatchPlan(tables=(("public", "t"),)),
+                          route=route) as s:
+            await run_sql(logical_dsn, "INSERT INTO t VALUES (3)")
+            return await s.wait_for(1)
+
+    (ev,) = asyncio.run(main())
+    assert ev.key == {"id": 3}
+    assert route.asked == 3 and not route.closed  # checks, the stream, the drop at the end
+    assert slots_and_publications(logical_dsn) == ([], [])
