@@ -122,3 +122,15 @@ def test_filter_flags_keep_only_matching_changes(logical_dsn):
     assert (line["op"], line["key"]) == ("UPDATE", {"id": 2})
     r = run_cli("changes", "--dsn", logical_dsn, "--where", "row.a = = 1")
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "--where" in r.stderr
+
+
+def test_profile_and_unknown_profile(logical_dsn, tmp_path):
+    env = {"PGWATCH_CONFIG_DIR": str(tmp_path / "config"),
+           "PGWATCH_TEST_KEYRING_FILE": str(tmp_path / "keyring.json")}
+    execute(logical_dsn, "CREATE TABLE t (id int PRIMARY KEY)")
+    assert run_cli("profiles", "add", "shop", "--dsn", logical_dsn, **env).returncode == 0
+    r = run_cli("changes", "--profile", "shop", "--timeout", "0.5", **env)
+    assert r.returncode == 0 and "streaming changes of every table" in r.stderr, r.stderr
+    r = run_cli("changes", "--profile", "nope", "--timeout", "0.5", **env)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "nope" in r.stderr
+    assert slots_and_publications(logical_dsn) == ([], [])

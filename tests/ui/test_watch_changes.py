@@ -156,3 +156,20 @@ def test_quitting_while_a_stream_stops_still_drops_its_publication(qloop, logica
 
     qloop.run_until_complete(main())
     assert slots_and_publications(logical_dsn) == ([], [])
+
+
+def test_dialog_on_a_server_that_cannot_stream_says_why_and_offers_no_start(
+        qloop, qtbot, replica_dsn):
+    from pgwatch_gui.core.replication.publication import WatchPlan
+    from pgwatch_gui.ui.replication.watch_dialog import WatchChangesDialog
+
+    execute(replica_dsn, "CREATE TABLE t (id int PRIMARY KEY)")
+    dlg = WatchChangesDialog(replica_dsn, WatchPlan(tables=(("public", "t"),)))
+    qtbot.addWidget(dlg)
+    dlg.open()
+    qloop.run_until_complete(until(lambda: dlg.preview is not None))
+    assert "wal_level is 'replica'" in dlg.message.text() and "\n" not in dlg.message.text()
+    assert "#cf222e" in dlg.message.styleSheet()
+    assert not dlg.start.isEnabled() and not dlg.full.isEnabled()
+    assert dlg.sql.toPlainText() == ""
+    shot(dlg, "watch_changes_refused.png")
