@@ -2,24 +2,27 @@
 
 Run on its own (it is not part of the test suite):
 
-    python tests/benchmarks/bench_changes.py [--rows 100000] [--rounds 5]
+    python tests/benchmarks/bench_changes.py [--rows 100000] [--rounds 5] [--core]
 
 Uses PGWATCH_TEST_LOGICAL_DSN when set (wal_level=logical, a superuser), else starts an
 embedded PostgreSQL with wal_level=logical in a temporary folder.
 
 The same table, the same rows (`INSERT ... SELECT` of --rows rows in one transaction,
-sent by a separate connection), the same consumer in the same process, one after the
-other so the two never share the two cores:
+sent by a separate connection), one path after the other so the two never share the
+two cores:
 
-1. notify: this tool's own trigger (payload mode `row`) on the table, the core Listener.
-2. changes: no trigger; the core ChangeSource on a temporary pgoutput slot.
+1. notify: this tool's own trigger (payload mode `row`) on the table, a listener.
+2. changes: no trigger; a change stream on a temporary pgoutput slot.
 
-The consumer touches what the event table shows of every row (op, table, key), so the
-notify path pays its JSON decode and the change path its envelope. The rate is rows /
-(time of the last row received - time the INSERT returned); both paths start
-delivering only at commit. Then `--rounds` bulk INSERTs run back to back while the
-change stream keeps up: the slot's lag (pg_current_wal_lsn() - confirmed_flush_lsn)
-is sampled every 0.2 s, and must come back to near zero after the last round.
+By default both are decoded and shown: connections of the main window's hub (offscreen),
+through the event model into the shown table, as in the app; `--core` feeds the core
+Listener and ChangeSource straight to the consumer instead. The consumer touches what the
+event table shows of every row (op, table, key), so the notify path pays its JSON decode
+and the change path its envelope. The rate is rows / (time of the last row received -
+time the INSERT returned); both paths start delivering only at commit. Then `--rounds`
+bulk INSERTs run back to back while the change stream keeps up: the slot's lag
+(pg_current_wal_lsn() - confirmed_flush_lsn) is sampled every 0.2 s, and must come back
+to near zero after the last round.
 
 Each phase prints a line; the last line is one JSON object.
 """
@@ -31,6 +34,7 @@ import asyncio
 import json
 import os
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -91,18 +95,110 @@ async def timed_insert(counter: Counter, dsn: str, first: int, rows: int) -> dic
             "rate": rows / max(counter.last - committed, 1e-9)}
 
 
-async def notify_path(dsn: str, rows: int) -> dict:
+class CoreFace:
+    """The core sources feeding the consumer directly (`--core`)."""
+
+    def run(self, coro):
+        return asyncio.run(coro)
+
+    def close(self) -> None:
+        pass
+
+    async def open_notify(self, dsn: str, counter: Counter):
+        listener = Listener(dsn, ["orders"], on_batch=counter.on_batch)
+        task = listener.start()
+        await listener.wait_listening(30)
+
+        async def close() -> None:
+            await listener.stop()
+            await task
+
+        return close
+
+    async def open_changes(self, dsn: str, counter: Counter):
+        source = ChangeSource(dsn, WatchPlan(tables=(("public", "orders"),)),
+                              on_batch=counter.on_batch, status_interval=1.0)
+        task = source.start()
+        await source.wait_streaming(60)
+
+        async def close() -> None:
+            await source.stop()
+            await task
+
+        return source, close
+
+
+class WindowFace:
+    """Decoded and shown (the default): the main window, offscreen, on the qasync loop.
+
+    Both sources are connections of the window's hub; their events go through the
+    EventTableModel (100,000-row ring) into the shown table, following the newest
+    row, as in the app. The consumer counts each batch after the model has it.
+    """
+
+    def __init__(self) -> None:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        os.environ.setdefault("QT_LOGGING_RULES", "qt.qpa.*=false")
+        tmp = tempfile.mkdtemp(prefix="pgwatch-bench-")
+        os.environ.setdefault("PGWATCH_CONFIG_DIR", os.path.join(tmp, "config"))
+        os.environ.setdefault("PGWATCH_DATA_DIR", os.path.join(tmp, "data"))
+        import qasync
+        from PySide6.QtCore import QSettings
+
+        from pgwatch_gui.ui.shell.app import make_app
+        from pgwatch_gui.ui.shell.main_window import MainWindow
+
+        self.app = make_app()
+        QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+        QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tmp)
+        self.loop = qasync.QSelectorEventLoop(self.app)
+        asyncio.set_event_loop(self.loop)
+        self.window = MainWindow()
+        self.window.resize(1400, 860)
+        self.window.show()
+        self.hub = self.window.hub
+        self.counter: Counter | None = None
+        self.hub.events_arrived.connect(self._arrived)  # after the model's own slot
+
+    def _arrived(self, batch: list) -> None:
+        if self.counter is not None:
+            self.counter.on_batch(batch)
+
+    def run(self, coro):
+        return self.loop.run_until_complete(coro)
+
+    def close(self) -> None:
+        self.run(self.window.shutdown())
+        self.window.close()
+        self.loop.close()  # ends the executor threads of asyncio.to_thread
+
+    async def open_notify(self, dsn: str, counter: Counter):
+        self.counter = counter
+        self.hub.open("notify", dsn, ["orders"])
+        await self.hub.listener("notify").wait_listening(30)
+        return lambda: self.hub.close("notify")
+
+    async def open_changes(self, dsn: str, counter: Counter):
+        from pgwatch_gui.core.replication.preview import preview
+
+        self.counter = counter
+        async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
+            setup = (await preview(conn, WatchPlan(tables=(("public", "orders"),)))).setup
+        source = self.hub.open_changes("changes", dsn, setup)
+        source.status_interval = 1.0
+        await source.wait_streaming(60)
+        return source, lambda: self.hub.close("changes")
+
+
+async def notify_path(face, dsn: str, rows: int) -> dict:
     async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
         plan = await triggers.plan_install(conn, [TriggerSpec("public", "orders",
                                                               channel="orders", payload="row")])
         await triggers.execute(conn, plan)
     counter = Counter(KIND_NOTIFY)
-    listener = Listener(dsn, ["orders"], on_batch=counter.on_batch)
-    task = listener.start()
-    await listener.wait_listening(30)
+    close = await face.open_notify(dsn, counter)
     result = await timed_insert(counter, dsn, 1, rows)
-    await listener.stop()
-    await task
+    await close()
     async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
         await triggers.execute(conn, await triggers.plan_remove_all(conn))
         await conn.execute("TRUNCATE orders")
@@ -119,12 +215,9 @@ def sample_lag(dsn: str, stop: threading.Event, out: list[int]) -> None:
             time.sleep(0.2)
 
 
-async def change_path(dsn: str, rows: int, rounds: int) -> dict:
+async def change_path(face, dsn: str, rows: int, rounds: int) -> dict:
     counter = Counter(KIND_CHANGE)
-    source = ChangeSource(dsn, WatchPlan(tables=(("public", "orders"),)),
-                          on_batch=counter.on_batch, status_interval=1.0)
-    task = source.start()
-    await source.wait_streaming(60)
+    source, close = await face.open_changes(dsn, counter)
     first = 10_000_000
     result = await timed_insert(counter, dsn, first, rows)
     lags: list[int] = []
@@ -141,8 +234,7 @@ async def change_path(dsn: str, rows: int, rounds: int) -> dict:
     result.update(sustained_rate=sustained, max_lag_bytes=max(lags or [0]),
                   final_lag_bytes=lags[-1] if lags else 0, dropped=source.dropped,
                   latency_s=source.status.latency)
-    await source.stop()
-    await task
+    await close()
     return result
 
 
@@ -150,6 +242,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=100_000)
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--core", action="store_true",
+                    help="the core sources only, no window (default: decoded and shown)")
     args = ap.parse_args(argv)
     from tests.replication_server import drop_database, fresh_database, start_logical_server
 
@@ -161,12 +255,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with psycopg.connect(dsn, autocommit=True) as c:
             c.execute(TABLE)
-        notify = asyncio.run(notify_path(dsn, args.rows))
-        print(f"notify path (trigger + Listener): {notify['rate']:,.0f} rows/s after commit "
+        face = CoreFace() if args.core else WindowFace()
+        pipeline = "core" if args.core else "window"
+        notify = face.run(notify_path(face, dsn, args.rows))
+        print(f"[{pipeline}] notify path (trigger + listener): {notify['rate']:,.0f} rows/s "
+              "after commit "
               f"({notify['after_commit_s']:.2f} s; the INSERT itself {notify['insert_s']:.2f} s)",
               flush=True)
-        changes = asyncio.run(change_path(dsn, args.rows, args.rounds))
-        print(f"change stream (slot + ChangeSource): {changes['rate']:,.0f} rows/s after commit "
+        changes = face.run(change_path(face, dsn, args.rows, args.rounds))
+        face.close()
+        print(f"[{pipeline}] change stream (slot, no trigger): {changes['rate']:,.0f} rows/s "
+              "after commit "
               f"({changes['after_commit_s']:.2f} s; the INSERT itself "
               f"{changes['insert_s']:.2f} s)", flush=True)
         print(f"sustained over {args.rounds} x {args.rows:,} rows: "
@@ -174,6 +273,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{changes['max_lag_bytes'] / 1e6:.1f} MB, after {changes['final_lag_bytes']:,} B; "
               f"dropped {changes['dropped']}", flush=True)
         out = {
+            "pipeline": pipeline,
             "rows": args.rows,
             "notify_rate": round(notify["rate"]),
             "notify_insert_s": round(notify["insert_s"], 3),
