@@ -58,7 +58,7 @@ def row_values(ev: Event) -> tuple:
         if "\n" in payload or "\r" in payload or "\t" in payload:
             payload = " ".join(payload.split())
         vals = (stamp, ev.profile, ev.channel, d.op or "", table, format_key(d.key),
-                payload, f"{ev.size:,}", str(ev.pid), ev)
+                payload, f"{ev.size:,}", "" if ev.kind == "change" else str(ev.pid), ev)
     return vals
 
 
