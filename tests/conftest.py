@@ -147,3 +147,11 @@ def run_cli(*args: str, timeout: float = 60, input: str | None = None, **env: st
         [sys.executable, "-m", "pgwatch_gui", *args],
         capture_output=True, text=True, timeout=timeout, input=input, env=cli_env(**env),
     )
+
+
+# The wal_level=logical server of the change stream tests (started only when asked for).
+from tests.replication_server import (  # noqa: E402, F401
+    logical_dsn,
+    logical_server,
+    replica_dsn,
+)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from pgwatch_gui import __version__
 from pgwatch_gui.cli import (
+    changes_cmd,
     demo_cmd,
     desktop_cmd,
     listen_cmd,
@@ -23,7 +24,8 @@ from pgwatch_gui.cli import (
 from pgwatch_gui.cli.common import CliError, OneLineParser, add_connection_args, close_tunnels
 
 # Subcommand modules, in the order `--help` lists them.
-COMMANDS = [listen_cmd, notify_cmd, profiles_cmd, trigger_cmd, demo_cmd, desktop_cmd]
+COMMANDS = [listen_cmd, changes_cmd, notify_cmd, profiles_cmd, trigger_cmd, demo_cmd,
+            desktop_cmd]
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130

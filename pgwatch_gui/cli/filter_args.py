@@ -36,8 +36,12 @@ def add_filter_args(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--op", metavar="OP", action="append", default=None,
                    help="only this operation: INSERT, UPDATE, DELETE, TRUNCATE or none "
                    "(repeatable)")
-    g.add_argument("--table", metavar="SCHEMA.TABLE", action="append", default=None,
-                   help="only this table, as the table column shows it (repeatable)")
+    if "--table" not in parser._option_string_actions:
+        # A command that already has --table (changes: the tables to watch) keeps its
+        # own; its events come from those tables only anyway.
+        g.add_argument("--table", dest="filter_table", metavar="SCHEMA.TABLE",
+                       action="append", default=None,
+                       help="only this table, as the table column shows it (repeatable)")
     g.add_argument("--hide-own", action="store_true",
                    help="hide notifications this program's own session sent")
 
@@ -60,7 +64,7 @@ def filter_spec_from_args(args: argparse.Namespace) -> FilterSpec:
         case_sensitive=bool(getattr(args, "case_sensitive", False)),
         channels=frozenset(channels or ()),
         ops=frozenset(_op(o) for o in (getattr(args, "op", None) or ())),
-        tables=frozenset(getattr(args, "table", None) or ()),
+        tables=frozenset(getattr(args, "filter_table", None) or ()),
         fields=getattr(args, "where", "") or "",
         hide_own=bool(getattr(args, "hide_own", False)),
     )

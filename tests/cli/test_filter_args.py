@@ -34,6 +34,16 @@ def test_every_flag_lands_in_the_spec():
                               hide_own=True)
 
 
+def test_a_command_with_its_own_table_flag_keeps_it():
+    p = argparse.ArgumentParser()
+    p.add_argument("--table", action="append")
+    add_filter_args(p)
+    args = p.parse_args(["--table", '"Sales Dept"."Order Items"', "--op", "insert"])
+    assert args.table == ['"Sales Dept"."Order Items"']
+    spec = filter_spec_from_args(args)
+    assert spec.tables == frozenset() and spec.ops == frozenset({"INSERT"})
+
+
 def test_a_command_with_its_own_channel_flag_keeps_it():
     spec = _parse(["--channel", "x", "--text", "t"], with_channel=True)
     assert spec.channels == frozenset() and spec.text == "t"

@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 KIND_NOTIFY = "notify"
+KIND_CHANGE = "change"  # a row change read from a logical replication slot, no trigger
 KIND_GAP = "gap"
+PAYLOAD_KINDS = (KIND_NOTIFY, KIND_CHANGE)  # kinds whose payload decodes
 
 OPERATIONS = ("INSERT", "UPDATE", "DELETE", "TRUNCATE")
 
@@ -170,7 +172,7 @@ class Event:
     def decoded(self) -> Decoded:
         d = self._decoded
         if d is None:
-            d = decode_payload(self.payload) if self.kind == KIND_NOTIFY else _UNDECODED
+            d = decode_payload(self.payload) if self.kind in PAYLOAD_KINDS else _UNDECODED
             object.__setattr__(self, "_decoded", d)
         return d
 
@@ -233,6 +235,31 @@ def new_event(seq: int, received_at: float, profile: str, channel: str, pid: int
     s_kind(ev, KIND_NOTIFY)
     s_own(ev, own)
     s_dec(ev, None)
+    return ev
+
+
+def new_change_event(seq: int, received_at: float, profile: str, channel: str, payload: str,
+                     envelope: dict[str, Any]) -> Event:
+    """A row change from a replication slot: `payload` is `envelope` as JSON text.
+
+    The envelope is already a dict, so the Decoded is built from it rather than by
+    parsing the text again.
+    """
+    key = envelope.get("key")
+    decoded = Decoded(SHAPE_ENVELOPE, envelope, op=envelope.get("op"),
+                      schema=envelope.get("schema"), table=envelope.get("table"),
+                      key=key if isinstance(key, dict) else None)
+    ev = _new(Event)
+    s_seq, s_ts, s_prof, s_chan, s_pid, s_payload, s_kind, s_own, s_dec = _SETTERS
+    s_seq(ev, seq)
+    s_ts(ev, received_at)
+    s_prof(ev, profile)
+    s_chan(ev, channel)
+    s_pid(ev, 0)
+    s_payload(ev, payload)
+    s_kind(ev, KIND_CHANGE)
+    s_own(ev, False)
+    s_dec(ev, decoded)
     return ev
 
 

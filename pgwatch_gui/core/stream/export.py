@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any, TextIO
 
-from pgwatch_gui.core.stream.events import KIND_NOTIFY, Event
+from pgwatch_gui.core.stream.events import KIND_NOTIFY, PAYLOAD_KINDS, Event
 
 CSV_FIELDS = (
     "received_at", "profile", "channel", "pid", "op", "schema", "table", "key", "size",
@@ -49,9 +49,11 @@ def event_to_json(ev: Event) -> str:
 def event_to_text(ev: Event) -> str:
     """One line for people: time, channel, pid, payload (gap markers say what was lost)."""
     t = datetime.fromtimestamp(ev.received_at).strftime("%H:%M:%S.%f")[:-3]
-    if ev.kind != KIND_NOTIFY:
+    if ev.kind not in PAYLOAD_KINDS:
         return f"{t}  -- {ev.payload}"
     payload = ev.payload.replace("\r", "\\r").replace("\n", "\\n")
+    if ev.kind != KIND_NOTIFY:  # a row change: no sender pid, the publication as channel
+        return f"{t}  {ev.channel}  {ev.kind}  {payload}"
     return f"{t}  {ev.channel}  pid={ev.pid}  {payload}"
 
 
@@ -168,7 +170,7 @@ def record_to_event(rec: Any, seq: int) -> Event:
     if not isinstance(channel, str):
         raise RecordError("channel is not text")
     kind = rec.get("kind") or KIND_NOTIFY
-    if kind not in (KIND_NOTIFY, "gap"):
+    if kind not in (*PAYLOAD_KINDS, "gap"):
         kind = KIND_NOTIFY
     try:
         pid = int(rec.get("pid") or 0)

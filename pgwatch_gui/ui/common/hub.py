@@ -14,6 +14,8 @@ from functools import partial
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QColor
 
+from pgwatch_gui.core.replication.publication import Setup, WatchPlan
+from pgwatch_gui.core.replication.source import ChangeSource
 from pgwatch_gui.core.stream.listener import Listener, Route
 from pgwatch_gui.core.stream.status import State, Status
 
@@ -35,6 +37,9 @@ class ConnectionHub(QObject):
     def __init__(self, parent: QObject | None = None, *, max_backlog: int = 100_000) -> None:
         super().__init__(parent)
         self._listeners: dict[str, Listener] = {}
+        # Closed but still stopping (a change stream drops its publication on the way
+        # out): close_all waits for these too, so quitting never abandons one half-way.
+        self._closing: dict[str, Listener] = {}
         self._seq = itertools.count(1)  # one sequence across all connections
         self._max_backlog = max_backlog
         self._colors: dict[str, QColor] = {}
@@ -98,14 +103,44 @@ class ConnectionHub(QObject):
         self.connections_changed.emit()
         return listener
 
+    def open_changes(self, name: str, conninfo: str, setup: Setup,
+                     plan: WatchPlan | None = None, *, route: Route | None = None
+                     ) -> ChangeSource:
+        """Start a row-change stream (a temporary replication slot) as one more connection.
+
+        Its events, status and gap rows go where a listener's go; closing it drops the
+        publication it created.
+        """
+        if name in self._listeners:
+            raise ValueError(f"a connection named {name!r} is already open")
+        source = ChangeSource(
+            conninfo, plan, setup=setup, profile=name,
+            on_batch=lambda batch: self._deliver(source, batch),
+            on_status=partial(self._on_status, name),
+            max_backlog=self._max_backlog, seq=self._seq, batch_interval=QUIET_INTERVAL,
+            route=route,
+        )
+        self._listeners[name] = source  # type: ignore[assignment]  # the same face
+        source.start()
+        self.connections_changed.emit()
+        return source
+
+    def is_change_stream(self, name: str) -> bool:
+        return isinstance(self._listeners.get(name), ChangeSource)
+
     async def close(self, name: str) -> None:
         listener = self._listeners.pop(name, None)
         if listener is not None:
-            await listener.stop()
+            self._closing[name] = listener
+            try:
+                await listener.stop()
+            finally:
+                self._closing.pop(name, None)
             self.connections_changed.emit()
 
     async def close_all(self) -> None:
         await asyncio.gather(*(self.close(n) for n in list(self._listeners)),
+                             *(lst.stop() for lst in list(self._closing.values())),
                              return_exceptions=True)
 
     async def listen(self, name: str, channel: str) -> None:
@@ -121,6 +156,9 @@ class ConnectionHub(QObject):
         lst = self._listeners.get(name)
         if lst is None:
             raise KeyError(f"no open connection named {name!r}")
+        if isinstance(lst, ChangeSource):
+            raise ValueError(f"{name} is a change stream: it has no channels to listen or "
+                             "send on; use a listening connection")
         return lst
 
     def _deliver(self, listener: Listener, batch: list) -> None:

@@ -58,7 +58,7 @@ def row_values(ev: Event) -> tuple:
         if "\n" in payload or "\r" in payload or "\t" in payload:
             payload = " ".join(payload.split())
         vals = (stamp, ev.profile, ev.channel, d.op or "", table, format_key(d.key),
-                payload, f"{ev.size:,}", str(ev.pid), ev)
+                payload, f"{ev.size:,}", "" if ev.kind == "change" else str(ev.pid), ev)
     return vals
 
 
@@ -131,6 +131,8 @@ def cell_style(vals: tuple, col: int, role: int, pal: Palette, swatches: dict):
         if ev.own:
             return "Sent from this window"
         if col == COL_SIZE:
+            if ev.kind == "change":
+                return f"{counted(ev.size, 'byte')}; a row change has no size limit"
             return f"{counted(ev.size, 'byte')}; {max(0, 7999 - ev.size):,} left under the limit"
         if col in (COL_CONNECTION, COL_CHANNEL, COL_TABLE, COL_KEY):
             text = vals[col]

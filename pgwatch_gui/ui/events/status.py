@@ -191,7 +191,10 @@ class ConnectionStatus(QWidget):
         text = " · ".join(parts[1:])
         self.text.setText(f"{parts[0]}  {text}")
         st = self.status
-        if st is not None and st.state is State.LISTENING and st.channels:
+        if st is not None and hasattr(st, "details"):
+            # A change stream: its publication, slot and last commit's latency.
+            tip = [f"{self.name}: {st.details()}"]
+        elif st is not None and st.state is State.LISTENING and st.channels:
             n = len(st.channels)
             tip = [f"{self.name}: listening on {n} {'channel' if n == 1 else 'channels'}:"]
             tip += [f"  {name}" for name in st.channels]

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from pgwatch_gui.core.pg.notify import MAX_PAYLOAD_BYTES
+from pgwatch_gui.core.replication.pgoutput import commit_latency
 from pgwatch_gui.core.stream.events import (
     SHAPE_CHANGE,
     SHAPE_EMPTY,
@@ -230,14 +231,24 @@ class Inspector(QWidget):
         m = self.meta
         m["channel"].setText(ev.channel or "—")
         m["connection"].setText(ev.profile or "—")
-        m["pid"].setText(f"{ev.pid}" + ("  (sent from this window)" if ev.own else ""))
-        m["received"].setText(local_time(ev.received_at))
+        change = ev.kind == "change"  # a row change from a replication slot: no sender pid
+        m["pid"].setText("— (a row change, no notification)" if change else
+                         f"{ev.pid}" + ("  (sent from this window)" if ev.own else ""))
+        received = local_time(ev.received_at)
+        latency = commit_latency(d.value, ev.received_at) if change else None
+        if latency is not None:  # commit -> here, on the two machines' clocks
+            received += f" · {latency * 1000:,.0f} ms after its commit"
+        m["received"].setText(received)
         shape = SHAPE_NAMES.get(d.shape, d.shape) if not ev.is_gap else "gap marker"
         m["shape"].setText(shape)
         m["key"].setText(format_key(d.key) or "—")
         size = ev.size
         left = bytes_left(size)
-        m["size"].setText(f"{counted(size, 'byte')} · {left:,} left under the 8,000-byte limit")
+        if change:
+            m["size"].setText(f"{counted(size, 'byte')} · a row change has no size limit")
+        else:
+            m["size"].setText(f"{counted(size, 'byte')} · {left:,} left under the 8,000-byte limit")
+        self.limit_bar.setVisible(not change)
         self.limit_bar.setValue(min(size, MAX_PAYLOAD_BYTES + 1))
 
         note = ""

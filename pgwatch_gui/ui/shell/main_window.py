@@ -22,6 +22,7 @@ from pgwatch_gui.core.pg.connection import ConnectionConfigError, describe_targe
 from pgwatch_gui.ui.common.hub import ConnectionHub
 from pgwatch_gui.ui.events.model import EventTableModel
 from pgwatch_gui.ui.profiles.panel import install_profiles_panel
+from pgwatch_gui.ui.replication.watching import attach_change_streams
 from pgwatch_gui.ui.shell import dock_layout
 from pgwatch_gui.ui.shell.event_screen import EventScreen
 from pgwatch_gui.ui.triggers.docks import attach_trigger_manager
@@ -43,6 +44,7 @@ class MainWindow(QMainWindow):
         self.event_screen = EventScreen(self)
         self.table = self.event_screen.table
         attach_trigger_manager(self)
+        attach_change_streams(self)
         self.profiles_panel = install_profiles_panel(self)
         dock_layout.arrange(self)
 

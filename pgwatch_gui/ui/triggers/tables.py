@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from pgwatch_gui.core.replication.publication import WatchPlan
 from pgwatch_gui.core.triggers import catalog
 from pgwatch_gui.core.triggers import manage as triggers
 from pgwatch_gui.core.triggers.catalog import TableInfo, TableSummary, TriggerInfo
@@ -59,6 +60,8 @@ async def read_snapshot(conn) -> Snapshot:
 
 class TablesBrowser(QWidget):
     refreshed = Signal()
+    # Watch changes…: connection name, conninfo, core WatchPlan (the shell opens the dialog)
+    watch_requested = Signal(str, str, object)
 
     def __init__(self, hub: ConnectionHub, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -89,8 +92,11 @@ class TablesBrowser(QWidget):
         self.install_btn.setToolTip("Install (or change) a notify trigger on the selected tables")
         self.remove_btn = QPushButton("Remove", clicked=self.remove_selected)
         self.remove_all_btn = QPushButton("Remove all...", clicked=self.remove_all)
+        self.watch_btn = QPushButton("Watch changes...", clicked=lambda: self.watch_changes())
+        self.watch_btn.setToolTip("Watch row changes of the selected tables (or every table) "
+                                  "through logical replication, without a trigger")
         buttons = QHBoxLayout()
-        for b in (self.install_btn, self.remove_btn, self.remove_all_btn):
+        for b in (self.install_btn, self.remove_btn, self.remove_all_btn, self.watch_btn):
             buttons.addWidget(b)
         self.status = QLabel("")
         self.status.setWordWrap(True)
@@ -211,6 +217,7 @@ class TablesBrowser(QWidget):
         self.remove_btn.setEnabled(has_conn and bool(self.selected_installed()))
         self.remove_all_btn.setEnabled(has_conn and bool(self.snapshot and
                                                          self.snapshot.installed))
+        self.watch_btn.setEnabled(has_conn)
 
     def select(self, *tables: tuple[str, str]) -> None:
         """Select these tables in the tree (for tests and for keyboard users)."""
@@ -239,11 +246,22 @@ class TablesBrowser(QWidget):
         for ch in chans:
             menu.addAction(QAction(f"Listen on {ch!r}", menu,
                                    triggered=lambda _c=False, c=ch: self.listen(c)))
+        if tables:
+            menu.addAction(QAction(f"Watch changes of {len(tables)} table(s)...", menu,
+                                   triggered=lambda: self.watch_changes(tables)))
         data = item.data(0, ROLE) if item is not None else None
         if data and data[0] == "schema":
             menu.addSeparator()
             menu.addAction(QAction(f"Install on every table of {data[1]}...", menu,
                                    triggered=lambda: self.install_schema(data[1])))
+            menu.addAction(QAction(f"Watch changes of every table of {data[1]}...", menu,
+                                   triggered=lambda: self.watch_changes(schema=data[1])))
+        streams = [n for n in self.hub.names() if self.hub.is_change_stream(n)]
+        if streams:
+            menu.addSeparator()
+        for name in streams:
+            menu.addAction(QAction(f"Stop watching: {name}", menu,
+                                   triggered=lambda _c=False, n=name: self.stop_stream(n)))
         menu.addSeparator()
         menu.addAction(QAction("Remove all pgwatch triggers...", menu,
                                triggered=self.remove_all))
@@ -268,6 +286,23 @@ class TablesBrowser(QWidget):
             return
         self.work.spawn(self.hub.listen(name, channel),
                         on_done=lambda _r: self.set_status(f"Listening on {channel!r}."),
+                        on_error=lambda e: self.set_status(e, True))
+
+    def watch_changes(self, tables: list[tuple[str, str]] | None = None,
+                      schema: str | None = None) -> None:
+        """The Watch changes dialog for tables, a schema, or (neither, nothing selected) all."""
+        name, conninfo = self.connection.currentText(), self.conninfo
+        if not name or conninfo is None:
+            return
+        if tables is None and schema is None:
+            tables = self.selected_tables()
+        self.watch_requested.emit(name, conninfo,
+                                  WatchPlan(tables=tuple(tables or ()), schema=schema))
+
+    def stop_stream(self, name: str) -> None:
+        """Stop a change stream (its publication is dropped)."""
+        self.work.spawn(self.hub.close(name),
+                        on_done=lambda _r: self.set_status(f"Stopped watching {name!r}."),
                         on_error=lambda e: self.set_status(e, True))
 
     def install_selected(self) -> None:

@@ -1,0 +1,174 @@
+"""`pgwatch-gui changes`: print row changes from a logical replication stream, one line each."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+from collections.abc import Callable
+
+from pgwatch_gui.cli.common import CliError, add_connection_args, resolve_conninfo, warn
+from pgwatch_gui.cli.filter_args import add_filter_args, filter_spec_from_args
+from pgwatch_gui.core.filtering.engine import compile_filter
+from pgwatch_gui.core.pg.connection import connect, one_line, use_selector_loop_policy
+from pgwatch_gui.core.pg.names import IdentifierError, parse_identifier, parse_qualified
+from pgwatch_gui.core.replication.publication import (
+    Leftover,
+    Setup,
+    WatchPlan,
+    drop_leftovers,
+)
+from pgwatch_gui.core.replication.source import ChangeSource, ChangeStatus
+from pgwatch_gui.core.stream.events import KIND_CHANGE, Event
+from pgwatch_gui.core.stream.export import event_to_json, event_to_text
+from pgwatch_gui.core.stream.status import State, Status
+
+EventFilter = Callable[[list[Event]], list[Event]]
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "changes",
+        help="print row changes through logical replication, no trigger needed",
+        description="Stream committed row changes through a temporary logical replication "
+        "slot (wal_level=logical, a role with REPLICATION) and print one line per change. "
+        "Without --table, --schema or --publication: every table the role may publish.",
+    )
+    add_connection_args(p)
+    what = p.add_argument_group("what to watch")
+    what.add_argument("--table", action="append", default=[], metavar="SCHEMA.TABLE",
+                      help='a table (repeatable); quote as in SQL: \'"Sales Dept"."Order Items"\'')
+    what.add_argument("--schema", metavar="SCHEMA", help="every table of a schema")
+    what.add_argument("--publication", metavar="NAME",
+                      help="an existing publication, used as it is (nothing is created)")
+    p.add_argument("--count", type=int, metavar="N", help="exit 0 after N row changes")
+    p.add_argument("--timeout", type=float, metavar="SECONDS",
+                   help="exit 0 when this many seconds have passed")
+    p.add_argument("--format", choices=("jsonl", "text"), default="jsonl",
+                   help="jsonl (default): one JSON object per line, as `listen`; text: for people")
+    p.add_argument("--drop-leftovers", action="store_true",
+                   help="drop publications left by streams that ended without cleaning up, "
+                   "then exit")
+    add_filter_args(p)  # its --table is ours: the tables to watch
+    p.set_defaults(func=run)
+
+
+def watch_plan(args: argparse.Namespace) -> WatchPlan:
+    chosen = sum(bool(x) for x in (args.table, args.schema, args.publication))
+    if chosen > 1:
+        raise CliError("give --table, --schema or --publication, not several of them")
+    try:
+        tables = tuple(_table(t) for t in args.table)
+        schema = parse_identifier(args.schema) if args.schema else None
+    except IdentifierError as exc:
+        raise CliError(str(exc)) from None
+    return WatchPlan(tables=tables, schema=schema, publication=args.publication or None)
+
+
+def _table(text: str) -> tuple[str, str]:
+    schema, name = parse_qualified(text)
+    return schema or "public", name
+
+
+def event_filter(args: argparse.Namespace) -> EventFilter | None:
+    """The filter flags (as `filter` and the window's filter bar), or None for none."""
+    spec = filter_spec_from_args(args)
+    if spec.is_empty:
+        return None
+    compiled = compile_filter(spec)
+    return lambda batch: [batch[i] for i in compiled.select(batch)]
+
+
+def run(args: argparse.Namespace) -> int:
+    conninfo = resolve_conninfo(args)
+    if args.count is not None and args.count < 1:
+        raise CliError("--count must be at least 1")
+    keep = event_filter(args)
+    use_selector_loop_policy()
+    if args.drop_leftovers:
+        return asyncio.run(_drop_leftovers(conninfo))
+    plan = watch_plan(args)
+    return asyncio.run(_stream(conninfo, plan, args.count, args.timeout, args.format,
+                               getattr(args, "profile", None) or "", keep))
+
+
+async def _drop_leftovers(conninfo: str) -> int:
+    try:
+        async with await connect(conninfo) as conn:
+            dropped = await drop_leftovers(conn)
+    except Exception as exc:
+        raise CliError(one_line(exc)) from None
+    for item in dropped:
+        print(f"dropped publication {item.name}", file=sys.stderr)
+    if not dropped:
+        print("no leftover publication", file=sys.stderr)
+    return 0
+
+
+async def _stream(conninfo: str, plan: WatchPlan, count: int | None, timeout: float | None,
+                  fmt: str, profile: str, keep: EventFilter | None) -> int:
+    fmt_line = event_to_json if fmt == "jsonl" else event_to_text
+    out = sys.stdout
+    done = asyncio.Event()
+    seen = 0
+    announced = False
+
+    def on_batch(batch: list[Event]) -> None:
+        nonlocal seen
+        if keep is not None:
+            batch = keep(batch)
+        lines = []
+        for ev in batch:
+            if count is not None and seen >= count:
+                break
+            lines.append(fmt_line(ev))
+            if ev.kind == KIND_CHANGE:
+                seen += 1
+        if lines:
+            out.write("\n".join(lines) + "\n")
+            out.flush()
+        if count is not None and seen >= count:
+            done.set()
+
+    def on_status(st: Status) -> None:
+        nonlocal announced
+        if st.state is State.LISTENING and not announced:
+            announced = True
+            text = st.details() if isinstance(st, ChangeStatus) else st.describe()
+            print(text, file=sys.stderr, flush=True)
+        elif st.state is State.RECONNECTING and st.reason:
+            print(f"pgwatch-gui: {st.describe()}", file=sys.stderr, flush=True)
+        elif st.state is State.FAILED:
+            done.set()
+
+    def on_setup(setup: Setup) -> None:
+        for stmt in setup.sql_text().splitlines():
+            print(f"pgwatch-gui: running: {stmt}", file=sys.stderr, flush=True)
+        if setup.skipped:
+            names = ", ".join(t.qualified for t in setup.skipped)
+            warn(f"left out (no replica identity, UPDATE/DELETE would fail while published): "
+                 f"{names}")
+
+    def on_leftovers(found: list[Leftover]) -> None:
+        for item in found:
+            warn(f"leftover publication {item.describe()}: remove it with "
+                 "`pgwatch-gui changes --drop-leftovers`")
+
+    source = ChangeSource(conninfo, plan, on_batch=on_batch, on_status=on_status,
+                          on_setup=on_setup, on_leftovers=on_leftovers, profile=profile,
+                          batch_interval=0.0)
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(NotImplementedError, AttributeError):
+        loop.add_signal_handler(signal.SIGTERM, done.set)
+    task = source.start()
+    try:
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(done.wait(), timeout)
+    finally:
+        await source.stop()
+        await task
+    if source.status.state is State.FAILED:
+        raise CliError(source.status.reason)
+    return 0

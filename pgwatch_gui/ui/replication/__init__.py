@@ -1,0 +1,1 @@
+"""Watching row changes through logical replication in the window."""

@@ -1,0 +1,61 @@
+"""Change streams in the window: the tables dock asks, the dialog shows, the hub streams.
+
+`attach_change_streams(window)` (called by the shell) answers the tables dock's
+`watch_requested` with the Watch changes dialog (SQL first; opened with open(), never
+exec()); on Start the hub opens the stream as a connection named "<connection>
+changes", beside the listeners. The dock itself stops streams through the hub.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtWidgets import QWidget
+
+from pgwatch_gui.core.replication.publication import Setup, WatchPlan
+from pgwatch_gui.ui.common.hub import ConnectionHub
+from pgwatch_gui.ui.replication.watch_dialog import WatchChangesDialog
+
+
+def stream_name(hub: ConnectionHub, connection: str) -> str:
+    """A free connection name for a stream: 'shop changes', then 'shop changes 2'..."""
+    base = f"{connection} changes"
+    names = set(hub.names())
+    if base not in names:
+        return base
+    n = 2
+    while f"{base} {n}" in names:
+        n += 1
+    return f"{base} {n}"
+
+
+def watch(parent: QWidget, hub: ConnectionHub, connection: str, conninfo: str,
+          plan: WatchPlan, on_started: Callable[[str], None] | None = None
+          ) -> WatchChangesDialog:
+    """Open the dialog; Start opens the stream in the hub."""
+    dlg = WatchChangesDialog(conninfo, plan, parent=parent)
+
+    def start(setup: Setup) -> None:
+        name = stream_name(hub, connection)
+        # Through the connection's SSH tunnel, if it has one (its listener owns it).
+        route = getattr(hub.listener(connection), "route", None)
+        hub.open_changes(name, conninfo, setup, dlg.plan, route=route)  # plan: perhaps theirs
+        if on_started is not None:
+            on_started(name)
+
+    dlg.start_requested.connect(start)
+    dlg.open()
+    return dlg
+
+
+def attach_change_streams(window) -> None:
+    """Wire the tables dock's *Watch changes…* to the dialog and the window's hub."""
+    browser = window.tables_browser
+
+    def requested(connection: str, conninfo: str, plan: WatchPlan) -> None:
+        window.watch_dialog = watch(
+            window, window.hub, connection, conninfo, plan,
+            on_started=lambda n: browser.set_status(f"Watching changes as connection {n!r}."))
+
+    window.watch_dialog = None  # the last one opened (tests look at it)
+    browser.watch_requested.connect(requested)
