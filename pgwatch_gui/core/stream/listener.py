@@ -73,6 +73,8 @@ class Listener:
         self._commands: deque[tuple[Callable, asyncio.Future]] = deque()
         self._wake: asyncio.Event | None = None
         self._stopping = False
+        self._server_said = ""
+        self._server_state = ""
         self._task: asyncio.Task | None = None
         self._listening = asyncio.Event()
         self.status = Status(State.IDLE, profile)
@@ -189,6 +191,10 @@ class Listener:
                     async with conn:
                         self._conn = conn
                         self._pid = conn.info.backend_pid
+                        # Before any LISTEN: a notification can arrive with its reply.
+                        self._take_notifies(conn)
+                        self._server_said = ""
+                        conn.add_notice_handler(self._on_notice)
                         for ch in list(self._channels):
                             await conn.execute(quote_listen("LISTEN", ch))
                         connected_once = True
@@ -208,15 +214,16 @@ class Listener:
                     self._conn = None
                     if self._stopping:
                         break
+                    reason = self._loss_reason(exc)
                     if lost_at is None:
                         lost_at = time.time()
-                        lost_reason = one_line(exc)
+                        lost_reason = reason
                     attempt += 1
                     if self._out_of_attempts(attempt):
-                        self._emit_status(State.FAILED, reason=one_line(exc))
+                        self._emit_status(State.FAILED, reason=reason)
                         return self.status
                     self._fail_commands(exc)
-                    await self._backoff(attempt, one_line(exc))
+                    await self._backoff(attempt, reason)
                 except psycopg.Error as exc:
                     # LISTEN refused (a hot standby, a missing privilege...): retrying won't help.
                     self._emit_status(State.FAILED, reason=one_line(exc))
@@ -235,6 +242,8 @@ class Listener:
         return self.max_attempts is not None and attempt > self.max_attempts
 
     async def _backoff(self, attempt: int, reason: str) -> None:
+        if self._stopping:
+            return
         delay = self.backoff.delay(attempt)
         self._emit_status(State.RECONNECTING, attempt=attempt, delay=delay, reason=reason)
         assert self._wake is not None
@@ -250,15 +259,11 @@ class Listener:
         runs reach the backlog through the notify handler.
         """
         assert self._wake is not None
-        own_pid = self._pid
-
-        def on_notify(n: psycopg.Notify) -> None:
-            self._batches.add(new_event(next(self._seq), time.time(), self.profile, n.channel,
-                                    n.pid, n.payload, n.pid == own_pid))
-
-        conn.add_notify_handler(on_notify)
         while not self._stopping:
-            self._wake.clear()
+            if not self._commands:
+                # Only when nothing waits: a command queued while the LISTENs were
+                # replayed set the wake-up already, and clearing it would strand it.
+                self._wake.clear()
             reader = asyncio.ensure_future(self._read(conn))
             waker = asyncio.ensure_future(self._wake.wait())
             try:
@@ -305,7 +310,7 @@ class Listener:
 
         clock = time.perf_counter
         now = time.time
-        enc = conn.info.encoding
+        enc = _text_encoding(conn)
         seq = self._seq
         profile = self.profile
         own_pid = self._pid
@@ -332,9 +337,11 @@ class Listener:
                     count = 0
                     while n is not None:
                         pid = n.be_pid
+                        extra = n.extra
                         append(new_event(next(seq), t, profile,
                                          n.relname.decode(enc, "replace"), pid,
-                                         n.extra.decode(enc, "replace"), pid == own_pid))
+                                         extra.decode(enc, "replace"), pid == own_pid,
+                                         len(extra)))
                         count += 1
                         n = pgconn.notifies()
                     batches.added(before, count)
@@ -356,6 +363,42 @@ class Listener:
         finally:
             loop.remove_reader(fd)
 
+    def _on_notice(self, diag: psycopg.errors.Diagnostic) -> None:
+        """The server's last word: a FATAL 'terminating connection ...' comes as a notice
+        on an idle connection, just before the socket closes."""
+        try:
+            if diag.severity_nonlocalized in ("FATAL", "PANIC"):
+                self._server_said = diag.message_primary or ""
+                self._server_state = diag.sqlstate or ""
+        except Exception:  # a notice must never take the listener down
+            pass
+
+    def _loss_reason(self, exc: BaseException) -> str:
+        said = self._server_said
+        if said:
+            self._server_said = ""
+            return f"the server ended the session: {said}"
+        return one_line(exc)
+
+    def _take_notifies(self, conn: psycopg.AsyncConnection) -> None:
+        """Notifications psycopg reads while a command runs come here as bytes.
+
+        psycopg's own handler decodes strictly (a SQL_ASCII database sending Latin-1
+        bytes raised UnicodeDecodeError out of LISTEN), so it is replaced on the
+        connection: decoded with replacement, sized as sent.
+        """
+        enc = _text_encoding(conn)
+        own_pid = self._pid
+
+        def on_notify(n) -> None:
+            extra = n.extra
+            self._batches.add(new_event(next(self._seq), time.time(), self.profile,
+                                        n.relname.decode(enc, "replace"), n.be_pid,
+                                        extra.decode(enc, "replace"), n.be_pid == own_pid,
+                                        len(extra)))
+
+        conn.pgconn.notify_handler = on_notify
+
     async def _run_command(self, command: Callable, *, required: bool = False) -> object:
         if self._conn is None or self._wake is None:
             if required:
@@ -376,3 +419,9 @@ class Listener:
         self.status = Status(state, self.profile, pid=self._pid, channels=self.channels, **kw)
         if self._on_status is not None:
             self._on_status(self.status)
+
+
+def _text_encoding(conn: psycopg.AsyncConnection) -> str:
+    """The codec for the server's bytes; SQL_ASCII promises none, so read UTF-8."""
+    enc = conn.info.encoding
+    return "utf-8" if enc == "ascii" else enc
