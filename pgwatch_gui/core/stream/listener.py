@@ -10,9 +10,9 @@ backlog, and past `max_backlog` the oldest are dropped and counted. A stalled
 reader would fill the server's notification queue, after which every writer whose
 trigger calls pg_notify fails.
 
-On a lost connection it reconnects with capped exponential backoff, LISTENs again
-on every channel, and emits a gap marker Event: whatever was sent meanwhile is
-lost to LISTEN, and the user must see where.
+On a lost connection (or one silent past the heartbeat, see wire.py) it reconnects
+with backoff capped near 2 s, LISTENs again on every channel, and emits a gap marker
+Event: whatever was sent meanwhile is lost to LISTEN, and the user must see where.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ import psycopg
 
 from pgwatch_gui.core.pg.connection import connect, one_line
 from pgwatch_gui.core.pg.notify import check_channel, quote_listen, send_notify
+from pgwatch_gui.core.stream import wire
 from pgwatch_gui.core.stream.batching import BatchConsumer, Batcher
 from pgwatch_gui.core.stream.events import make_gap, new_event
 from pgwatch_gui.core.stream.status import Backoff, State, Status
@@ -52,6 +53,8 @@ class Listener:
         backoff: Backoff | None = None,
         max_attempts: int | None = None,
         seq: Iterator[int] | None = None,
+        heartbeat_interval: float = wire.HEARTBEAT_INTERVAL,
+        heartbeat_timeout: float = wire.HEARTBEAT_TIMEOUT,
     ) -> None:
         self.conninfo = conninfo
         self.profile = profile
@@ -60,7 +63,7 @@ class Listener:
             if check_channel(ch) not in self._channels:
                 self._channels.append(ch)
         self._on_status = on_status
-        self.backoff = backoff or Backoff()
+        self.backoff = backoff or wire.RECONNECT_BACKOFF
         self.max_attempts = max_attempts
         self._seq = seq if seq is not None else itertools.count(1)
 
@@ -73,8 +76,11 @@ class Listener:
         self._commands: deque[tuple[Callable, asyncio.Future]] = deque()
         self._wake: asyncio.Event | None = None
         self._stopping = False
-        self._server_said = ""
-        self._server_state = ""
+        self.heartbeat_interval = heartbeat_interval
+        self.heartbeat_timeout = heartbeat_timeout
+        self._last_word = wire.LastWord()
+        self._last_rx = 0.0  # time.monotonic() of the last data read
+        self._on_notify = None
         self._task: asyncio.Task | None = None
         self._listening = asyncio.Event()
         self.status = Status(State.IDLE, profile)
@@ -178,7 +184,7 @@ class Listener:
                     State.RECONNECTING if connected_once else State.CONNECTING, attempt=attempt
                 )
                 try:
-                    conn = await connect(self.conninfo)
+                    conn = await connect(self.conninfo, keepalives=True)
                 except psycopg.Error as exc:
                     reason = one_line(exc)
                     if not connected_once or self._out_of_attempts(attempt + 1):
@@ -191,10 +197,8 @@ class Listener:
                     async with conn:
                         self._conn = conn
                         self._pid = conn.info.backend_pid
-                        # Before any LISTEN: a notification can arrive with its reply.
-                        self._take_notifies(conn)
-                        self._server_said = ""
-                        conn.add_notice_handler(self._on_notice)
+                        self._on_notify = wire.attach(conn, self._batches.add, self._seq,
+                                                      self.profile, self._last_word)
                         for ch in list(self._channels):
                             await conn.execute(quote_listen("LISTEN", ch))
                         connected_once = True
@@ -214,7 +218,7 @@ class Listener:
                     self._conn = None
                     if self._stopping:
                         break
-                    reason = self._loss_reason(exc)
+                    reason = self._last_word.reason(exc, one_line(exc))
                     if lost_at is None:
                         lost_at = time.time()
                         lost_reason = reason
@@ -259,6 +263,7 @@ class Listener:
         runs reach the backlog through the notify handler.
         """
         assert self._wake is not None
+        self._last_rx = time.monotonic()
         while not self._stopping:
             if not self._commands:
                 # Only when nothing waits: a command queued while the LISTENs were
@@ -267,7 +272,8 @@ class Listener:
             reader = asyncio.ensure_future(self._read(conn))
             waker = asyncio.ensure_future(self._wake.wait())
             try:
-                done, _ = await asyncio.wait({reader, waker}, return_when=asyncio.FIRST_COMPLETED)
+                done = await wire.first_or_quiet({reader, waker}, lambda: self._last_rx,
+                                                 self.heartbeat_interval)
             except asyncio.CancelledError:
                 reader.cancel()
                 waker.cancel()
@@ -279,6 +285,10 @@ class Listener:
             reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await reader  # a failure that beat the cancel is raised here
+            if not done:  # quiet for heartbeat_interval: is the server still there?
+                waker.cancel()
+                await wire.heartbeat(conn, self.heartbeat_timeout, self._on_notify)
+                self._last_rx = time.monotonic()
             while self._commands:
                 command, fut = self._commands.popleft()
                 try:
@@ -310,7 +320,8 @@ class Listener:
 
         clock = time.perf_counter
         now = time.time
-        enc = _text_encoding(conn)
+        enc = wire.text_encoding(conn)
+        mono = time.monotonic
         seq = self._seq
         profile = self.profile
         own_pid = self._pid
@@ -326,6 +337,7 @@ class Listener:
             # What `Batcher.add` does per notification is done here per chunk (the counters,
             # the clock, the flush); each notification costs one Event and an append.
             try:
+                self._last_rx = mono()
                 until = clock() + READ_BUDGET
                 while True:
                     pgconn.consume_input()
@@ -363,42 +375,6 @@ class Listener:
         finally:
             loop.remove_reader(fd)
 
-    def _on_notice(self, diag: psycopg.errors.Diagnostic) -> None:
-        """The server's last word: a FATAL 'terminating connection ...' comes as a notice
-        on an idle connection, just before the socket closes."""
-        try:
-            if diag.severity_nonlocalized in ("FATAL", "PANIC"):
-                self._server_said = diag.message_primary or ""
-                self._server_state = diag.sqlstate or ""
-        except Exception:  # a notice must never take the listener down
-            pass
-
-    def _loss_reason(self, exc: BaseException) -> str:
-        said = self._server_said
-        if said:
-            self._server_said = ""
-            return f"the server ended the session: {said}"
-        return one_line(exc)
-
-    def _take_notifies(self, conn: psycopg.AsyncConnection) -> None:
-        """Notifications psycopg reads while a command runs come here as bytes.
-
-        psycopg's own handler decodes strictly (a SQL_ASCII database sending Latin-1
-        bytes raised UnicodeDecodeError out of LISTEN), so it is replaced on the
-        connection: decoded with replacement, sized as sent.
-        """
-        enc = _text_encoding(conn)
-        own_pid = self._pid
-
-        def on_notify(n) -> None:
-            extra = n.extra
-            self._batches.add(new_event(next(self._seq), time.time(), self.profile,
-                                        n.relname.decode(enc, "replace"), n.be_pid,
-                                        extra.decode(enc, "replace"), n.be_pid == own_pid,
-                                        len(extra)))
-
-        conn.pgconn.notify_handler = on_notify
-
     async def _run_command(self, command: Callable, *, required: bool = False) -> object:
         if self._conn is None or self._wake is None:
             if required:
@@ -420,8 +396,3 @@ class Listener:
         if self._on_status is not None:
             self._on_status(self.status)
 
-
-def _text_encoding(conn: psycopg.AsyncConnection) -> str:
-    """The codec for the server's bytes; SQL_ASCII promises none, so read UTF-8."""
-    enc = conn.info.encoding
-    return "utf-8" if enc == "ascii" else enc
