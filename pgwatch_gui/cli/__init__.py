@@ -15,6 +15,7 @@ from pgwatch_gui import __version__
 from pgwatch_gui.cli import (
     demo_cmd,
     desktop_cmd,
+    filter_cmd,
     listen_cmd,
     notify_cmd,
     profiles_cmd,
@@ -23,7 +24,7 @@ from pgwatch_gui.cli import (
 from pgwatch_gui.cli.common import CliError, OneLineParser, add_connection_args
 
 # Subcommand modules, in the order `--help` lists them.
-COMMANDS = [listen_cmd, notify_cmd, profiles_cmd, trigger_cmd, demo_cmd, desktop_cmd]
+COMMANDS = [listen_cmd, filter_cmd, notify_cmd, profiles_cmd, trigger_cmd, demo_cmd, desktop_cmd]
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
