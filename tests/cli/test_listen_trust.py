@@ -148,3 +148,20 @@ def test_queue_alarm_warns_once_and_rearms():
     assert a.check(0.3) is None  # not yet well under
     assert "down to" in a.check(0.2)
     assert a.check(0.6) is not None
+
+
+def test_sql_ascii_database_bytes_that_are_not_utf8(pg_server):
+    from tests.core.test_listener_trust import _drop, _sql_ascii_db
+
+    name, dsn = _sql_ascii_db(pg_server)
+    try:
+        p = start_listen("--dsn", dsn, "-c", "a", "--count", "2", "--timeout", "30")
+        with psycopg.connect(dsn, autocommit=True) as c:
+            c.execute("SELECT pg_notify('a', convert_from('\\x636166e9'::bytea, 'SQL_ASCII'))")
+            c.execute("SELECT pg_notify('a', 'sentinel')")
+        out, err = p.communicate(timeout=30)
+    finally:
+        _drop(pg_server, name)
+    assert p.returncode == 0, err
+    lines = [_strict(x) for x in out.splitlines()]
+    assert [(x["payload"], x["size"]) for x in lines] == [("caf\ufffd", 4), ("sentinel", 8)]
