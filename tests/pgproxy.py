@@ -5,6 +5,11 @@ drop every NotificationResponse the server sends (what a transaction pooler does
 LISTEN: accepted, then nothing arrives) and hand out a made-up backend pid in
 BackendKeyData (as PgBouncer does). Clients must use sslmode=disable and
 gssencmode=disable, so the server's side of the stream is nothing but typed messages.
+
+It can also misbehave as a network does: `blackhole()` makes every connection open at
+that moment go silent without closing (a NAT or firewall that forgot it: bytes are
+swallowed both ways, no FIN, no RST), while new connections work; `down()` closes
+every connection and refuses new ones (the server is away) until `up()`.
 """
 
 from __future__ import annotations
@@ -26,7 +31,12 @@ class PgProxy:
         self.drop_notifications = drop_notifications
         self.fake_pid = fake_pid
         self.dropped = 0
+        self.swallowed = 0  # bytes a blackholed connection ate
+        self.is_down = False
         self.listen_port = 0
+        self._ids = 0
+        self._open: dict[int, tuple] = {}
+        self._held: set[int] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.base_events.Server | None = None
         self._thread: threading.Thread | None = None
@@ -38,6 +48,24 @@ class PgProxy:
                 "sslmode": "disable", "gssencmode": "disable"}
         base.update(params)
         return _ci.make_conninfo("", **base)
+
+    def blackhole(self) -> None:
+        """Every connection open now goes silent, without closing; new ones work."""
+        self._held.update(self._open)
+
+    def down(self) -> None:
+        """Close every connection and refuse new ones until up()."""
+        self.is_down = True
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._close_all)
+
+    def up(self) -> None:
+        self.is_down = False
+
+    def _close_all(self) -> None:
+        for writers in list(self._open.values()):
+            for w in writers:
+                w.close()
 
     def __enter__(self) -> PgProxy:
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -74,27 +102,42 @@ class PgProxy:
 
     async def _client(self, c_reader: asyncio.StreamReader,
                       c_writer: asyncio.StreamWriter) -> None:
+        if self.is_down:
+            c_writer.close()
+            return
         s_reader, s_writer = await self._open_upstream()
-        up = asyncio.ensure_future(self._pipe(c_reader, s_writer))
-        down = asyncio.ensure_future(self._server_to_client(s_reader, c_writer))
-        await asyncio.wait({up, down}, return_when=asyncio.FIRST_COMPLETED)
-        for t in (up, down):
-            t.cancel()
-        for w in (c_writer, s_writer):
-            w.close()
+        self._ids += 1
+        cid = self._ids
+        self._open[cid] = (c_writer, s_writer)
+        up = asyncio.ensure_future(self._pipe(c_reader, s_writer, cid))
+        down = asyncio.ensure_future(self._server_to_client(s_reader, c_writer, cid))
+        try:
+            await asyncio.wait({up, down}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            self._open.pop(cid, None)
+            for t in (up, down):
+                t.cancel()
+            for w in (c_writer, s_writer):
+                w.close()
 
-    @staticmethod
-    async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                    cid: int) -> None:
         while data := await reader.read(65536):
+            if cid in self._held:
+                self.swallowed += len(data)
+                continue
             writer.write(data)
             await writer.drain()
 
     async def _server_to_client(self, reader: asyncio.StreamReader,
-                                writer: asyncio.StreamWriter) -> None:
+                                writer: asyncio.StreamWriter, cid: int) -> None:
         while True:
             head = await reader.readexactly(5)
             kind, length = head[:1], struct.unpack("!I", head[1:])[0]
             body = await reader.readexactly(length - 4)
+            if cid in self._held:
+                self.swallowed += len(head) + len(body)
+                continue
             if kind == b"A" and self.drop_notifications:
                 self.dropped += 1
                 continue

@@ -16,6 +16,7 @@ from pgwatch_gui.cli import (
     changes_cmd,
     demo_cmd,
     desktop_cmd,
+    filter_cmd,
     listen_cmd,
     notify_cmd,
     profiles_cmd,
@@ -24,8 +25,8 @@ from pgwatch_gui.cli import (
 from pgwatch_gui.cli.common import CliError, OneLineParser, add_connection_args, close_tunnels
 
 # Subcommand modules, in the order `--help` lists them.
-COMMANDS = [listen_cmd, changes_cmd, notify_cmd, profiles_cmd, trigger_cmd, demo_cmd,
-            desktop_cmd]
+COMMANDS = [listen_cmd, changes_cmd, filter_cmd, notify_cmd, profiles_cmd, trigger_cmd,
+            demo_cmd, desktop_cmd]
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
+import re
 import sys
 
 from pgwatch_gui.core.pg.connection import (
@@ -22,12 +24,26 @@ from pgwatch_gui.core.ssh.errors import HostKeyUnknown, TunnelError
 
 _tunnels = contextlib.ExitStack()
 
+MAX_ECHO = 200  # longest piece of the user's input an error message repeats
+MAX_MESSAGE = 600
+
+_LONG_QUOTED = re.compile(r'(["\'])([^"\'\n]{' + str(MAX_ECHO) + r'})[^"\'\n]+\1')
+
+
+def cap_message(message: str) -> str:
+    """One line, and no more of a quoted input (a 100 kB --dsn) than MAX_ECHO characters."""
+    text = " ".join(str(message).split())
+    text = _LONG_QUOTED.sub(lambda m: f"{m[1]}{m[2]}…{m[1]}", text)
+    if len(text) > MAX_MESSAGE:
+        text = text[:MAX_MESSAGE] + "…"
+    return text
+
 
 class CliError(Exception):
     """An error to print as one line on stderr, then exit with `code` (2 by default)."""
 
     def __init__(self, message: str, code: int = 2) -> None:
-        super().__init__(message)
+        super().__init__(cap_message(message))
         self.code = code
 
 
@@ -35,7 +51,7 @@ class OneLineParser(argparse.ArgumentParser):
     """argparse, but a usage error is one line on stderr and exit code 2."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        print(f"{self.prog}: error: {message} (see --help)", file=sys.stderr)
+        print(f"{self.prog}: error: {cap_message(message)} (see --help)", file=sys.stderr)
         raise SystemExit(2)
 
 
@@ -159,3 +175,14 @@ def resolve_startup_connections(args: argparse.Namespace) -> list:
         StartupConnection(p.name, p.conninfo(store.secrets.get(p.name)), list(p.channels))
         for p in store.auto_connect()
     ]
+
+
+def positive_seconds(text: str) -> float:
+    """argparse type for a duration: a finite number of seconds above zero."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{cap_message(repr(text))} is not a number") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a number of seconds above 0")
+    return value

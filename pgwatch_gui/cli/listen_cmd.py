@@ -4,41 +4,71 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
+import threading
+
+import psycopg
 
 from pgwatch_gui.cli.common import (
     CliError,
     add_connection_args,
+    positive_seconds,
     resolve_channels,
     resolve_conninfo,
+    warn,
 )
-from pgwatch_gui.core.pg.connection import use_selector_loop_policy
-from pgwatch_gui.core.pg.notify import NotifyError, check_channel
+from pgwatch_gui.cli.filter_args import add_filter_args, filter_spec_from_args
+from pgwatch_gui.core.filtering.engine import FilterSpec, compile_filter
+from pgwatch_gui.core.filtering.facets import FacetCache
+from pgwatch_gui.core.pg.connection import connect_sync, one_line, use_selector_loop_policy
+from pgwatch_gui.core.pg.notify import (
+    QUEUE_CHECK_INTERVAL,
+    QUEUE_WARN_AT,
+    NotifyError,
+    QueueAlarm,
+    check_channel,
+    queue_usage_sync,
+)
 from pgwatch_gui.core.stream.events import KIND_NOTIFY, Event
 from pgwatch_gui.core.stream.export import event_to_json, event_to_text
 from pgwatch_gui.core.stream.listener import Listener
 from pgwatch_gui.core.stream.status import State, Status
+from pgwatch_gui.core.stream.wire import HEARTBEAT_INTERVAL, HEARTBEAT_TIMEOUT
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "listen",
         help="print notifications as they arrive",
-        description="LISTEN on one or more channels and print one line per notification.",
+        description="LISTEN on one or more channels and print one line per notification. "
+        "The filter options keep only matching notifications (gap lines always pass).",
     )
     add_connection_args(p)
     p.add_argument("-c", "--channel", action="append",
                    help="channel name, exactly as pg_notify spells it (repeatable; "
                    "with --profile, the profile's channels by default)")
-    p.add_argument("--count", type=int, metavar="N", help="exit 0 after N notifications")
-    p.add_argument("--timeout", type=float, metavar="SECONDS",
+    p.add_argument("--count", type=int, metavar="N",
+                   help="exit 0 after N notifications (that pass the filter)")
+    p.add_argument("--timeout", type=positive_seconds, metavar="SECONDS",
                    help="exit 0 when this many seconds have passed")
     p.add_argument("--format", choices=("jsonl", "text"), default="jsonl",
                    help="jsonl (default): one JSON object per line; text: for people")
+    add_filter_args(p)
+    # For tests and the curious; see the README ("Connection health").
+    hidden = argparse.SUPPRESS
+    p.add_argument("--heartbeat-interval", type=positive_seconds, default=HEARTBEAT_INTERVAL,
+                   help=hidden)
+    p.add_argument("--heartbeat-timeout", type=positive_seconds, default=HEARTBEAT_TIMEOUT,
+                   help=hidden)
+    p.add_argument("--queue-interval", type=positive_seconds, default=QUEUE_CHECK_INTERVAL,
+                   help=hidden)
+    p.add_argument("--queue-warn-at", type=float, default=QUEUE_WARN_AT, help=hidden)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    spec = filter_spec_from_args(args)
     conninfo = resolve_conninfo(args)
     try:
         channels = [check_channel(c) for c in resolve_channels(args, args.channel)]
@@ -48,20 +78,28 @@ def run(args: argparse.Namespace) -> int:
         raise CliError("give at least one -c/--channel (or a --profile that has channels)")
     if args.count is not None and args.count < 1:
         raise CliError("--count must be at least 1")
+    # Whatever a payload holds must reach the terminal or file: escape, never raise.
+    with contextlib.suppress(AttributeError, ValueError):
+        sys.stdout.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
     use_selector_loop_policy()
     return asyncio.run(_listen(conninfo, channels, args.count, args.timeout, args.format,
-                               getattr(args, "profile", None) or ""))
+                               getattr(args, "profile", None) or "", spec, args))
 
 
 async def _listen(conninfo: str, channels: list[str], count: int | None,
-                  timeout: float | None, fmt: str, profile: str = "") -> int:
+                  timeout: float | None, fmt: str, profile: str = "",
+                  spec: FilterSpec | None = None, opts: argparse.Namespace | None = None
+                  ) -> int:
     fmt_line = event_to_json if fmt == "jsonl" else event_to_text
+    flt = compile_filter(spec or FilterSpec())
     out = sys.stdout
     done = asyncio.Event()
     seen = 0
 
     def on_batch(batch: list[Event]) -> None:
         nonlocal seen
+        if flt.active:
+            batch = [batch[i] for i in flt.select(batch, 0, FacetCache())]
         lines = []
         for ev in batch:
             if count is not None and seen >= count:
@@ -75,23 +113,71 @@ async def _listen(conninfo: str, channels: list[str], count: int | None,
         if count is not None and seen >= count:
             done.set()
 
+    stop_watch = threading.Event()
+    watch = threading.Thread(target=watch_queue, name="queue-watch", daemon=True, args=(
+        conninfo, stop_watch, getattr(opts, "queue_interval", QUEUE_CHECK_INTERVAL),
+        getattr(opts, "queue_warn_at", QUEUE_WARN_AT)))
+
     def on_status(st: Status) -> None:
         if st.state is State.LISTENING:
             print(st.describe(), file=sys.stderr, flush=True)
+            if watch.ident is None and not stop_watch.is_set():
+                watch.start()  # once connected: a wrong --dsn is said once, not twice
         elif st.state is State.RECONNECTING and st.reason:
             print(f"pgwatch-gui: {st.describe()}", file=sys.stderr, flush=True)
         if st.state is State.FAILED:
             done.set()
 
-    listener = Listener(conninfo, channels, on_batch=on_batch, on_status=on_status,
-                        batch_interval=0.0, profile=profile)
+    listener = Listener(
+        conninfo, channels, on_batch=on_batch, on_status=on_status, batch_interval=0.0,
+        profile=profile,
+        heartbeat_interval=getattr(opts, "heartbeat_interval", HEARTBEAT_INTERVAL),
+        heartbeat_timeout=getattr(opts, "heartbeat_timeout", HEARTBEAT_TIMEOUT))
     task = listener.start()
     try:
         await asyncio.wait_for(done.wait(), timeout)
     except asyncio.TimeoutError:
         pass
+    done.set()
     await listener.stop()
     await task
+    stop_watch.set()
+    if watch.is_alive():
+        await asyncio.to_thread(watch.join, 5)
     if listener.status.state is State.FAILED:
         raise CliError(listener.status.reason)
     return 0
+
+
+def watch_queue(conninfo: str, stop: threading.Event, interval: float,
+                warn_at: float) -> None:
+    """Every `interval` s, on a connection of its own, look at how full the server's
+    notification queue is and warn on stderr when it passes `warn_at`.
+
+    A thread, not a task: when `listen` itself is what stalls (stdout piped into a
+    reader that stopped), its event loop is blocked on the write, and this is exactly
+    when the warning matters. A failure to look is said once and retried; it never
+    stops `listen`."""
+    alarm = QueueAlarm(warn_at)
+    conn: psycopg.Connection | None = None
+    complained = False
+    try:
+        while not stop.is_set():
+            try:
+                if conn is None or conn.closed:
+                    conn = connect_sync(conninfo)
+                message = alarm.check(queue_usage_sync(conn))
+                if message:
+                    warn(message)
+                complained = False
+            except psycopg.Error as exc:
+                if not complained:
+                    warn(f"cannot watch the notification queue: {one_line(exc)}")
+                    complained = True
+                if conn is not None:
+                    conn.close()
+                    conn = None
+            stop.wait(interval)
+    finally:
+        if conn is not None:
+            conn.close()

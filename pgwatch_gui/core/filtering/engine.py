@@ -112,9 +112,6 @@ def compile_filter(spec: FilterSpec) -> EventFilter:
     if spec.tables:
         tables = frozenset("" if t == TABLE_NONE else t for t in spec.tables)
         parts.append(lambda ev, k, c: c.get(k, ev)[1] in tables)
-    if len(parts) == 1 and spec.text and not spec.regex and not _SPAN_SPLIT.search(spec.text) \
-            and not spec.channels and not spec.hide_own:
-        f._fast = _fast_text_select(spec.text, spec.case_sensitive)
     if spec.fields.strip():
         try:
             groups = parse_fields(spec.fields)
@@ -123,6 +120,12 @@ def compile_filter(spec: FilterSpec) -> EventFilter:
         else:
             if groups:
                 parts.append(fields_part(groups))
+    # The fast path stands for the whole filter, so it is chosen only once every part is
+    # known: plain text must be the one and only part (else `select` would skip the
+    # others while `matches` applies them).
+    if len(parts) == 1 and spec.text and not spec.regex and not _SPAN_SPLIT.search(spec.text) \
+            and not spec.channels and not spec.hide_own and not spec.ops and not spec.tables:
+        f._fast = _fast_text_select(spec.text, spec.case_sensitive)
     return f
 
 

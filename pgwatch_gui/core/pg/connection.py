@@ -18,6 +18,13 @@ from pgwatch_gui.core.pg.errors import one_line
 APPLICATION_NAME = "pgwatch-gui"
 DEFAULT_CONNECT_TIMEOUT = 10
 
+# TCP keepalives for connections that wait a long time for the server (the listener):
+# a peer gone without a word (a NAT or firewall dropping the connection) is noticed
+# after about idle + interval * count = 25 s of silence. A connection string that sets
+# any keepalives parameter keeps its own. (Ignored on Unix-domain sockets.)
+KEEPALIVES = {"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5,
+              "keepalives_count": 3}
+
 
 def make_conninfo(dsn: str | None = None, **overrides: object) -> str:
     """Merge a URI or key=value string with keyword overrides (None values are skipped).
@@ -74,19 +81,29 @@ def describe_target(conninfo: str) -> str:
     return f"{user}{host}{port}{db}"
 
 
-def _timeout_kwargs(conninfo: str, connect_timeout: int | None) -> dict[str, object]:
-    """A connect timeout unless the connection string sets its own."""
-    if "connect_timeout" in conninfo_dict(conninfo):
-        return {}
-    return {"connect_timeout": connect_timeout or DEFAULT_CONNECT_TIMEOUT}
+def _timeout_kwargs(conninfo: str, connect_timeout: int | None,
+                    keepalives: bool = False) -> dict[str, object]:
+    """A connect timeout unless the connection string sets its own; with `keepalives`,
+    KEEPALIVES unless the string sets any of them."""
+    params = conninfo_dict(conninfo)
+    kw: dict[str, object] = {}
+    if "connect_timeout" not in params:
+        kw["connect_timeout"] = connect_timeout or DEFAULT_CONNECT_TIMEOUT
+    if keepalives and not any(k.startswith("keepalives") for k in params):
+        kw.update(KEEPALIVES)
+    return kw
 
 
 async def connect(
-    conninfo: str, *, autocommit: bool = True, connect_timeout: int | None = None
+    conninfo: str, *, autocommit: bool = True, connect_timeout: int | None = None,
+    keepalives: bool = False,
 ) -> psycopg.AsyncConnection:
-    """Open an AsyncConnection (autocommit by default) on the running loop."""
+    """Open an AsyncConnection (autocommit by default) on the running loop.
+
+    `keepalives`: turn on TCP keepalives (KEEPALIVES) unless the string sets them."""
     return await psycopg.AsyncConnection.connect(
-        conninfo, autocommit=autocommit, **_timeout_kwargs(conninfo, connect_timeout))
+        conninfo, autocommit=autocommit,
+        **_timeout_kwargs(conninfo, connect_timeout, keepalives))
 
 
 def connect_sync(

@@ -64,3 +64,37 @@ def send_notify_sync(conn: psycopg.Connection, channel: str, payload: str = "") 
 def quote_listen(verb: str, channel: str) -> sql.Composed:
     """LISTEN/UNLISTEN with the channel quoted: `Foo` stays `Foo`, `Order Events` works."""
     return sql.SQL(verb + " {}").format(sql.Identifier(channel))
+
+
+# ---- the server's notification queue ---------------------------------------------------
+
+QUEUE_WARN_AT = 0.5  # warn when pg_notification_queue_usage() reaches this fraction
+QUEUE_CHECK_INTERVAL = 5.0  # seconds between two looks
+
+
+def queue_usage_sync(conn: psycopg.Connection) -> float:
+    """pg_notification_queue_usage(): how full the server's queue is, 0.0 .. 1.0.
+
+    It fills when some listening session does not read (a stalled client, or one in a
+    long transaction); once full, every pg_notify() on the server fails."""
+    row = conn.execute("SELECT pg_notification_queue_usage()").fetchone()
+    return float(row[0]) if row and row[0] is not None else 0.0
+
+
+class QueueAlarm:
+    """Says when the queue crosses `warn_at` (once), and when it is back under half of it."""
+
+    def __init__(self, warn_at: float = QUEUE_WARN_AT) -> None:
+        self.warn_at = warn_at
+        self.raised = False
+
+    def check(self, usage: float) -> str | None:
+        if not self.raised and usage >= self.warn_at:
+            self.raised = True
+            return (f"the server's notification queue is {usage:.4%} full (warning at "
+                    f"{self.warn_at:.4%}): a listening session is not reading; once it is "
+                    "full, every pg_notify() on the server fails")
+        if self.raised and usage < self.warn_at / 2:
+            self.raised = False
+            return f"the server's notification queue is down to {usage:.4%} full"
+        return None

@@ -1,15 +1,38 @@
-"""Events as records: JSON Lines (the `listen` command, recordings) and CSV."""
+"""Events as records: JSON Lines (the `listen` command, recordings) and CSV.
+
+Whatever text an event holds can be written, and nothing written can be mistaken:
+
+- JSON Lines are strict JSON. A lone surrogate (a payload's JSON said "\\ud800") is
+  written as its \\uXXXX escape, which reads back as the same string; a number JSON
+  cannot carry (1e999 decodes to infinity, NaN) is written as the string "Infinity",
+  "-Infinity" or "NaN" (the value stays visible; no reader chokes on it). The payload
+  itself is always the text the server sent.
+- CSV cells carry a lone surrogate as the six characters \\udXXX.
+- The text format (for terminals) shows control characters as escapes (\\x1b, \\r,
+  \\n, \\u2028 ...) so nothing in a payload or channel name is executed by the
+  terminal or splits the line.
+- Records are built from a decode that is not kept in the Event: exporting 100,000
+  rows must not leave 100,000 parsed payloads behind.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import math
+import re
 from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any, TextIO
 
-from pgwatch_gui.core.stream.events import KIND_NOTIFY, PAYLOAD_KINDS, Event
+from pgwatch_gui.core.stream.events import (
+    KIND_NOTIFY,
+    PAYLOAD_KINDS,
+    Decoded,
+    Event,
+    decode_payload,
+)
 
 CSV_FIELDS = (
     "received_at", "profile", "channel", "pid", "op", "schema", "table", "key", "size",
@@ -23,8 +46,70 @@ def iso_time(ts: float) -> str:
     return local.isoformat(timespec="microseconds")
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# C0 controls, DEL, C1 controls (0x9b is a one-byte CSI to some terminals), line and
+# paragraph separators, lone surrogates; bidi overrides that reorder what is shown.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+                     "\ud800-\udfff]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape_char(m: re.Match) -> str:
+    c = m.group()
+    named = _NAMED.get(c)
+    if named is not None:
+        return named
+    n = ord(c)
+    return f"\\x{n:02x}" if n < 0x100 else f"\\u{n:04x}"
+
+
+def visible(text: str) -> str:
+    """Text safe to print on a terminal: control characters shown as escapes."""
+    return _UNSAFE.sub(_escape_char, text) if _UNSAFE.search(text) else text
+
+
+def utf8_safe(text: str) -> str:
+    """Text UTF-8 can carry: a lone surrogate becomes the six characters \\udXXX."""
+    return _SURROGATE.sub(_escape_char, text) if _SURROGATE.search(text) else text
+
+
+def _finite(value: Any) -> Any:
+    """`value` with every infinite or NaN float replaced by a string JSON can carry."""
+    if isinstance(value, float):
+        if math.isfinite(value):
+            return value
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+def strict_json(value: Any) -> str:
+    """json.dumps that is always strict JSON and always encodable as UTF-8."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, allow_nan=False, default=str)
+    except ValueError:  # an infinity or NaN somewhere
+        text = json.dumps(_finite(value), ensure_ascii=False, allow_nan=False, default=str)
+    # Characters outside strings are ASCII, so a surrogate is inside one: its escape
+    # is valid JSON and reads back as the same string.
+    return utf8_safe(text)
+
+
+_NO_DECODE = Decoded("empty")
+
+
+def _decoded(ev: Event) -> Decoded:
+    """The event's decoded payload, without keeping it in the event."""
+    d = ev._decoded
+    if d is None:
+        d = decode_payload(ev.payload) if ev.kind in PAYLOAD_KINDS else _NO_DECODE
+    return d
+
+
 def event_to_record(ev: Event) -> dict[str, Any]:
-    d = ev.decoded
+    d = _decoded(ev)
     return {
         "received_at": iso_time(ev.received_at),
         "profile": ev.profile,
@@ -43,18 +128,24 @@ def event_to_record(ev: Event) -> dict[str, Any]:
 
 
 def event_to_json(ev: Event) -> str:
-    return json.dumps(event_to_record(ev), ensure_ascii=False, default=str)
+    return strict_json(event_to_record(ev))
 
 
 def event_to_text(ev: Event) -> str:
     """One line for people: time, channel, pid, payload (gap markers say what was lost)."""
     t = datetime.fromtimestamp(ev.received_at).strftime("%H:%M:%S.%f")[:-3]
     if ev.kind not in PAYLOAD_KINDS:
-        return f"{t}  -- {ev.payload}"
-    payload = ev.payload.replace("\r", "\\r").replace("\n", "\\n")
+        return f"{t}  -- {visible(ev.payload)}"
     if ev.kind != KIND_NOTIFY:  # a row change: no sender pid, the publication as channel
-        return f"{t}  {ev.channel}  {ev.kind}  {payload}"
-    return f"{t}  {ev.channel}  pid={ev.pid}  {payload}"
+        return f"{t}  {visible(ev.channel)}  {ev.kind}  {visible(ev.payload)}"
+    return f"{t}  {visible(ev.channel)}  pid={ev.pid}  {visible(ev.payload)}"
+
+
+def _csv_row(ev: Event) -> list[Any]:
+    r = event_to_record(ev)
+    r["key"] = strict_json(r["key"]) if r["key"] is not None else ""
+    return [utf8_safe(v) if isinstance(v, str) else csv_cell(v)
+            for v in (r[f] for f in CSV_FIELDS)]
 
 
 def write_jsonl(events: Iterable[Event], out: TextIO) -> int:
@@ -80,9 +171,7 @@ def write_csv(events: Iterable[Event], out: TextIO) -> int:
     w.writerow(CSV_FIELDS)
     n = 0
     for ev in events:
-        r = event_to_record(ev)
-        r["key"] = json.dumps(r["key"], ensure_ascii=False) if r["key"] is not None else ""
-        w.writerow([csv_cell(r[f]) for f in CSV_FIELDS])
+        w.writerow(_csv_row(ev))
         n += 1
     return n
 
@@ -121,9 +210,7 @@ class EventWriter:
         n = 0
         if self._csv is not None:
             for ev in events:
-                r = event_to_record(ev)
-                r["key"] = json.dumps(r["key"], ensure_ascii=False) if r["key"] is not None else ""
-                self._csv.writerow([csv_cell(r[f]) for f in CSV_FIELDS])
+                self._csv.writerow(_csv_row(ev))
                 n += 1
         else:
             lines = [event_to_json(ev) for ev in events]
@@ -177,6 +264,7 @@ def record_to_event(rec: Any, seq: int) -> Event:
     except (TypeError, ValueError):
         pid = 0
     rseq = rec.get("seq")
+    size = rec.get("size")
     return Event(
         rseq if isinstance(rseq, int) and not isinstance(rseq, bool) else seq,
         parse_time(rec.get("received_at")),
@@ -186,6 +274,9 @@ def record_to_event(rec: Any, seq: int) -> Event:
         payload,
         kind=kind,
         own=bool(rec.get("own", False)),
+        # The recorded size is the bytes the server sent (not always the text's size).
+        _size=size if isinstance(size, int) and not isinstance(size, bool) and size >= 0
+        else -1,
     )
 
 

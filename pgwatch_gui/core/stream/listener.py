@@ -10,9 +10,9 @@ backlog, and past `max_backlog` the oldest are dropped and counted. A stalled
 reader would fill the server's notification queue, after which every writer whose
 trigger calls pg_notify fails.
 
-On a lost connection it reconnects with capped exponential backoff, LISTENs again
-on every channel, and emits a gap marker Event: whatever was sent meanwhile is
-lost to LISTEN, and the user must see where.
+On a lost connection (or one silent past the heartbeat, see wire.py) it reconnects
+with backoff capped near 2 s, LISTENs again on every channel, and emits a gap marker
+Event: whatever was sent meanwhile is lost to LISTEN, and the user must see where.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ import psycopg
 from pgwatch_gui.core.pg.connection import connect, one_line
 from pgwatch_gui.core.pg.errors import RouteError
 from pgwatch_gui.core.pg.notify import check_channel, quote_listen, send_notify
+from pgwatch_gui.core.stream import wire
 from pgwatch_gui.core.stream.batching import BatchConsumer, Batcher
 from pgwatch_gui.core.stream.events import make_gap, new_event
 from pgwatch_gui.core.stream.status import Backoff, State, Status
@@ -62,6 +63,8 @@ class Listener:
         max_attempts: int | None = None,
         seq: Iterator[int] | None = None,
         route: Route | None = None,
+        heartbeat_interval: float = wire.HEARTBEAT_INTERVAL,
+        heartbeat_timeout: float = wire.HEARTBEAT_TIMEOUT,
     ) -> None:
         self.conninfo = conninfo
         # An SSH tunnel (core.ssh.route.TunnelRoute): asked for the string before each
@@ -73,7 +76,7 @@ class Listener:
             if check_channel(ch) not in self._channels:
                 self._channels.append(ch)
         self._on_status = on_status
-        self.backoff = backoff or Backoff()
+        self.backoff = backoff or wire.RECONNECT_BACKOFF
         self.max_attempts = max_attempts
         self._seq = seq if seq is not None else itertools.count(1)
 
@@ -86,6 +89,11 @@ class Listener:
         self._commands: deque[tuple[Callable, asyncio.Future]] = deque()
         self._wake: asyncio.Event | None = None
         self._stopping = False
+        self.heartbeat_interval = heartbeat_interval
+        self.heartbeat_timeout = heartbeat_timeout
+        self._last_word = wire.LastWord()
+        self._last_rx = 0.0  # time.monotonic() of the last data read
+        self._on_notify = None
         self._task: asyncio.Task | None = None
         self._listening = asyncio.Event()
         self.status = Status(State.IDLE, profile)
@@ -191,7 +199,7 @@ class Listener:
                 try:
                     if self.route is not None:
                         self.conninfo = await self.route.conninfo()
-                    conn = await connect(self.conninfo)
+                    conn = await connect(self.conninfo, keepalives=True)
                 except (psycopg.Error, RouteError) as exc:
                     reason = one_line(exc)
                     permanent = isinstance(exc, RouteError) and not exc.retry
@@ -205,6 +213,8 @@ class Listener:
                     async with conn:
                         self._conn = conn
                         self._pid = conn.info.backend_pid
+                        self._on_notify = wire.attach(conn, self._batches.add, self._seq,
+                                                      self.profile, self._last_word)
                         for ch in list(self._channels):
                             await conn.execute(quote_listen("LISTEN", ch))
                         connected_once = True
@@ -224,15 +234,16 @@ class Listener:
                     self._conn = None
                     if self._stopping:
                         break
+                    reason = self._last_word.reason(exc, one_line(exc))
                     if lost_at is None:
                         lost_at = time.time()
-                        lost_reason = one_line(exc)
+                        lost_reason = reason
                     attempt += 1
                     if self._out_of_attempts(attempt):
-                        self._emit_status(State.FAILED, reason=one_line(exc))
+                        self._emit_status(State.FAILED, reason=reason)
                         return self.status
                     self._fail_commands(exc)
-                    await self._backoff(attempt, one_line(exc))
+                    await self._backoff(attempt, reason)
                 except psycopg.Error as exc:
                     # LISTEN refused (a hot standby, a missing privilege...): retrying won't help.
                     self._emit_status(State.FAILED, reason=one_line(exc))
@@ -254,6 +265,8 @@ class Listener:
         return self.max_attempts is not None and attempt > self.max_attempts
 
     async def _backoff(self, attempt: int, reason: str) -> None:
+        if self._stopping:
+            return
         delay = self.backoff.delay(attempt)
         self._emit_status(State.RECONNECTING, attempt=attempt, delay=delay, reason=reason)
         assert self._wake is not None
@@ -269,19 +282,17 @@ class Listener:
         runs reach the backlog through the notify handler.
         """
         assert self._wake is not None
-        own_pid = self._pid
-
-        def on_notify(n: psycopg.Notify) -> None:
-            self._batches.add(new_event(next(self._seq), time.time(), self.profile, n.channel,
-                                    n.pid, n.payload, n.pid == own_pid))
-
-        conn.add_notify_handler(on_notify)
+        self._last_rx = time.monotonic()
         while not self._stopping:
-            self._wake.clear()
+            if not self._commands:
+                # Only when nothing waits: a command queued while the LISTENs were
+                # replayed set the wake-up already, and clearing it would strand it.
+                self._wake.clear()
             reader = asyncio.ensure_future(self._read(conn))
             waker = asyncio.ensure_future(self._wake.wait())
             try:
-                done, _ = await asyncio.wait({reader, waker}, return_when=asyncio.FIRST_COMPLETED)
+                done = await wire.first_or_quiet({reader, waker}, lambda: self._last_rx,
+                                                 self.heartbeat_interval)
             except asyncio.CancelledError:
                 reader.cancel()
                 waker.cancel()
@@ -293,6 +304,10 @@ class Listener:
             reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await reader  # a failure that beat the cancel is raised here
+            if not done:  # quiet for heartbeat_interval: is the server still there?
+                waker.cancel()
+                await wire.heartbeat(conn, self.heartbeat_timeout, self._on_notify)
+                self._last_rx = time.monotonic()
             while self._commands:
                 command, fut = self._commands.popleft()
                 try:
@@ -324,7 +339,8 @@ class Listener:
 
         clock = time.perf_counter
         now = time.time
-        enc = conn.info.encoding
+        enc = wire.text_encoding(conn)
+        mono = time.monotonic
         seq = self._seq
         profile = self.profile
         own_pid = self._pid
@@ -340,6 +356,7 @@ class Listener:
             # What `Batcher.add` does per notification is done here per chunk (the counters,
             # the clock, the flush); each notification costs one Event and an append.
             try:
+                self._last_rx = mono()
                 until = clock() + READ_BUDGET
                 while True:
                     pgconn.consume_input()
@@ -351,9 +368,11 @@ class Listener:
                     count = 0
                     while n is not None:
                         pid = n.be_pid
+                        extra = n.extra
                         append(new_event(next(seq), t, profile,
                                          n.relname.decode(enc, "replace"), pid,
-                                         n.extra.decode(enc, "replace"), pid == own_pid))
+                                         extra.decode(enc, "replace"), pid == own_pid,
+                                         len(extra)))
                         count += 1
                         n = pgconn.notifies()
                     batches.added(before, count)
@@ -395,3 +414,4 @@ class Listener:
         self.status = Status(state, self.profile, pid=self._pid, channels=self.channels, **kw)
         if self._on_status is not None:
             self._on_status(self.status)
+
