@@ -15,7 +15,7 @@ from pgwatch_gui.cli.common import (
 from pgwatch_gui.core.pg.connection import use_selector_loop_policy
 from pgwatch_gui.core.pg.notify import NotifyError, check_channel
 from pgwatch_gui.core.stream.events import KIND_NOTIFY, Event
-from pgwatch_gui.core.stream.export import event_to_json, event_to_text
+from pgwatch_gui.core.stream.export import JsonlFormatter, event_to_text
 from pgwatch_gui.core.stream.listener import Listener
 from pgwatch_gui.core.stream.status import State, Status
 
@@ -55,20 +55,25 @@ def run(args: argparse.Namespace) -> int:
 
 async def _listen(conninfo: str, channels: list[str], count: int | None,
                   timeout: float | None, fmt: str, profile: str = "") -> int:
-    fmt_line = event_to_json if fmt == "jsonl" else event_to_text
+    fmt_line = JsonlFormatter().line if fmt == "jsonl" else event_to_text
     out = sys.stdout
     done = asyncio.Event()
     seen = 0
 
     def on_batch(batch: list[Event]) -> None:
         nonlocal seen
-        lines = []
-        for ev in batch:
-            if count is not None and seen >= count:
-                break
-            lines.append(fmt_line(ev))
-            if ev.kind == KIND_NOTIFY:
-                seen += 1
+        if count is None or seen + len(batch) <= count:  # the whole batch, in one map
+            lines = list(map(fmt_line, batch))
+            if count is not None:
+                seen += sum(1 for ev in batch if ev.kind == KIND_NOTIFY)
+        else:
+            lines = []
+            for ev in batch:
+                if seen >= count:
+                    break
+                lines.append(fmt_line(ev))
+                if ev.kind == KIND_NOTIFY:
+                    seen += 1
         if lines:
             out.write("\n".join(lines) + "\n")
             out.flush()
