@@ -53,10 +53,17 @@ class Decoded:
         return self.shape not in (SHAPE_EMPTY, SHAPE_TEXT)
 
 
+# The usual spellings, answered without parsing (one lookup per notification).
+_OP_WORDS = {w: w for w in OPERATIONS} | {w.lower(): w for w in OPERATIONS}
+
+
 def _norm_op(value: Any) -> str | None:
     """'insert', 'INSERT', 'UPDATE(via reference)' -> the operation word; anything else: None."""
     if not isinstance(value, str) or not value:
         return None
+    word = _OP_WORDS.get(value)
+    if word is not None:
+        return word
     head = value.strip().split("(", 1)[0].split(None, 1)
     if not head:
         return None
