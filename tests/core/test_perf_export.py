@@ -69,6 +69,7 @@ def sample() -> list[Event]:
     out.append(Event(seq + 3, 1_700_000_004.25, "p", "c", "5", "odd pid"))  # type: ignore
     out.append(Event(seq + 4, 1_700_000_004.25, "p", "c", True, "bool pid"))  # type: ignore
     out.append(Event(seq + 5, 1_700_000_004.25, "p", "c", 5, "own=1", own=1))  # type: ignore
+    out.append(Event(seq + 6, 1_700_000_004.25, None, ["c"], 5, "odd names"))  # type: ignore
     return out
 
 

@@ -84,7 +84,8 @@ class JsonlFormatter:
     def line(self, ev: Event) -> str:
         if not (type(ev.pid) is int and type(ev.seq) is int and type(ev.own) is bool
                 and type(ev.size) is int and isinstance(ev.payload, str)
-                and isinstance(ev.kind, str)):
+                and isinstance(ev.kind, str) and isinstance(ev.profile, str)
+                and isinstance(ev.channel, str)):
             return event_to_json(ev)  # an odd Event (a test's, a recording's): the slow way
         key = (ev.received_at, ev.profile, ev.channel)
         head = self._heads.get(key)
@@ -93,7 +94,7 @@ class JsonlFormatter:
                 self._heads.clear()
             head = self._heads[key] = (
                 f'{{"received_at": {_quote(iso_time(ev.received_at))}, '
-                f'"profile": {_json_value(ev.profile)}, "channel": {_json_value(ev.channel)}, '
+                f'"profile": {_quote(ev.profile)}, "channel": {_quote(ev.channel)}, '
                 '"pid": '
             )
         d = ev._decoded
