@@ -31,7 +31,7 @@ from pgwatch_gui.core.pg.notify import (
     queue_usage_sync,
 )
 from pgwatch_gui.core.stream.events import KIND_NOTIFY, Event
-from pgwatch_gui.core.stream.export import event_to_json, event_to_text
+from pgwatch_gui.core.stream.export import JsonlFormatter, event_to_text
 from pgwatch_gui.core.stream.listener import Listener
 from pgwatch_gui.core.stream.status import State, Status
 from pgwatch_gui.core.stream.wire import HEARTBEAT_INTERVAL, HEARTBEAT_TIMEOUT
@@ -90,7 +90,7 @@ async def _listen(conninfo: str, channels: list[str], count: int | None,
                   timeout: float | None, fmt: str, profile: str = "",
                   spec: FilterSpec | None = None, opts: argparse.Namespace | None = None
                   ) -> int:
-    fmt_line = event_to_json if fmt == "jsonl" else event_to_text
+    fmt_line = JsonlFormatter().line if fmt == "jsonl" else event_to_text
     flt = compile_filter(spec or FilterSpec())
     out = sys.stdout
     done = asyncio.Event()
@@ -100,13 +100,18 @@ async def _listen(conninfo: str, channels: list[str], count: int | None,
         nonlocal seen
         if flt.active:
             batch = [batch[i] for i in flt.select(batch, 0, FacetCache())]
-        lines = []
-        for ev in batch:
-            if count is not None and seen >= count:
-                break
-            lines.append(fmt_line(ev))
-            if ev.kind == KIND_NOTIFY:
-                seen += 1
+        if count is None or seen + len(batch) <= count:  # the whole batch, in one map
+            lines = list(map(fmt_line, batch))
+            if count is not None:
+                seen += sum(1 for ev in batch if ev.kind == KIND_NOTIFY)
+        else:
+            lines = []
+            for ev in batch:
+                if seen >= count:
+                    break
+                lines.append(fmt_line(ev))
+                if ev.kind == KIND_NOTIFY:
+                    seen += 1
         if lines:
             out.write("\n".join(lines) + "\n")
             out.flush()

@@ -21,7 +21,11 @@ Phases, each reported on its own line, then one JSON object on the last line:
    queue is the receiver's worst case and measures the receiver alone; a sender running
    concurrently would cap both rates and flatter the ratio. `max_stall_ms` is the
    longest the event loop went without running a 5 ms ticker, over this phase and
-   phase 2.
+   phase 2. The CPU time each receiver's process spends on its drain is measured too
+   (process time, all threads): `cpu_ratio` = the bare loop's least CPU seconds / the
+   app's least, for the same N, is how much more work the app does per notification,
+   whatever else runs on the machine (the wall-clock ratio moves with the load: a bare
+   drain takes half a second and its best run often finds the machine free).
 2. memory. The app keeps receiving, with the sender running concurrently, up to
    `--total` events (default 1,000,000) with the default 100,000-row cap; resident
    memory is read at 500,000 and at the total.
@@ -148,17 +152,19 @@ class StallMeter:
 # ---- the bare listener ----------------------------------------------------------------------
 
 
-def bare_rate(dsn: str, n: int) -> float:
+def bare_rate(dsn: str, n: int) -> tuple[float, float]:
+    """(notifications/s, CPU seconds) of a bare synchronous psycopg listener's drain."""
     import psycopg
 
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("LISTEN bench_bare")
         send_bulk(dsn, "bench_bare", 1, n)  # queued while nobody reads
+        c0 = time.process_time()
         t0 = time.perf_counter()
         for got, _ in enumerate(conn.notifies(), 1):
             if got >= n:
                 break
-        return n / (time.perf_counter() - t0)
+        return n / (time.perf_counter() - t0), time.process_time() - c0
 
 
 # ---- the app pipeline -----------------------------------------------------------------------
@@ -233,11 +239,15 @@ def run_app(dsn: str, n: int, total: int, latency_count: int) -> dict:
     # notifications while the loop does not run, then drain them. The best drain counts,
     # as the best of the bare runs does.
 
+    cpus = []
+
     async def drain(goal: int) -> float:
         stall.start()
+        c0 = time.process_time()
         t0 = time.perf_counter()
         await wait_count(goal, 600)
         rate = n / (time.perf_counter() - t0)
+        cpus.append(time.process_time() - c0)
         stall.stop()  # the loop stands still while the next batch is queued: no stall
         return rate
 
@@ -247,6 +257,7 @@ def run_app(dsn: str, n: int, total: int, latency_count: int) -> dict:
         rates.append(loop.run_until_complete(drain((k + 1) * n)))
     result["app_rates"] = rates
     result["app_rate"] = max(rates)
+    result["app_cpus"] = cpus
     result["stall_drain_ms"] = stall.worst * 1000
     drained = DRAINS * n
 
@@ -346,17 +357,20 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # The bare rate is the best of three runs, one of them after the app's run: on a
         # shared machine the ratio then errs on the low side.
-        bare_runs = [bare_rate(dsn, args.n) for _ in range(2)]
-        print("bare psycopg listener: " + ", ".join(f"{b:,.0f}" for b in bare_runs)
-              + " notifications/s", flush=True)
+        bare_both = [bare_rate(dsn, args.n) for _ in range(2)]
+        print("bare psycopg listener: " + ", ".join(f"{b:,.0f}/s ({c:.2f} s CPU)"
+                                                    for b, c in bare_both), flush=True)
         r = run_app(dsn, args.n, max(args.total, args.n * 4), args.latency_count)
-        bare_runs.append(bare_rate(dsn, args.n))
+        bare_both.append(bare_rate(dsn, args.n))
+        bare_runs = [b for b, _ in bare_both]
         bare = max(bare_runs)
+        bare_cpu = min(c for _, c in bare_both)
         print(f"bare psycopg listener after the app: {bare_runs[-1]:,.0f}/s; "
               f"best {bare:,.0f}/s", flush=True)
-        print("app pipeline: " + ", ".join(f"{x:,.0f}" for x in r["app_rates"])
-              + f" notifications/s (text filter {TEXT_FILTER!r}, table shown, following)",
-              flush=True)
+        print("app pipeline: " + ", ".join(f"{x:,.0f}/s ({c:.2f} s CPU)"
+                                           for x, c in zip(r["app_rates"], r["app_cpus"],
+                                                           strict=True))
+              + f" (text filter {TEXT_FILTER!r}, table shown, following)", flush=True)
         print(f"memory: {r['rss_mb_half']:.0f} MB at half, {r['rss_mb_1m']:.0f} MB at "
               f"{max(args.total, args.n * 4):,} events; rows buffered {r['rows_buffered']:,}, "
               f"shown {r['rows_shown']:,}", flush=True)
@@ -376,6 +390,7 @@ def main(argv: list[str] | None = None) -> int:
             "refilter_ms": round(r["refilter_ms"], 1),
             "bare_per_s": round(bare),
             "app_per_s": round(r["app_rate"]),
+            "cpu_ratio": round(bare_cpu / min(r["app_cpus"]), 3),
         }
         print(json.dumps(out), flush=True)
     finally:

@@ -347,6 +347,9 @@ class Listener:
         batches = self._batches
         backlog = batches.backlog
         append = backlog.append
+        # Channel names by their raw bytes: one str per channel, not one per notification
+        # (100,000 held events would otherwise hold 100,000 copies of "orders").
+        names: dict[bytes, str] = {}
 
         def on_readable() -> None:
             # One consume_input() reads at most libpq's 16 kB buffer (~70 notifications
@@ -368,9 +371,14 @@ class Listener:
                     count = 0
                     while n is not None:
                         pid = n.be_pid
+                        raw = n.relname
+                        channel = names.get(raw)
+                        if channel is None:
+                            if len(names) >= 10_000:
+                                names.clear()
+                            channel = names[raw] = raw.decode(enc, "replace")
                         extra = n.extra
-                        append(new_event(next(seq), t, profile,
-                                         n.relname.decode(enc, "replace"), pid,
+                        append(new_event(next(seq), t, profile, channel, pid,
                                          extra.decode(enc, "replace"), pid == own_pid,
                                          len(extra)))
                         count += 1

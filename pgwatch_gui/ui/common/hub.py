@@ -29,7 +29,10 @@ BUSY_BATCH = 256
 
 
 class ConnectionHub(QObject):
-    events_arrived = Signal(list)  # list[Event], one emission per batch
+    # list[Event], one emission per batch. Declared `object`, not `list`: a `list` signal
+    # converts every element through QVariant and back (801 ns per event against 3 ns,
+    # measured on 1,000-event batches); `object` passes the list itself.
+    events_arrived = Signal(object)
     status_changed = Signal(str, object)  # connection name, core Status
     connections_changed = Signal()
     colors_changed = Signal()  # a connection's colour (profile_color) changed

@@ -42,22 +42,26 @@ STYLE_ROLES = frozenset({FOREGROUND_ROLE, BACKGROUND_ROLE, FONT_ROLE, DECORATION
 RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
 
-def row_values(ev: Event) -> tuple:
-    """The display strings of one row (the nine columns), then the event itself."""
+def row_values(ev: Event, facets: tuple[str, str, str] | None = None) -> tuple:
+    """The display strings of one row (the nine columns), then the event itself.
+
+    `facets` (the FacetCache's operation, table and key text of the event) spares
+    decoding the payload again."""
     t = ev.received_at
     lt = time.localtime(t)
     stamp = f"{lt.tm_hour:02d}:{lt.tm_min:02d}:{lt.tm_sec:02d}.{int(t * 1000) % 1000:03d}"
     if ev.kind == "gap":
         vals = (stamp, ev.profile, "", "GAP", "", "", "⚠ " + ev.payload, "", "", ev)
     else:
-        d = ev.decoded
-        table = qualified(d)
+        if facets is None:
+            d = ev.decoded
+            facets = (d.op or "", qualified(d), format_key(d.key))
         payload = ev.payload
         if len(payload) > PREVIEW_CHARS:
             payload = payload[:PREVIEW_CHARS] + "…"
         if "\n" in payload or "\r" in payload or "\t" in payload:
             payload = " ".join(payload.split())
-        vals = (stamp, ev.profile, ev.channel, d.op or "", table, format_key(d.key),
+        vals = (stamp, ev.profile, ev.channel, facets[0], facets[1], facets[2],
                 payload, f"{ev.size:,}", "" if ev.kind == "change" else str(ev.pid), ev)
     return vals
 

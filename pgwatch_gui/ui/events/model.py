@@ -189,7 +189,9 @@ class EventTableModel(QAbstractTableModel):
         ev = ring._buf[(ring._start + pos - self._base) % ring.capacity]
         if ev is None:  # pragma: no cover - a stale index from a view mid-update
             return ("",) * 9 + (_BLANK,)
-        vals = row_values(ev)
+        # The facets (decoded once, kept compact) serve the row, the filters and the
+        # pickers alike: the payload is not decoded again for any of them.
+        vals = row_values(ev, None if ev.kind == "gap" else self._facets.get(pos, ev))
         cache = self._cache
         if len(cache) >= _CACHE_ROWS:
             cache.clear()

@@ -1,0 +1,113 @@
+"""Issue 12: the JSON Lines fast path writes exactly what event_to_json writes, and the
+payload decoder's fast path decodes exactly what json.loads decodes."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from pgwatch_gui.core.stream import events as events_mod
+from pgwatch_gui.core.stream.events import Event, decode_payload, make_gap, new_event
+from pgwatch_gui.core.stream.export import (
+    EventWriter,
+    JsonlFormatter,
+    event_to_json,
+    write_jsonl,
+)
+
+PAYLOADS = [
+    '{"v": 1, "op": "INSERT", "schema": "public", "table": "orders", "key": {"id": 42}, '
+    '"row": {"id": 42, "status": "paid", "total": 12.5}}',
+    '{"v":1,"op":"update","table":"t","key":{"a":1,"b":"x"}}',
+    '{"v":1,"op":"DELETE","table":"t","key":{"id":"ab\\"c"}}',
+    '{"v":1,"op":"UPDATE","table":"t","key":{"id":1.5}}',
+    '{"v":1,"op":"UPDATE","table":"t","key":{"id":true}}',
+    '{"v":1,"op":"UPDATE","table":"t","key":{"id":null}}',
+    '{"v":1,"op":"UPDATE","table":"t","key":{"id":[1,2]}}',
+    '{"v":1,"op":"UPDATE","table":"t","key":{"id":NaN}}',
+    '{"v":1,"op":"UPDATE","table":"t","key":{"id":12345678901234567890}}',
+    '{"v":1,"op":"UPDATE","table":"t","key":{"\\u00e9":"\\ud800"}}',
+    '{"v":1,"op":"UPDATE","table":"t","key":{"id":"\\u2028 \\u0000 \\t"}}',
+    '{"v":1,"op":7,"schema":3,"table":"t","key":"k"}',
+    '{"operation": "INSERT", "record_id": 7}',
+    '{"action": "update(via x)", "table_name": "shop.orders", "data": {"id": 9}}',
+    '{"id": 3, "name": "bare row"}',
+    '{"key": 5}',
+    '[1, 2, 3]',
+    '42',
+    '"just a string"',
+    'null',
+    '',
+    '   ',
+    'plain text, not JSON',
+    '{"broken": ',
+    '{"a": 1} trailing',
+    '1 2',
+    '  {"op": "INSERT", "table": "padded"}\n',
+    '{"op": "INSERT"}\u00a0',
+    'é€😀 \x01\x1f\x7f "quotes" \\ backslash',
+    '[' * 5000 + ']' * 5000,
+    '{"op": "INSERT", "table": "t", "id": 1, "id": 2}',
+    '{"v": 1, "op": "INSERT", "table": "t", "key": {"id": -0.0, "x": 1e400}}',
+]
+
+
+def sample() -> list[Event]:
+    out: list[Event] = []
+    seq = 1
+    for i, p in enumerate(PAYLOADS):
+        for profile, channel in (("", "orders"), ('pro"file', "kanał ü"), ("p", "a\nb")):
+            t = 1_700_000_000.0 + i * 0.001 + (0.5 if profile else 0)
+            out.append(new_event(seq, t, profile, channel, 100 + i, p, own=bool(i % 2)))
+            seq += 1
+    out.append(make_gap(seq, "p", 1_700_000_000.0, 1_700_000_003.5, "server closed"))
+    out.append(Event(seq + 1, 1_700_000_004.25, "p", "c", 5, '{"op": "INSERT"}',
+                     kind="notify", own=True))
+    out.append(Event(seq + 2, 1_700_000_004.25, "p", "c", 5, '{"op": "INSERT"}', _size=99))
+    out.append(Event(seq + 3, 1_700_000_004.25, "p", "c", "5", "odd pid"))  # type: ignore
+    out.append(Event(seq + 4, 1_700_000_004.25, "p", "c", True, "bool pid"))  # type: ignore
+    out.append(Event(seq + 5, 1_700_000_004.25, "p", "c", 5, "own=1", own=1))  # type: ignore
+    out.append(Event(seq + 6, 1_700_000_004.25, None, ["c"], 5, "odd names"))  # type: ignore
+    return out
+
+
+def test_fast_lines_are_event_to_json_byte_for_byte():
+    fast = JsonlFormatter().line
+    expected = [event_to_json(ev) for ev in sample()]
+    got = [fast(ev) for ev in sample()]  # fresh events: nothing decoded before
+    assert got == expected
+    again = sample()
+    for ev in again:
+        ev.decoded  # noqa: B018 - decoded first, as the GUI's rows are
+    assert [fast(ev) for ev in again] == expected
+
+
+def test_writers_write_what_event_to_json_writes():
+    expected = "".join(event_to_json(ev) + "\n" for ev in sample())
+    buf = io.StringIO()
+    assert write_jsonl(sample(), buf) == len(sample())
+    assert buf.getvalue() == expected
+    buf = io.StringIO()
+    w = EventWriter(buf, "jsonl")
+    evs = sample()
+    w.write(evs[:10])
+    w.write(evs[10:])
+    assert buf.getvalue() == expected
+
+
+def _reference_decode(payload: str):
+    """decode_payload as it was, with json.loads."""
+    saved = events_mod._loads
+    events_mod._loads = json.loads
+    try:
+        return decode_payload(payload)
+    finally:
+        events_mod._loads = saved
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_payload_decoding_matches_json_loads(payload):
+    got, ref = decode_payload(payload), _reference_decode(payload)
+    assert repr(got) == repr(ref)
