@@ -32,7 +32,8 @@ from pgwatch_gui.core.pg.errors import RouteError
 from pgwatch_gui.core.pg.notify import check_channel, quote_listen, send_notify
 from pgwatch_gui.core.stream import wire
 from pgwatch_gui.core.stream.batching import BatchConsumer, Batcher
-from pgwatch_gui.core.stream.events import make_gap, new_event
+from pgwatch_gui.core.stream.events import make_gap
+from pgwatch_gui.core.stream.reader import read_notifications
 from pgwatch_gui.core.stream.status import Backoff, State, Status
 
 
@@ -42,10 +43,6 @@ class Route(Protocol):
     async def conninfo(self) -> str: ...
     async def close(self) -> None: ...
 
-# Longest a read callback keeps draining the socket before the event loop gets a turn.
-# Measured (tests/benchmarks/bench_ingest.py): +35-40 % app throughput against one
-# consume_input() per callback; the longest loop stall stays under 30 ms.
-READ_BUDGET = 0.004
 
 
 class Listener:
@@ -324,83 +321,13 @@ class Listener:
                         fut.set_result(result)
 
     async def _read(self, conn: psycopg.AsyncConnection) -> None:
-        """Read until the connection fails (raises) or the task is cancelled.
+        """Read until the connection fails (raises) or the task is cancelled."""
 
-        One reader callback stays on the socket and drains libpq's queue of
-        notifications each time data arrives, rather than a new wait (and a new socket
-        notifier, under qasync) per read and an async-generator step per notification.
-        Notifications that psycopg reads while a command runs reach the backlog through
-        the notify handler installed in `_session`.
-        """
-        pgconn = conn.pgconn
-        loop = asyncio.get_running_loop()
-        failed: asyncio.Future = loop.create_future()
-        fd = pgconn.socket
+        def touch() -> None:
+            self._last_rx = time.monotonic()
 
-        clock = time.perf_counter
-        now = time.time
-        enc = wire.text_encoding(conn)
-        mono = time.monotonic
-        seq = self._seq
-        profile = self.profile
-        own_pid = self._pid
-        batches = self._batches
-        backlog = batches.backlog
-        append = backlog.append
-        # Channel names by their raw bytes: one str per channel, not one per notification
-        # (100,000 held events would otherwise hold 100,000 copies of "orders").
-        names: dict[bytes, str] = {}
-
-        def on_readable() -> None:
-            # One consume_input() reads at most libpq's 16 kB buffer (~70 notifications
-            # of a busy stream); going back to the event loop for each costs more than
-            # the reading. So keep reading while data keeps coming, for up to
-            # READ_BUDGET, then let the loop run (flushes, the screen, commands).
-            # What `Batcher.add` does per notification is done here per chunk (the counters,
-            # the clock, the flush); each notification costs one Event and an append.
-            try:
-                self._last_rx = mono()
-                until = clock() + READ_BUDGET
-                while True:
-                    pgconn.consume_input()
-                    n = pgconn.notifies()
-                    if n is None:
-                        break
-                    t = now()
-                    before = len(backlog)
-                    count = 0
-                    while n is not None:
-                        pid = n.be_pid
-                        raw = n.relname
-                        channel = names.get(raw)
-                        if channel is None:
-                            if len(names) >= 10_000:
-                                names.clear()
-                            channel = names[raw] = raw.decode(enc, "replace")
-                        extra = n.extra
-                        append(new_event(next(seq), t, profile, channel, pid,
-                                         extra.decode(enc, "replace"), pid == own_pid,
-                                         len(extra)))
-                        count += 1
-                        n = pgconn.notifies()
-                    batches.added(before, count)
-                    if clock() > until:
-                        break
-            except Exception as exc:  # consume_input fails when the server is gone
-                loop.remove_reader(fd)
-                if not failed.done():
-                    failed.set_exception(
-                        exc if isinstance(exc, psycopg.OperationalError)
-                        else psycopg.OperationalError(str(exc))
-                    )
-
-        on_readable()  # whatever libpq already holds
-        if not failed.done():
-            loop.add_reader(fd, on_readable)
-        try:
-            await failed
-        finally:
-            loop.remove_reader(fd)
+        await read_notifications(conn, self._batches, self._seq, profile=self.profile,
+                                 own_pid=self._pid, touch=touch)
 
     async def _run_command(self, command: Callable, *, required: bool = False) -> object:
         if self._conn is None or self._wake is None:
