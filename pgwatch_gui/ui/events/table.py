@@ -8,7 +8,6 @@ that filters to a row's channel, table or operation.
 
 from __future__ import annotations
 
-import json
 import time
 from collections import deque
 
@@ -22,10 +21,9 @@ from PySide6.QtCore import (
     Signal,
 )
 from PySide6.QtGui import QAction, QFont, QFontMetrics, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import QAbstractItemView, QAbstractSlider, QHeaderView, QMenu, QTableView
+from PySide6.QtWidgets import QAbstractItemView, QAbstractSlider, QHeaderView, QTableView
 
 from pgwatch_gui.core.stream.events import Event
-from pgwatch_gui.core.stream.export import event_to_json
 from pgwatch_gui.ui.events.columns import (
     COL_CHANNEL,
     COL_CONNECTION,
@@ -40,6 +38,7 @@ from pgwatch_gui.ui.events.columns import (
 )
 from pgwatch_gui.ui.events.model import EventTableModel
 from pgwatch_gui.ui.events.painter import paint_region
+from pgwatch_gui.ui.events.table_menus import show_header_menu, show_row_menu
 
 # A busy stream repaints at most every MIN_PAINT_INTERVAL, and never spends more than
 # about a quarter of the time painting (a repaint of the table costs ~5 ms here).
@@ -157,21 +156,7 @@ class EventTableView(QTableView):
         self._fit_payload()
 
     def _header_menu(self, pos) -> None:
-        """Show or hide columns (kept with the column widths); the payload stays."""
-        hh = self.horizontalHeader()
-        model = self.model()
-        menu = QMenu(self)
-        for visual in range(hh.count()):
-            col = hh.logicalIndex(visual)
-            if col == COL_PAYLOAD:
-                continue
-            act = menu.addAction(str(model.headerData(col, Qt.Orientation.Horizontal)))
-            act.setCheckable(True)
-            act.setChecked(not hh.isSectionHidden(col))
-            act.toggled.connect(lambda on, c=col: self.set_column_visible(c, on))
-        menu.addSeparator()
-        menu.addAction("Reset column widths", self.reset_column_widths)
-        menu.exec(hh.mapToGlobal(pos))
+        show_header_menu(self, pos)
 
     def set_column_visible(self, col: int, visible: bool) -> None:
         self.horizontalHeader().setSectionHidden(col, not visible)
@@ -377,54 +362,4 @@ class EventTableView(QTableView):
             QGuiApplication.clipboard().setText("\n".join(ev.payload for ev in events))
 
     def _context_menu(self, pos) -> None:
-        idx = self.indexAt(pos)
-        if not idx.isValid():
-            return
-        if not self.selectionModel().isRowSelected(idx.row(), QModelIndex()):
-            self.selectRow(idx.row())
-        ev = self.model().event(idx.row())
-        menu = QMenu(self)
-        n = len(self.selected_rows())
-        menu.addAction("Copy payload" if n == 1 else f"Copy {n} payloads", self.copy_payloads)
-        menu.addAction("Copy as JSON Lines", self._copy_records)
-        if not ev.is_gap:
-            cell = self.model().data(idx)
-            if cell not in (None, ""):
-                menu.addAction("Copy cell", lambda: QGuiApplication.clipboard().setText(
-                    str(cell)))
-            menu.addSeparator()
-            menu.addAction(f"Filter to channel “{_short(ev.channel)}”",
-                           lambda: self.filter_requested.emit("channel", ev.channel))
-            if ev.qualified_table:
-                table = ev.qualified_table
-                menu.addAction(f"Filter to table “{_short(table)}”",
-                               lambda: self.filter_requested.emit("table", table))
-            if ev.op:
-                op = ev.op
-                menu.addAction(f"Filter to {op}",
-                               lambda: self.filter_requested.emit("op", op))
-            if ev.key:
-                cond = " and ".join(f"key.{k} = {_quote(v)}" for k, v in ev.key.items())
-                menu.addAction(f"Filter to this key ({_short(cond, 40)})",
-                               lambda: self.filter_requested.emit("field", cond))
-        menu.addSeparator()
-        menu.addAction("Export selection…", self.export_selection_requested.emit)
-        menu.exec(self.viewport().mapToGlobal(pos))
-
-    def _copy_records(self) -> None:
-        events = self.selected_events()
-        if events:
-            QGuiApplication.clipboard().setText("\n".join(event_to_json(e) for e in events))
-
-
-def _short(text: str, n: int = 28) -> str:
-    return text if len(text) <= n else text[: n - 1] + "…"
-
-
-def _quote(v) -> str:
-    if isinstance(v, (int, float)) and not isinstance(v, bool):
-        return str(v)
-    s = str(v)
-    if s and all(c.isalnum() or c in "_-.:@" for c in s):
-        return s
-    return json.dumps(s, ensure_ascii=False)
+        show_row_menu(self, pos)
