@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QSize, Qt, QTimer
+from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QFont
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -24,25 +24,25 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMenu,
-    QMessageBox,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from pgwatch_gui.core.pg.conncheck import needs_password
-from pgwatch_gui.core.profiles.imports import profile_from_env, profiles_from_services
-from pgwatch_gui.core.profiles.model import Profile, ProfileError, unique_name
-from pgwatch_gui.core.profiles.store import ProfileStore, ProfileStoreError
+from pgwatch_gui.core.profiles.model import Profile, ProfileError
+from pgwatch_gui.core.profiles.store import ProfileStore
 from pgwatch_gui.core.stream.status import State, Status
 from pgwatch_gui.ui.common.swatch import swatch_icon
+from pgwatch_gui.ui.profiles.colors import ProfileColorSync
 from pgwatch_gui.ui.profiles.dialog import ProfileDialog
+from pgwatch_gui.ui.profiles.editing import ProfileEditing
 
 _STATE_TEXT = {State.CONNECTING: "connecting…", State.IDLE: "connecting…",
                State.STOPPED: "disconnected"}
 
 
-class ProfilesPanel(QWidget):
+class ProfilesPanel(ProfileEditing, QWidget):
     def __init__(self, hub, store: ProfileStore | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -293,153 +293,6 @@ class ProfilesPanel(QWidget):
             self, f"Password for {name}",
             f"{target}\n{reason}\n\nPassword ({where})", QLineEdit.Password)
         return text if ok and text else None
-
-    # ---- editing -----------------------------------------------------------------
-
-    def _open_dialog(self, dialog: ProfileDialog, old_name: str | None) -> ProfileDialog:
-        self.dialog = dialog
-        dialog.accepted.connect(self._dialog_accepted)
-        dialog.finished.connect(self._dialog_finished)
-        dialog.open()
-        return dialog
-
-    def _dialog_accepted(self) -> None:
-        dialog = self.sender()
-        if isinstance(dialog, ProfileDialog):
-            self._save(dialog, dialog.original.name if dialog.original else None)
-
-    def _dialog_finished(self, _result: int) -> None:
-        dialog = self.sender()
-        if dialog is self.dialog:
-            self.dialog = None
-        if dialog is not None:
-            dialog.deleteLater()
-
-    def new_profile_action(self) -> ProfileDialog:
-        return self.new_profile()
-
-    def _new_from_uri(self) -> ProfileDialog:
-        return self.new_profile(paste=True)
-
-    def new_profile(self, template: Profile | None = None, password: str | None = None,
-                    *, paste: bool = False) -> ProfileDialog:
-        dlg = ProfileDialog(self, template=template, password=password, secrets=self.secrets,
-                            taken_names=self.store.names(),
-                            used_colors=[p.color for p in self.store.profiles])
-        self._open_dialog(dlg, None)
-        if paste:
-            QTimer.singleShot(0, dlg._ask_uri)
-        return dlg
-
-    def edit_profile(self, name: str | None) -> ProfileDialog | None:
-        if name is None or self.store.get(name) is None:
-            return None
-        dlg = ProfileDialog(self, profile=self.store.require(name), secrets=self.secrets,
-                            taken_names=self.store.names())
-        return self._open_dialog(dlg, name)
-
-    def _save(self, dialog: ProfileDialog, old_name: str | None) -> None:
-        profile = dialog.validated_profile()
-        if profile is None:
-            return
-        was_open = old_name is not None and old_name in self.hub.names()
-        try:
-            if old_name is None:
-                self.store.add(profile)
-            else:
-                self.store.update(old_name, profile)
-        except (ProfileError, ProfileStoreError) as exc:
-            QMessageBox.warning(self, "Profile not saved", str(exc))
-            return
-        change = dialog.password_change
-        if change:
-            self.secrets.set(profile.name, change)
-        elif change == "":
-            self.secrets.delete(profile.name)
-        self.refresh()
-        self.select(profile.name)
-        if was_open:  # the connection follows the edit (a rename, new channels...)
-            self._spawn(self._reopen(profile.name, old_name))
-
-    def duplicate_profile(self, name: str | None) -> Profile | None:
-        if name is None:
-            return None
-        try:
-            copy = self.store.duplicate(name)
-        except (ProfileError, ProfileStoreError) as exc:
-            QMessageBox.warning(self, "Duplicate", str(exc))
-            return None
-        self.refresh()
-        self.select(copy.name)
-        return copy
-
-    def delete_profile(self, name: str | None) -> bool:
-        if name is None or self.store.get(name) is None:
-            return False
-        answer = QMessageBox.question(
-            self, "Delete profile",
-            f"Delete the profile {name!r} and its stored password?\n"
-            "Triggers and data in the database are not touched.",
-            QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
-        if answer != QMessageBox.Yes:
-            return False
-        self.disconnect_profile(name)
-        try:
-            self.store.remove(name)
-        except ProfileStoreError as exc:
-            QMessageBox.warning(self, "Delete profile", str(exc))
-            return False
-        self.refresh()
-        return True
-
-    # ---- import ------------------------------------------------------------------
-
-    def import_env(self) -> ProfileDialog:
-        profile, password = profile_from_env(unique_name("environment", self.store.names()))
-        return self.new_profile(profile, password)
-
-    def import_services(self) -> list[str]:
-        try:
-            found = profiles_from_services()
-        except ProfileError as exc:
-            self.show_notes([str(exc)])
-            return []
-        added = []
-        for p in found:
-            if self.store.get(p.name) is None:
-                try:
-                    self.store.add(p)
-                except (ProfileError, ProfileStoreError) as exc:
-                    self.show_notes([f"service {p.name!r}: {exc}"])
-                    continue
-                added.append(p.name)
-        self.refresh()
-        if not found:
-            self.show_notes(["No service file found (~/.pg_service.conf or PGSERVICEFILE)."])
-        else:
-            self.show_notes([f"Imported {len(added)} of {len(found)} services."])
-        return added
-
-
-class ProfileColorSync(QObject):
-    """Hands the hub's profile colours on to the event table (set_profile_color)."""
-
-    def __init__(self, hub, model, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._hub = hub
-        self._model = model
-        self._shown: set[str] = set()
-        hub.colors_changed.connect(self.apply)
-        self.apply()
-
-    def apply(self) -> None:
-        colors = self._hub.profile_colors()
-        for name in self._shown - set(colors):
-            self._model.set_profile_color(name, None)
-        for name, color in colors.items():
-            if self._model.profile_color(name) != color:
-                self._model.set_profile_color(name, color)
-        self._shown = set(colors)
 
 
 def install_profiles_panel(window) -> ProfilesPanel:
