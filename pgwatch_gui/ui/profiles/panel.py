@@ -34,6 +34,7 @@ from pgwatch_gui.core.profiles.model import Profile, ProfileError
 from pgwatch_gui.core.profiles.store import ProfileStore
 from pgwatch_gui.core.stream.status import State, Status
 from pgwatch_gui.ui.common.swatch import swatch_icon
+from pgwatch_gui.ui.common.tasks import AsyncWork
 from pgwatch_gui.ui.profiles.colors import ProfileColorSync
 from pgwatch_gui.ui.profiles.dialog import ProfileDialog
 from pgwatch_gui.ui.profiles.editing import ProfileEditing
@@ -52,7 +53,7 @@ class ProfilesPanel(ProfileEditing, QWidget):
         self.dialog: ProfileDialog | None = None  # the open dialog, if any
         self._asking: set[str] = set()
         self._pending: list[tuple[str, str]] = []
-        self._tasks: set[asyncio.Future] = set()
+        self.work = AsyncWork(self)
         # (profile name, reason) -> password or None; None asks with a dialog. (No bound
         # methods of self in attributes: Qt objects in reference cycles would be freed by
         # the garbage collector in whatever thread it happens to run.)
@@ -250,10 +251,7 @@ class ProfilesPanel(ProfileEditing, QWidget):
         return self._spawn(self.hub.close(name))
 
     def _spawn(self, coro) -> asyncio.Future:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
+        return self.work.spawn(coro, on_error=lambda e: self.show_notes([e]))
 
     def _on_status(self, name: str, status: Status) -> None:
         for i in range(self.list.count()):
@@ -295,16 +293,30 @@ class ProfilesPanel(ProfileEditing, QWidget):
         return text if ok and text else None
 
 
-def install_profiles_panel(window) -> ProfilesPanel:
-    """Add the Profiles dock to a MainWindow and let the event table show profile colours."""
-    panel = ProfilesPanel(window.hub, parent=window)
-    window.profiles_dock = window.add_dock(panel, "Profiles", Qt.LeftDockWidgetArea,
-                                           name="dock-profiles")
-    window.profile_colors = ProfileColorSync(window.hub, window.event_model, window)
-    menu = window.menu_connection
-    first = menu.actions()[0] if menu.actions() else None
-    new = QAction("&New profile…", window, triggered=panel.new_profile_action)
-    menu.insertAction(first, new)
-    menu.insertMenu(first, panel.import_menu)
-    menu.insertSeparator(first)
-    return panel
+class ProfilesPart:
+    """The Profiles dock and its Connection menu entries; the event table shows each
+    profile's colour."""
+
+    name = "profiles"
+
+    def __init__(self, store: ProfileStore | None = None) -> None:
+        self.store = store
+        self.panel: ProfilesPanel | None = None
+        self.dock = None
+        self.colors: ProfileColorSync | None = None
+
+    def attach(self, window) -> None:
+        panel = self.panel = ProfilesPanel(window.hub, self.store, parent=window)
+        self.dock = window.add_dock(panel, "Profiles", Qt.LeftDockWidgetArea,
+                                    name="dock-profiles")
+        self.colors = ProfileColorSync(window.hub, window.event_model, window)
+        menu = window.menu_connection
+        first = menu.actions()[0] if menu.actions() else None
+        new = QAction("&New profile…", window, triggered=panel.new_profile_action)
+        menu.insertAction(first, new)
+        menu.insertMenu(first, panel.import_menu)
+        menu.insertSeparator(first)
+
+    async def shutdown(self) -> None:
+        if self.panel is not None:
+            await self.panel.work.stop()
