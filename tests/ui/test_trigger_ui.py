@@ -119,7 +119,7 @@ def test_dialog_preview_save_install_then_listen(qloop, qtbot, browser, hub_on, 
     assert path.read_text().endswith(expected.sql)
 
     asked = []
-    dlg.ask = lambda q: asked.append(q) or True
+    dlg.ask = lambda q, answer: (asked.append(q), answer(True))
     dlg.install_btn.click()
     run_until(qloop, lambda: "orders feed" in hub_on.listener("shop").channels)
     assert asked == ["Installed. Listen on channel 'orders feed' now?"]
@@ -171,7 +171,7 @@ def test_install_on_every_table_of_a_schema_with_progress(qloop, qtbot, browser,
     run_until(qloop, lambda: dlg.plan is not None)
     shop.execute("CREATE TRIGGER pgwatch_notify AFTER INSERT ON archive.b "
                  "FOR EACH ROW EXECUTE FUNCTION archive.f()")  # appears meanwhile
-    dlg.ask = lambda q: False
+    dlg.ask = lambda q, answer: answer(False)
     dlg.install_btn.click()
     run_until(qloop, lambda: dlg.progress.value() == 3 and not dlg.work.busy)
     assert dlg.failures and dlg.failures[0].startswith("archive.b:")

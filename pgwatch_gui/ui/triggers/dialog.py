@@ -9,7 +9,7 @@ channel at once (`listen_requested`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QFontDatabase, QGuiApplication
@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
-    QMessageBox,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
@@ -30,6 +29,7 @@ from PySide6.QtWidgets import (
 from pgwatch_gui.core.triggers import manage as triggers
 from pgwatch_gui.core.triggers.catalog import TableInfo
 from pgwatch_gui.core.triggers.spec import TriggerSpec
+from pgwatch_gui.ui.common import dialogs
 from pgwatch_gui.ui.common.tasks import AsyncWork, with_connection
 from pgwatch_gui.ui.triggers.form import TriggerForm
 
@@ -221,13 +221,25 @@ class TriggerDialog(QDialog):
         failed = f", {len(self.failures)} failed" if self.failures else ""
         self.set_status(f"Installed on {len(tables)} table(s){failed}.", bool(self.failures))
         self.close_btn.setText("Close")
-        channels = self.plan.channels if self.plan is not None else ()
-        for ch in channels:
-            if self.ask(f"Installed. Listen on channel {ch!r} now?"):
-                self.listen_requested.emit(ch)
-        if not self.failures:
-            self.accept()
+        channels = list(self.plan.channels) if self.plan is not None else []
+        self._offer_listen(channels)
 
-    def ask(self, question: str) -> bool:
-        """Yes/no question (tests replace this)."""
-        return QMessageBox.question(self, self.windowTitle(), question) == QMessageBox.Yes
+    def _offer_listen(self, channels: list[str]) -> None:
+        """One question per channel, each opened when the previous one is answered."""
+        if not channels:
+            if not self.failures:
+                self.accept()
+            return
+        ch, rest = channels[0], channels[1:]
+
+        def answered(yes: bool) -> None:
+            if yes:
+                self.listen_requested.emit(ch)
+            self._offer_listen(rest)
+
+        self.ask(f"Installed. Listen on channel {ch!r} now?", answered)
+
+    def ask(self, question: str, on_answer: Callable[[bool], None]) -> None:
+        """A yes/no question answered through on_answer, without a nested event loop:
+        this runs at the end of an install task (tests replace it)."""
+        dialogs.ask(self, self.windowTitle(), question, on_answer)
