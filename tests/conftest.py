@@ -81,6 +81,42 @@ def test_keyring(_isolated_config):
             os.environ[k] = v
 
 
+@pytest.fixture(autouse=True)
+def _no_unhandled_loop_errors(request, monkeypatch):
+    """Fail a test that leaves an unhandled exception in a task or in a loop's exception
+    handler ("Task exception was never retrieved", "Cannot enter into task ...", an error
+    in a callback). Every loop the test runs reports through call_exception_handler."""
+    import asyncio
+    import gc
+
+    seen: list[dict] = []
+    classes = [asyncio.BaseEventLoop]
+    try:  # qasync's loop has its own handler
+        import qasync
+
+        classes.append(qasync._QEventLoop)
+    except ImportError:
+        pass
+
+    def recorder(original):
+        def record(loop, context):
+            seen.append(context)
+            return original(loop, context)
+        return record
+
+    for cls in classes:
+        monkeypatch.setattr(cls, "call_exception_handler",
+                            recorder(cls.__dict__["call_exception_handler"]))
+    yield seen
+    gc.collect()  # tasks whose exception nobody retrieved report when they are freed
+    if seen and request.node.get_closest_marker("loop_errors_expected") is None:
+        lines = []
+        for ctx in seen[:5]:
+            exc = ctx.get("exception")
+            lines.append(f"{ctx.get('message')}: {exc!r}" if exc else str(ctx.get("message")))
+        pytest.fail("unhandled errors in the asyncio loop:\n" + "\n".join(lines))
+
+
 @pytest.fixture(scope="session")
 def pg_server(tmp_path_factory) -> str:
     """Connection string of a superuser-ish role on a running server, for the whole session."""

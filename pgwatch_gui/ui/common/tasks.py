@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import psycopg
+import shiboken6
 from PySide6.QtCore import QObject, Signal
 
 from pgwatch_gui.core.pg.connection import connect, one_line
@@ -111,6 +112,10 @@ class AsyncWork(QObject):
 
     def _finished(self, task: asyncio.Task, on_done, on_error) -> None:
         self._tasks.discard(task)
+        if not shiboken6.isValid(self):  # its widget is gone: nobody to hand results to
+            if not task.cancelled():
+                task.exception()  # retrieved: an error here has nobody left to tell
+            return
         try:
             if task.cancelled():
                 return

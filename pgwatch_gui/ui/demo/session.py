@@ -92,7 +92,8 @@ class DemoSession:
             return
         self._stopped = True
         if self.control is not None:
-            self.control.stop_updates()
+            with contextlib.suppress(RuntimeError):  # the window is gone already
+                self.control.stop_updates()
         if self.generator is not None:
             self.generator.stop()
         if self.task is not None:

@@ -9,7 +9,6 @@ tasks show in the status bar.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from PySide6.QtCore import QSettings, Qt, Signal
@@ -46,6 +45,7 @@ class MainWindow(QMainWindow):
         self.hub.events_arrived.connect(self.event_model.append_events)
         self.work = AsyncWork(self)
         self.parts: list[WindowPart] = []
+        self._shut_down = False
         task_failures().failed.connect(self._task_failed)
 
         self._build_menus()
@@ -165,9 +165,10 @@ class MainWindow(QMainWindow):
 
     async def shutdown(self) -> None:
         """Stop everything: each step is bounded, so closing ends within a few seconds
-        whatever state a step is in."""
-        with contextlib.suppress(RuntimeError):  # the signal source outlives the window
-            task_failures().failed.disconnect(self._task_failed)
+        whatever state a step is in. A second call does nothing."""
+        if self._shut_down:
+            return
+        self._shut_down = True
         await _bounded("event screen", self.event_screen.shutdown(), 1.5)
         await _bounded("listeners", self.hub.close_all(), 1.5)
         for part in reversed(self.parts):
