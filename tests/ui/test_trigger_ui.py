@@ -232,3 +232,18 @@ def test_dialog_changes_an_installed_trigger_and_builds_per_row_specs(qloop, qtb
     assert (spec.channel, spec.channel_column, spec.exclude) == ("customer_", "id",
                                                                  ("password_hash",))
     assert form.problem_text() is None
+
+
+def test_when_that_is_not_one_expression_is_red_under_the_field(qloop, qtbot, browser, shop):
+    from tests.core.test_trigger_when import DROP_VICTIM
+
+    dlg = open_dialog(qloop, browser, ("public", "customers"))
+    qtbot.addWidget(dlg)
+    dlg.form.event_boxes["DELETE"].setChecked(False)
+    dlg.form.when_edit.setText(DROP_VICTIM)
+    assert dlg.form.when_status.text().startswith("Not one SQL expression")
+    assert "#cf222e" in dlg.form.when_status.styleSheet()
+    assert not dlg.preview_btn.isEnabled()
+    assert "WHEN condition" in dlg.form.problem_text()
+    dlg.form.when_edit.setText("NEW.name <> 'a;b'")
+    assert dlg.form.when_status.text() == "" and dlg.preview_btn.isEnabled()

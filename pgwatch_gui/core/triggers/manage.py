@@ -47,6 +47,7 @@ from pgwatch_gui.core.triggers.sql import (
     render_schema,
     render_table,
 )
+from pgwatch_gui.core.triggers.when import when_problem
 
 __all__ = [
     "Installed", "Plan", "SpecError", "Step", "TriggerError", "TriggerSpec", "check", "execute",
@@ -138,6 +139,10 @@ async def plan_install(conn: psycopg.AsyncConnection, specs: Sequence[TriggerSpe
                                 placement=Placement(placement.schema, False), replaces=replaces)
         except SpecError as exc:
             raise TriggerError(f"{info.qualified}: {exc}") from None
+        if spec.when:  # the server parses it: one expression over the table's row
+            objection = await check_when(conn, info.schema, info.name, spec.when)
+            if objection:
+                raise TriggerError(f"{info.qualified}: {objection}")
         if not steps:
             steps.append(Step("settings", _header()))
         if placement.create_schema:
@@ -269,6 +274,27 @@ async def check(conn: psycopg.AsyncConnection, plan: Plan) -> str | None:
     except psycopg.Error as exc:
         where = f"{step.label}: " if step is not None and step.label != "settings" else ""
         return f"{where}{server_message(exc)}"
+    return None
+
+
+async def check_when(conn: psycopg.AsyncConnection, schema: str, table: str,
+                     text: str) -> str | None:
+    """The server's objection to `text` as the table's WHEN condition, or None.
+
+    Prepared only, never executed, inside a transaction that is rolled back.
+    """
+    problem = when_problem(text)
+    if problem:
+        return problem
+    tbl = sql.Identifier(schema, table)
+    query = sql.SQL("SELECT 1 FROM {} AS new, {} AS old WHERE ({})").format(
+        tbl, tbl, sql.SQL(text))
+    try:
+        async with conn.transaction(force_rollback=True):
+            # prepare=True: Parse over the extended protocol, one statement at most.
+            await conn.execute(sql.SQL("EXPLAIN {}").format(query), prepare=True)
+    except psycopg.Error as exc:
+        return server_message(exc)
     return None
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from pgwatch_gui.core.pg.names import qualified
 from pgwatch_gui.core.pg.notify import MAX_CHANNEL_BYTES, NotifyError, check_channel
+from pgwatch_gui.core.triggers.when import when_problem
 
 EVENTS = ("INSERT", "UPDATE", "DELETE", "TRUNCATE")
 ROW_EVENTS = ("INSERT", "UPDATE", "DELETE")
@@ -150,6 +151,8 @@ def check_spec(spec: TriggerSpec, columns: Sequence[str], key: Sequence[str] = (
         raise SpecError("a WHEN condition needs a row event (INSERT, UPDATE or DELETE)")
     if spec.when and "\x00" in spec.when:
         raise SpecError("the WHEN condition contains a NUL character")
+    if spec.when and (problem := when_problem(spec.when)):
+        raise SpecError(f"WHEN condition: {problem}")
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ from pgwatch_gui.core.triggers.spec import (
     TriggerSpec,
     check_spec,
 )
+from pgwatch_gui.core.triggers.when import when_problem
 
 VISIBILITY_WARNING = (
     "Notification payloads are visible to every role that can connect and LISTEN on the "
@@ -232,7 +233,12 @@ class TriggerForm(QWidget):
 
     # ---- keeping it consistent ----
     def _when_edited(self) -> None:
-        self.when_status.setText("")
+        # Red under the field at once when it is not one expression (no server needed).
+        problem = when_problem(self.when_edit.text().strip())
+        if problem:
+            self.set_when_status(False, f"Not one SQL expression: {problem}")
+        else:
+            self.when_status.setText("")
         self._sync()
 
     def set_when_status(self, ok: bool, text: str) -> None:
