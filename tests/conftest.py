@@ -42,9 +42,11 @@ def pytest_configure(config):
 def _isolated_config(tmp_path_factory):
     """Profiles, settings and demo data of the tests live in temporary folders only."""
     root = tmp_path_factory.mktemp("pgwatch-home")
-    saved = {k: os.environ.get(k) for k in ("PGWATCH_CONFIG_DIR", "PGWATCH_DATA_DIR")}
+    saved = {k: os.environ.get(k)
+             for k in ("PGWATCH_CONFIG_DIR", "PGWATCH_DATA_DIR", "PGWATCH_LOG_DIR")}
     os.environ["PGWATCH_CONFIG_DIR"] = str(root / "config")
     os.environ["PGWATCH_DATA_DIR"] = str(root / "data")
+    os.environ["PGWATCH_LOG_DIR"] = str(root / "logs")
     yield root
     for k, v in saved.items():
         if v is None:

@@ -39,9 +39,11 @@ def run_gui(connections: Sequence[StartupConnection] = (), *, demo: bool = False
             demo_reset: bool = False) -> int:
     import qasync
 
+    from pgwatch_gui.core.applog import setup_logging
     from pgwatch_gui.ui.shell.main_window import MainWindow
     from pgwatch_gui.ui.shell.quit import QuitGuard
 
+    setup_logging()
     app = make_app()
     # The loop ends when the window's close has been cleaned up, not when Qt sees no window.
     app.setQuitOnLastWindowClosed(False)

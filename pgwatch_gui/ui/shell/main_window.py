@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from PySide6.QtCore import QSettings, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QSettings, Qt, QUrl, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QInputDialog,
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from pgwatch_gui.core.applog import log_dir
 from pgwatch_gui.core.pg.connection import ConnectionConfigError, describe_target, make_conninfo
 from pgwatch_gui.ui.common.hub import ConnectionHub
 from pgwatch_gui.ui.common.parts import PART_SHUTDOWN_SECONDS, WindowPart
@@ -103,6 +104,10 @@ class MainWindow(QMainWindow):
         self.toolbar = self.addToolBar("Main")
         self.toolbar.setObjectName("main-toolbar")
 
+        self.action_log_folder = QAction("Open &log folder", self,
+                                         triggered=self.open_log_folder)
+        self.action_log_folder.setToolTip(str(log_dir()))
+        self.menu_help.addAction(self.action_log_folder)
         about = QAction("&About pgwatch-gui", self, triggered=self._about)
         self.menu_help.addAction(about)
 
@@ -137,6 +142,19 @@ class MainWindow(QMainWindow):
             self.open_connection(name, conninfo, channels)
         except ValueError as exc:
             QMessageBox.warning(self, "Connect", str(exc))
+
+    def open_log_folder(self) -> bool:
+        """Show the folder of pgwatch-gui.log in the file manager."""
+        folder = log_dir()
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            self.statusBar().showMessage(f"No log folder: {exc.strerror or exc}", 8000)
+            return False
+        ok = QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+        if not ok:
+            self.statusBar().showMessage(f"The log is in {folder}", 15000)
+        return ok
 
     def _about(self) -> None:
         from pgwatch_gui.ui.shell.about import show_about
