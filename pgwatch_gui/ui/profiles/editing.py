@@ -72,15 +72,21 @@ class ProfileEditing:
         except (ProfileError, ProfileStoreError) as exc:
             QMessageBox.warning(self, "Profile not saved", str(exc))
             return
-        change = dialog.password_change
-        if change:
-            self.secrets.set(profile.name, change)
-        elif change == "":
-            self.secrets.delete(profile.name)
         self.refresh()
         self.select(profile.name)
-        if was_open:  # the connection follows the edit (a rename, new channels...)
-            self._spawn(self._reopen(profile.name, old_name))
+
+        def reopen() -> None:
+            if was_open:  # the connection follows the edit (a rename, new channels...)
+                self._spawn(self._reopen(profile.name, old_name))
+
+        # The keyring is written in a worker thread; the connection reopens after it.
+        change = dialog.password_change
+        if change:
+            self.store_password(profile.name, change, then=reopen)
+        elif change == "":
+            self.forget_password(profile.name, then=reopen)
+        else:
+            reopen()
 
     def duplicate_profile(self, name: str | None) -> Profile | None:
         if name is None:

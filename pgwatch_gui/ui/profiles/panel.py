@@ -117,12 +117,52 @@ class ProfilesPanel(ProfileEditing, QWidget):
 
         hub.status_changed.connect(self._on_status)
         hub.connections_changed.connect(self.refresh)
-        notes = list(self.store.problems)
-        if not self.secrets.persistent:
-            notes.append(f"{self.secrets.problem or 'No usable keyring'}: passwords are asked "
-                         "for once and kept in memory for this session only.")
-        self.show_notes(notes)
+        self._keyring_note = ""
+        self.show_notes(list(self.store.problems))
+        if self.secrets.ready:
+            self._keyring_known()
+        else:
+            # Loading a keyring (D-Bus...) can take seconds: never on the GUI thread.
+            self.work.spawn(asyncio.to_thread(self.secrets.warm, self.store.names()),
+                            on_done=lambda _p: self._keyring_known())
         self.refresh()
+
+    # ---- keyring -----------------------------------------------------------------
+
+    def _keyring_known(self) -> None:
+        """Show (or clear) the keyring note; also after an operation made it fail."""
+        note = ""
+        if not self.secrets.persistent:
+            problem = self.secrets.problem or "no usable keyring on this system"
+            note = (f"{problem[0].upper()}{problem[1:]}: passwords are asked for once and "
+                    "kept in memory for this session only.")
+        if note != self._keyring_note:
+            notes = [n for n in self._notes if n != self._keyring_note]
+            self._keyring_note = note
+            self.show_notes([*notes, note] if note else notes)
+
+    def store_password(self, name: str, password: str, then=None) -> None:
+        """Save a password in a worker thread; tell the user when it stays in memory."""
+        expected = self.secrets.persistent
+
+        def saved(in_keyring: bool) -> None:
+            if expected and not in_keyring:
+                self.show_notes([*self._notes, f"{name}: the keyring did not take the "
+                                 "password; it is kept in memory for this session only."])
+            self._keyring_known()
+            if then is not None:
+                then()
+
+        self.work.spawn(asyncio.to_thread(self.secrets.set, name, password), on_done=saved,
+                        on_error=lambda e: self.show_notes([*self._notes, e]))
+
+    def forget_password(self, name: str, then=None) -> None:
+        def done(_r) -> None:
+            self._keyring_known()
+            if then is not None:
+                then()
+
+        self.work.spawn(asyncio.to_thread(self.secrets.delete, name), on_done=done)
 
     def sizeHint(self) -> QSize:
         return QSize(300, 400)
@@ -184,6 +224,7 @@ class ProfilesPanel(ProfileEditing, QWidget):
             self.actions[key].setEnabled(has)
 
     def show_notes(self, notes: list[str]) -> None:
+        self._notes = list(notes)
         self.banner.setText("\n".join(notes))
         self.banner.setVisible(bool(notes))
 
@@ -240,8 +281,10 @@ class ProfilesPanel(ProfileEditing, QWidget):
         profile = self.store.get(name)
         if profile is None:
             return
+        password = await asyncio.to_thread(self.secrets.get, name)  # keyring: a thread
+        self._keyring_known()
         try:
-            self.hub.open(name, profile.conninfo(self.secrets.get(name)), profile.channels)
+            self.hub.open(name, profile.conninfo(password), profile.channels)
         except (ValueError, ProfileError) as exc:
             self.show_notes([f"{name}: {exc}"])
 
@@ -274,8 +317,8 @@ class ProfilesPanel(ProfileEditing, QWidget):
             finally:
                 self._asking.discard(name)
             if password:
-                self.secrets.set(name, password)
-                self.connect_profile(name)
+                self.store_password(name, password,
+                                    then=lambda n=name: self.connect_profile(n))
 
     def ask_password(self, name: str, reason: str) -> str | None:
         if self.password_prompt is not None:
