@@ -247,3 +247,25 @@ def test_when_that_is_not_one_expression_is_red_under_the_field(qloop, qtbot, br
     assert "WHEN condition" in dlg.form.problem_text()
     dlg.form.when_edit.setText("NEW.name <> 'a;b'")
     assert dlg.form.when_status.text() == "" and dlg.preview_btn.isEnabled()
+
+
+def test_install_straight_from_the_form_and_the_dock_follows(qloop, qtbot, browser, pg_dsn):
+    dlg = open_dialog(qloop, browser, ("public", "Order Items"))
+    qtbot.addWidget(dlg)
+    form = dlg.form
+    assert form.channel_edit.text() == "order_items"  # suggested from the table
+    form.event_boxes["UPDATE"].setChecked(False)
+    ops = [form.example_op.itemText(i) for i in range(form.example_op.count())]
+    assert ops == ["INSERT", "DELETE"]
+    assert json.loads(form.example.toPlainText())["op"] != "UPDATE"
+    assert dlg.install_btn.isVisible() and dlg.install_btn.isEnabled()
+    assert dlg.plan is None
+    dlg.ask = lambda q, answer: answer(False)
+    dlg.install_btn.click()  # no Preview SQL... first
+    run_until(qloop, lambda: dlg.install_done)
+    assert dlg.sql_view.toPlainText() == dlg.plan.sql  # what ran was shown
+    installed = {i.table: i.spec for i in call(pg_dsn, triggers.list_installed)}
+    assert installed["Order Items"].channel == "order_items"
+    assert installed["Order Items"].events == ("INSERT", "DELETE")
+    # the Tables dock shows it without Refresh
+    run_until(qloop, lambda: "pgwatch" in marks(browser)[("public", "Order Items")])

@@ -97,6 +97,13 @@ class TriggerSpec:
         return cls(**kwargs)
 
 
+def suggest_channel(table: str) -> str:
+    """A channel named after the table: "Order Items" -> "order_items"."""
+    name = "".join(c if c.isalnum() and c.isascii() else "_" for c in table.lower())
+    name = "_".join(p for p in name.split("_") if p)
+    return name[:MAX_CHANNEL_BYTES - 1] or DEFAULT_CHANNEL
+
+
 def check_spec(spec: TriggerSpec, columns: Sequence[str], key: Sequence[str] = ()) -> None:
     """Raise SpecError when `spec` cannot be installed on a table with these columns.
 

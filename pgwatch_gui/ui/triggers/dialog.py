@@ -112,12 +112,17 @@ class TriggerDialog(QDialog):
     def _sync_buttons(self, *_args) -> None:
         on_form = self.pages.currentIndex() == 0
         busy = self.work.busy
+        form_ok = self.form.problem_text() is None
         self.preview_btn.setVisible(on_form)
-        self.preview_btn.setEnabled(not busy and self.form.problem_text() is None)
-        for b in (self.back_btn, self.copy_btn, self.save_btn, self.install_btn):
+        self.preview_btn.setEnabled(not busy and form_ok)
+        for b in (self.back_btn, self.copy_btn, self.save_btn):
             b.setVisible(not on_form)
-        self.install_btn.setEnabled(not busy and self.plan is not None
-                                    and not self.plan.blockers and not self.install_done)
+        # Install is there on the form too: it plans, shows the SQL and runs it.
+        if on_form:
+            self.install_btn.setEnabled(not busy and form_ok and not self.install_done)
+        else:
+            self.install_btn.setEnabled(not busy and self.plan is not None
+                                        and not self.plan.blockers and not self.install_done)
         self.back_btn.setEnabled(not busy)
 
     def set_status(self, text: str, error: bool = False) -> None:
@@ -141,6 +146,11 @@ class TriggerDialog(QDialog):
         self.set_status("")
         self.pages.setCurrentIndex(1)
         self._sync_buttons()
+
+    def _plan_then_install(self, plan: triggers.Plan) -> None:
+        self._show_plan(plan)
+        if not plan.blockers:
+            self.install()
 
     def check_when(self) -> None:
         if not self.form.when_edit.text().strip():
@@ -184,6 +194,13 @@ class TriggerDialog(QDialog):
     # ---- install ----
     def install(self) -> None:
         if self.plan is None:
+            if self.form.problem_text() is not None:
+                return
+            # From the form: plan first (the preview page shows what runs), then install.
+            self.set_status("Reading the tables...")
+            self.work.run(triggers.plan_install, self.conninfo, self.form.specs(),
+                          on_done=self._plan_then_install,
+                          on_error=lambda e: self.set_status(e, True))
             return
         self.set_status("Installing...")
         if not self.per_table:
