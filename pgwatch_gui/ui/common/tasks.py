@@ -19,6 +19,7 @@ after `retries` quick failures in a row it is marked failed and stays stopped.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -103,6 +104,15 @@ class AsyncWork(QObject):
         if not was_busy:
             self.busy_changed.emit(True)
         return task
+
+    def in_thread(self, fn: Callable[..., Any], *args: Any,
+                  on_done: Callable[[Any], None] | None = None,
+                  on_error: Callable[[str], None] | None = None) -> asyncio.Future:
+        """Run a blocking fn(*args) (keyring, file I/O) in a worker thread. It starts at
+        once, even before the loop runs (a window being built)."""
+        loop = asyncio.get_event_loop()
+        return self.spawn(loop.run_in_executor(None, functools.partial(fn, *args)),
+                          on_done, on_error)
 
     def run(self, fn: Callable[..., Awaitable[Any]], conninfo: str, *args: Any,
             on_done: Callable[[Any], None] | None = None,

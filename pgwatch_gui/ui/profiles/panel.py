@@ -123,8 +123,8 @@ class ProfilesPanel(ProfileEditing, QWidget):
             self._keyring_known()
         else:
             # Loading a keyring (D-Bus...) can take seconds: never on the GUI thread.
-            self.work.spawn(asyncio.to_thread(self.secrets.warm, self.store.names()),
-                            on_done=lambda _p: self._keyring_known())
+            self.work.in_thread(self.secrets.warm, self.store.names(),
+                                on_done=lambda _p: self._keyring_known())
         self.refresh()
 
     # ---- keyring -----------------------------------------------------------------
@@ -153,8 +153,8 @@ class ProfilesPanel(ProfileEditing, QWidget):
             if then is not None:
                 then()
 
-        self.work.spawn(asyncio.to_thread(self.secrets.set, name, password), on_done=saved,
-                        on_error=lambda e: self.show_notes([*self._notes, e]))
+        self.work.in_thread(self.secrets.set, name, password, on_done=saved,
+                            on_error=lambda e: self.show_notes([*self._notes, e]))
 
     def forget_password(self, name: str, then=None) -> None:
         def done(_r) -> None:
@@ -162,7 +162,7 @@ class ProfilesPanel(ProfileEditing, QWidget):
             if then is not None:
                 then()
 
-        self.work.spawn(asyncio.to_thread(self.secrets.delete, name), on_done=done)
+        self.work.in_thread(self.secrets.delete, name, on_done=done)
 
     def sizeHint(self) -> QSize:
         return QSize(300, 400)
