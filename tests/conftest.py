@@ -45,9 +45,11 @@ def pytest_configure(config):
 def _isolated_config(tmp_path_factory):
     """Profiles, settings and demo data of the tests live in temporary folders only."""
     root = tmp_path_factory.mktemp("pgwatch-home")
-    saved = {k: os.environ.get(k) for k in ("PGWATCH_CONFIG_DIR", "PGWATCH_DATA_DIR")}
+    saved = {k: os.environ.get(k)
+             for k in ("PGWATCH_CONFIG_DIR", "PGWATCH_DATA_DIR", "PGWATCH_LOG_DIR")}
     os.environ["PGWATCH_CONFIG_DIR"] = str(root / "config")
     os.environ["PGWATCH_DATA_DIR"] = str(root / "data")
+    os.environ["PGWATCH_LOG_DIR"] = str(root / "logs")
     yield root
     for k, v in saved.items():
         if v is None:
@@ -82,6 +84,42 @@ def test_keyring(_isolated_config):
             os.environ.pop(k, None)
         else:
             os.environ[k] = v
+
+
+@pytest.fixture(autouse=True)
+def _no_unhandled_loop_errors(request, monkeypatch):
+    """Fail a test that leaves an unhandled exception in a task or in a loop's exception
+    handler ("Task exception was never retrieved", "Cannot enter into task ...", an error
+    in a callback). Every loop the test runs reports through call_exception_handler."""
+    import asyncio
+    import gc
+
+    seen: list[dict] = []
+    classes = [asyncio.BaseEventLoop]
+    try:  # qasync's loop has its own handler
+        import qasync
+
+        classes.append(qasync._QEventLoop)
+    except ImportError:
+        pass
+
+    def recorder(original):
+        def record(loop, context):
+            seen.append(context)
+            return original(loop, context)
+        return record
+
+    for cls in classes:
+        monkeypatch.setattr(cls, "call_exception_handler",
+                            recorder(cls.__dict__["call_exception_handler"]))
+    yield seen
+    gc.collect()  # tasks whose exception nobody retrieved report when they are freed
+    if seen and request.node.get_closest_marker("loop_errors_expected") is None:
+        lines = []
+        for ctx in seen[:5]:
+            exc = ctx.get("exception")
+            lines.append(f"{ctx.get('message')}: {exc!r}" if exc else str(ctx.get("message")))
+        pytest.fail("unhandled errors in the asyncio loop:\n" + "\n".join(lines))
 
 
 @pytest.fixture(scope="session")

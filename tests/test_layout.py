@@ -10,6 +10,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PKG = ROOT / "pgwatch_gui"
+MAX_LINES = 400
+
+
+def test_no_module_over_400_lines():
+    big = {str(p.relative_to(ROOT)): n for p in PKG.rglob("*.py")
+           if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
+    assert not big, f"split these by idea: {big}"
 
 
 def test_no_import_cycle():

@@ -84,6 +84,31 @@ def main(argv: list[str] | None = None) -> int:
         window.resize(width, height)
         window.show()
         session = DemoSession(window, rate=args.rate, demo=Demo(root=Path(tmp) / "demo"))
+        window.add_part(session)
+
+        async def install_dialog() -> None:
+            """Tables dock > Install... on a table of one's own (made here)."""
+            import psycopg
+
+            from pgwatch_gui.core.triggers import catalog
+            from pgwatch_gui.ui.common.tasks import with_connection
+            from pgwatch_gui.ui.triggers.dialog import TriggerDialog
+
+            conninfo = session.demo.conninfo
+            async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as c:
+                await c.execute("CREATE TABLE IF NOT EXISTS invoices (id bigserial PRIMARY KEY, "
+                                "customer_id int, total numeric(10,2), status text, "
+                                "note text, created_at timestamptz DEFAULT now())")
+            info = await with_connection(
+                conninfo, lambda conn: catalog.table_info(conn, "public", "invoices"))
+            dlg = TriggerDialog(conninfo, [info], parent=window)
+            for op in ("INSERT", "DELETE"):
+                dlg.form.event_boxes[op].setChecked(False)
+            dlg.form.when_edit.setText("OLD.status IS DISTINCT FROM NEW.status")
+            dlg.show()
+            await asyncio.sleep(0.3)
+            grab(dlg, "install-dialog.png")
+            dlg.reject()
 
         async def run() -> None:
             if not await session.start():
@@ -101,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
             await about.refresh_servers()
             grab(about, "about.png")
             about.close()
+            await install_dialog()
             await window.shutdown()
             await session.stop()
 

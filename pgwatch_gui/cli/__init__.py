@@ -88,6 +88,9 @@ def _run_gui(args) -> int:
         from pgwatch_gui.ui.shell.smoke import run_smoke
 
         return run_smoke(args.dsn)
+    from pgwatch_gui.cli.display import check_display
+
+    check_display()
     if args.demo:
         from pgwatch_gui.core.demo.server import busy_reason
 

@@ -62,3 +62,23 @@ def qloop(qapp):
     finally:
         loop.close()
         asyncio.set_event_loop(None)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """When the test body is done, its tasks end inside the loop.
+
+    pytest-qt processes Qt events right after the test, outside the asyncio loop; a task
+    still running (a listener, a refresh started by the test's last click) would be
+    stepped there with no running loop and fail ("no running event loop"), which the
+    loop-error guard would then blame on the test.
+    """
+    result = yield
+    loop = item.funcargs.get("qloop") if hasattr(item, "funcargs") else None
+    if loop is not None and not loop.is_closed():
+        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for t in pending:
+            t.cancel()
+        if pending:
+            loop.run_until_complete(asyncio.wait(pending, timeout=5))
+    return result

@@ -119,6 +119,7 @@ def test_new_edit_duplicate_delete(window, qloop, monkeypatch):
     assert dlg.apply_uri("postgresql://bob:S3cr3t-pw@db.example.com/app")
     dlg.channels.setPlainText("orders")
     dlg.accept()
+    qloop.run_until_complete(panel.work.wait())  # the keyring is written in a thread
     store = ProfileStore.open()
     assert store.names() == ["alpha"] and store.require("alpha").channels == ["orders"]
     assert panel.secrets.get("alpha") == "S3cr3t-pw"
@@ -128,6 +129,7 @@ def test_new_edit_duplicate_delete(window, qloop, monkeypatch):
     dlg.edits["name"].setText("beta")
     dlg.set_color("#ff00ff")
     dlg.accept()
+    qloop.run_until_complete(panel.work.wait())
     store = ProfileStore.open()
     assert store.names() == ["beta"] and store.require("beta").color == "#ff00ff"
     assert panel.secrets.get("beta") == "S3cr3t-pw" and panel.secrets.get("alpha") is None

@@ -119,7 +119,7 @@ def test_dialog_preview_save_install_then_listen(qloop, qtbot, browser, hub_on, 
     assert path.read_text().endswith(expected.sql)
 
     asked = []
-    dlg.ask = lambda q: asked.append(q) or True
+    dlg.ask = lambda q, answer: (asked.append(q), answer(True))
     dlg.install_btn.click()
     run_until(qloop, lambda: "orders feed" in hub_on.listener("shop").channels)
     assert asked == ["Installed. Listen on channel 'orders feed' now?"]
@@ -171,7 +171,7 @@ def test_install_on_every_table_of_a_schema_with_progress(qloop, qtbot, browser,
     run_until(qloop, lambda: dlg.plan is not None)
     shop.execute("CREATE TRIGGER pgwatch_notify AFTER INSERT ON archive.b "
                  "FOR EACH ROW EXECUTE FUNCTION archive.f()")  # appears meanwhile
-    dlg.ask = lambda q: False
+    dlg.ask = lambda q, answer: answer(False)
     dlg.install_btn.click()
     run_until(qloop, lambda: dlg.progress.value() == 3 and not dlg.work.busy)
     assert dlg.failures and dlg.failures[0].startswith("archive.b:")
@@ -232,3 +232,40 @@ def test_dialog_changes_an_installed_trigger_and_builds_per_row_specs(qloop, qtb
     assert (spec.channel, spec.channel_column, spec.exclude) == ("customer_", "id",
                                                                  ("password_hash",))
     assert form.problem_text() is None
+
+
+def test_when_that_is_not_one_expression_is_red_under_the_field(qloop, qtbot, browser, shop):
+    from tests.core.test_trigger_when import DROP_VICTIM
+
+    dlg = open_dialog(qloop, browser, ("public", "customers"))
+    qtbot.addWidget(dlg)
+    dlg.form.event_boxes["DELETE"].setChecked(False)
+    dlg.form.when_edit.setText(DROP_VICTIM)
+    assert dlg.form.when_status.text().startswith("Not one SQL expression")
+    assert "#cf222e" in dlg.form.when_status.styleSheet()
+    assert not dlg.preview_btn.isEnabled()
+    assert "WHEN condition" in dlg.form.problem_text()
+    dlg.form.when_edit.setText("NEW.name <> 'a;b'")
+    assert dlg.form.when_status.text() == "" and dlg.preview_btn.isEnabled()
+
+
+def test_install_straight_from_the_form_and_the_dock_follows(qloop, qtbot, browser, pg_dsn):
+    dlg = open_dialog(qloop, browser, ("public", "Order Items"))
+    qtbot.addWidget(dlg)
+    form = dlg.form
+    assert form.channel_edit.text() == "order_items"  # suggested from the table
+    form.event_boxes["UPDATE"].setChecked(False)
+    ops = [form.example_op.itemText(i) for i in range(form.example_op.count())]
+    assert ops == ["INSERT", "DELETE"]
+    assert json.loads(form.example.toPlainText())["op"] != "UPDATE"
+    assert dlg.install_btn.isVisible() and dlg.install_btn.isEnabled()
+    assert dlg.plan is None
+    dlg.ask = lambda q, answer: answer(False)
+    dlg.install_btn.click()  # no Preview SQL... first
+    run_until(qloop, lambda: dlg.install_done)
+    assert dlg.sql_view.toPlainText() == dlg.plan.sql  # what ran was shown
+    installed = {i.table: i.spec for i in call(pg_dsn, triggers.list_installed)}
+    assert installed["Order Items"].channel == "order_items"
+    assert installed["Order Items"].events == ("INSERT", "DELETE")
+    # the Tables dock shows it without Refresh
+    run_until(qloop, lambda: "pgwatch" in marks(browser)[("public", "Order Items")])

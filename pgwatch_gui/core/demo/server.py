@@ -274,6 +274,14 @@ class DemoServer:
         finally:
             self.lock.release()
 
+    def emergency_stop(self, timeout: float = 0.8) -> None:
+        """From any thread, when the orderly stop cannot finish: stop the server found
+        in the pid file (fast shutdown, then kill) and free the lock."""
+        try:
+            _stop_leftover(self.pgdata, timeout)
+        finally:
+            self.lock.release()
+
     def __enter__(self) -> DemoServer:
         self.start()
         return self

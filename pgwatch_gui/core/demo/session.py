@@ -88,6 +88,11 @@ class Demo:
         self.conninfo = ""
         self.public_dsn = ""
 
+    def emergency_stop(self) -> None:
+        """Any thread, last resort: the embedded server down and its lock free."""
+        if self.server is not None:
+            self.server.emergency_stop()
+
     def __enter__(self) -> Demo:
         self.start()
         return self

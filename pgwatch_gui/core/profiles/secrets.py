@@ -71,6 +71,29 @@ def backend_name(backend: object) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
+_WORDS = (
+    ("keyring.backends.fail", "no usable keyring on this system"),
+    ("keyring.backends.null", "no usable keyring on this system (keyring is switched off)"),
+    ("keyring.backends.SecretService", "the Secret Service keyring (GNOME Keyring, KeePassXC)"),
+    ("keyring.backends.libsecret", "the Secret Service keyring (libsecret)"),
+    ("keyring.backends.kwallet", "KWallet"),
+    ("keyring.backends.macOS", "the macOS Keychain"),
+    ("keyring.backends.Windows", "the Windows Credential Manager"),
+    ("keyring.backends.chainer", "the system keyring"),
+    ("keyrings.alt.file", "a password file of keyrings.alt"),
+)
+
+
+def backend_words(backend: object) -> str:
+    """The backend in words for a user: keyring.backends.fail.Keyring -> "no usable
+    keyring on this system", SecretService -> "the Secret Service keyring ..."."""
+    name = backend_name(backend)
+    for prefix, words in _WORDS:
+        if name.startswith(prefix):
+            return words
+    return f"the keyring {type(backend).__qualname__}"
+
+
 class SecretStore:
     """Get, set and delete profile passwords; falls back to memory without a keyring."""
 
@@ -80,6 +103,7 @@ class SecretStore:
         self._backend: object | None = None
         self._resolved = False
         self._memory: dict[str, str] = {}
+        self._cache: dict[str, str | None] = {}  # what the keyring holds, once read
         self._lock = threading.Lock()
         self._companions: dict[str, SecretStore] = {}
         self.problem = ""  # why the keyring is not used, for a status line
@@ -96,14 +120,29 @@ class SecretStore:
                 if candidate is None:
                     candidate = _load_keyring()
             except Exception as exc:  # a broken keyring installation must not stop the app
-                self.problem = f"keyring unavailable ({exc.__class__.__name__})"
+                self.problem = f"the keyring cannot be used here ({_short(exc)})"
                 candidate = None
             explicit = True if self._given is not None else None
             if candidate is not None and not backend_is_usable(candidate, explicit=explicit):
-                self.problem = f"no usable keyring ({backend_name(candidate)})"
+                words = backend_words(candidate)
+                self.problem = (words if words.startswith("no usable keyring")
+                                else f"no usable keyring ({words} keeps nothing lasting)")
                 candidate = None
             self._backend = candidate
         return self._backend
+
+    @property
+    def ready(self) -> bool:
+        """True when `persistent` answers without loading a keyring (no waiting)."""
+        return self._resolved or self._given is not None
+
+    def warm(self, profiles: list[str]) -> bool:
+        """Load the keyring and read these profiles' passwords into the cache: call it in
+        a worker thread, after which get/has answer without a keyring call. Returns
+        `persistent`."""
+        for name in profiles:
+            self.get(name)
+        return self.persistent
 
     @property
     def persistent(self) -> bool:
@@ -130,14 +169,19 @@ class SecretStore:
         with self._lock:
             if profile in self._memory:
                 return self._memory[profile]
+            if profile in self._cache:
+                return self._cache[profile]
         backend = self.backend
         if backend is None:
             return None
         try:
-            return backend.get_password(self.service, profile)  # type: ignore[attr-defined]
+            value = backend.get_password(self.service, profile)  # type: ignore[attr-defined]
         except Exception as exc:
             self._give_up(exc)
             return None
+        with self._lock:
+            self._cache[profile] = value
+        return value
 
     def set(self, profile: str, password: str, *, session_only: bool = False) -> bool:
         """Store a password; returns True if it went to the keyring, False if memory only."""
@@ -153,6 +197,7 @@ class SecretStore:
             else:
                 with self._lock:
                     self._memory.pop(profile, None)
+                    self._cache[profile] = password
                 return True
         with self._lock:
             self._memory[profile] = password
@@ -169,6 +214,9 @@ class SecretStore:
                 backend.delete_password(self.service, profile)  # type: ignore[attr-defined]
         except Exception as exc:
             self._give_up(exc)
+        else:
+            with self._lock:
+                self._cache[profile] = None
 
     def rename(self, old: str, new: str) -> None:
         if old == new:
@@ -189,8 +237,16 @@ class SecretStore:
 
     def _give_up(self, exc: Exception) -> None:
         """A keyring that fails at run time (locked, D-Bus gone): keep going in memory."""
-        self.problem = f"keyring {backend_name(self._backend)} failed ({exc.__class__.__name__})"
+        self.problem = (f"{backend_words(self._backend)} failed ({_short(exc)}); "
+                        "the keyring stopped working")
         self._backend = None
+        with self._lock:
+            self._cache.clear()
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return text[:120] or "no reason given"
 
 
 _default: SecretStore | None = None

@@ -345,6 +345,10 @@ class Listener:
             if not fut.done():
                 fut.set_exception(exc)
 
+    def mark_failed(self, reason: str) -> None:
+        """Its supervisor gave up on it (its task kept dying of unexpected errors)."""
+        self._emit_status(State.FAILED, reason=reason)
+
     def _emit_status(self, state: State, **kw: object) -> None:
         self.status = Status(state, self.profile, pid=self._pid, channels=self.channels, **kw)
         if self._on_status is not None:

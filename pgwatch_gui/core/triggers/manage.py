@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 import psycopg
 from psycopg import sql
@@ -31,6 +31,7 @@ from pgwatch_gui.core.triggers.catalog import (
     TriggerInfo,
     server_message,
 )
+from pgwatch_gui.core.triggers.plan import Installed, Plan, Step, TriggerError
 from pgwatch_gui.core.triggers.spec import (
     TRIGGER_NAME,
     TRIGGER_NAMES,
@@ -46,6 +47,7 @@ from pgwatch_gui.core.triggers.sql import (
     render_schema,
     render_table,
 )
+from pgwatch_gui.core.triggers.when import when_problem
 
 __all__ = [
     "Installed", "Plan", "SpecError", "Step", "TriggerError", "TriggerSpec", "check", "execute",
@@ -54,72 +56,6 @@ __all__ = [
 ]
 
 Progress = Callable[[int, int, str], None]
-
-
-class TriggerError(Exception):
-    """Installing or removing failed; the message is one line (the server's, when it spoke)."""
-
-
-@dataclass(frozen=True)
-class Step:
-    label: str  # what the step is about, e.g. 'public."Order Items"'
-    sql: str
-
-
-@dataclass(frozen=True)
-class Plan:
-    """A script of steps to run in one transaction, and what it is for."""
-
-    action: str  # "install" or "remove"
-    steps: tuple[Step, ...]
-    specs: tuple[TriggerSpec, ...] = ()
-    tables: tuple[str, ...] = ()
-    notes: tuple[str, ...] = ()
-    blockers: tuple[str, ...] = ()  # why the current role cannot run it (dry runs still can)
-
-    @property
-    def sql(self) -> str:
-        return "".join(s.sql for s in self.steps)
-
-    @property
-    def empty(self) -> bool:
-        return not self.tables
-
-    @property
-    def channels(self) -> tuple[str, ...]:
-        """Fixed channels the installed triggers send on (prefix channels are per row)."""
-        out: list[str] = []
-        for s in self.specs:
-            if not s.per_row_channel and s.channel not in out:
-                out.append(s.channel)
-        return tuple(out)
-
-
-@dataclass(frozen=True)
-class Installed:
-    """This tool's trigger(s) on one table."""
-
-    schema: str
-    table: str
-    stored: Stored
-    triggers: tuple[TriggerInfo, ...]
-    problems: tuple[str, ...] = field(default=())
-
-    @property
-    def spec(self) -> TriggerSpec:
-        return self.stored.spec.with_table(self.schema, self.table)
-
-    @property
-    def qualified_table(self) -> str:
-        return qualified(self.schema, self.table)
-
-    @property
-    def function(self) -> str:
-        return self.triggers[0].function
-
-    @property
-    def enabled(self) -> bool:
-        return all(t.enabled for t in self.triggers)
 
 
 def _header() -> str:
@@ -203,6 +139,10 @@ async def plan_install(conn: psycopg.AsyncConnection, specs: Sequence[TriggerSpe
                                 placement=Placement(placement.schema, False), replaces=replaces)
         except SpecError as exc:
             raise TriggerError(f"{info.qualified}: {exc}") from None
+        if spec.when:  # the server parses it: one expression over the table's row
+            objection = await check_when(conn, info.schema, info.name, spec.when)
+            if objection:
+                raise TriggerError(f"{info.qualified}: {objection}")
         if not steps:
             steps.append(Step("settings", _header()))
         if placement.create_schema:
@@ -334,6 +274,27 @@ async def check(conn: psycopg.AsyncConnection, plan: Plan) -> str | None:
     except psycopg.Error as exc:
         where = f"{step.label}: " if step is not None and step.label != "settings" else ""
         return f"{where}{server_message(exc)}"
+    return None
+
+
+async def check_when(conn: psycopg.AsyncConnection, schema: str, table: str,
+                     text: str) -> str | None:
+    """The server's objection to `text` as the table's WHEN condition, or None.
+
+    Prepared only, never executed, inside a transaction that is rolled back.
+    """
+    problem = when_problem(text)
+    if problem:
+        return problem
+    tbl = sql.Identifier(schema, table)
+    query = sql.SQL("SELECT 1 FROM {} AS new, {} AS old WHERE ({})").format(
+        tbl, tbl, sql.SQL(text))
+    try:
+        async with conn.transaction(force_rollback=True):
+            # prepare=True: Parse over the extended protocol, one statement at most.
+            await conn.execute(sql.SQL("EXPLAIN {}").format(query), prepare=True)
+    except psycopg.Error as exc:
+        return server_message(exc)
     return None
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from pgwatch_gui.core.pg.names import qualified
 from pgwatch_gui.core.pg.notify import MAX_CHANNEL_BYTES, NotifyError, check_channel
+from pgwatch_gui.core.triggers.when import when_problem
 
 EVENTS = ("INSERT", "UPDATE", "DELETE", "TRUNCATE")
 ROW_EVENTS = ("INSERT", "UPDATE", "DELETE")
@@ -96,6 +97,13 @@ class TriggerSpec:
         return cls(**kwargs)
 
 
+def suggest_channel(table: str) -> str:
+    """A channel named after the table: "Order Items" -> "order_items"."""
+    name = "".join(c if c.isalnum() and c.isascii() else "_" for c in table.lower())
+    name = "_".join(p for p in name.split("_") if p)
+    return name[:MAX_CHANNEL_BYTES - 1] or DEFAULT_CHANNEL
+
+
 def check_spec(spec: TriggerSpec, columns: Sequence[str], key: Sequence[str] = ()) -> None:
     """Raise SpecError when `spec` cannot be installed on a table with these columns.
 
@@ -150,6 +158,8 @@ def check_spec(spec: TriggerSpec, columns: Sequence[str], key: Sequence[str] = (
         raise SpecError("a WHEN condition needs a row event (INSERT, UPDATE or DELETE)")
     if spec.when and "\x00" in spec.when:
         raise SpecError("the WHEN condition contains a NUL character")
+    if spec.when and (problem := when_problem(spec.when)):
+        raise SpecError(f"WHEN condition: {problem}")
 
 
 @dataclass(frozen=True)

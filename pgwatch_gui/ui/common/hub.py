@@ -8,16 +8,21 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 from collections.abc import Sequence
 from functools import partial
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QColor
 
+from pgwatch_gui.core.pg.connection import one_line
 from pgwatch_gui.core.replication.publication import Setup, WatchPlan
 from pgwatch_gui.core.replication.source import ChangeSource
 from pgwatch_gui.core.stream.listener import Listener, Route
 from pgwatch_gui.core.stream.status import State, Status
+from pgwatch_gui.ui.common.tasks import task_failures
+
+log = logging.getLogger(__name__)
 
 # Batching per connection, adapted to the stream: while batches are small (a moderate
 # stream) one goes out every 4 ms, so a notification reaches the model within ~10 ms;
@@ -26,6 +31,9 @@ from pgwatch_gui.core.stream.status import State, Status
 QUIET_INTERVAL = 0.004
 BUSY_INTERVAL = 0.016
 BUSY_BATCH = 256
+# A listener task that dies of an unexpected error is started again after 1, 2, 4...
+# seconds, at most LISTENER_RESTARTS times in a row; then it is marked failed.
+LISTENER_RESTARTS = 5
 
 
 class ConnectionHub(QObject):
@@ -46,6 +54,7 @@ class ConnectionHub(QObject):
         self._seq = itertools.count(1)  # one sequence across all connections
         self._max_backlog = max_backlog
         self._colors: dict[str, QColor] = {}
+        self._restarts: dict[str, int] = {}  # listener restarts in a row, per connection
 
     # ---- queries ----
     def names(self) -> list[str]:
@@ -102,7 +111,8 @@ class ConnectionHub(QObject):
             route=route,
         )
         self._listeners[name] = listener
-        listener.start()
+        self._restarts[name] = 0
+        self._start(name, listener)
         self.connections_changed.emit()
         return listener
 
@@ -130,6 +140,34 @@ class ConnectionHub(QObject):
 
     def is_change_stream(self, name: str) -> bool:
         return isinstance(self._listeners.get(name), ChangeSource)
+
+    def _start(self, name: str, listener: Listener) -> None:
+        listener.start().add_done_callback(partial(self._listener_ended, name, listener))
+
+    def _listener_ended(self, name: str, listener: Listener, task: asyncio.Task) -> None:
+        """Supervision: the listener's own loop handles the connection's errors; anything
+        else that ends its task is logged, shown, and the listener started again."""
+        if task.cancelled() or task.exception() is None:
+            return
+        exc = task.exception()
+        log.error("listener %s failed", name, exc_info=exc)
+        if self._listeners.get(name) is not listener:
+            return  # closed meanwhile
+        n = self._restarts.get(name, 0) + 1
+        self._restarts[name] = n
+        if n > LISTENER_RESTARTS:
+            text = f"{name}: listener stopped after an internal error: {one_line(exc)}"
+            task_failures().failed.emit(name, text)
+            listener.mark_failed(text)
+            return
+        delay = 2 ** (n - 1)
+        task_failures().failed.emit(
+            name, f"{name}: listener failed ({one_line(exc)}); restarting in {delay} s")
+        QTimer.singleShot(int(delay * 1000), lambda: self._restart(name, listener))
+
+    def _restart(self, name: str, listener: Listener) -> None:
+        if self._listeners.get(name) is listener:
+            self._start(name, listener)
 
     async def close(self, name: str) -> None:
         listener = self._listeners.pop(name, None)

@@ -14,10 +14,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog, QWidget
+from PySide6.QtWidgets import QFileDialog, QProgressDialog, QWidget
 
 from pgwatch_gui.core.stream.events import Event
 from pgwatch_gui.core.stream.export import EventWriter, JsonlReader, format_for_path
+from pgwatch_gui.ui.common.dialogs import warn
 from pgwatch_gui.ui.common.wording import counted
 
 CHUNK = 2000
@@ -85,7 +86,9 @@ class _ProgressDialog:
         self.dialog: QProgressDialog | None = None
         if show:
             d = QProgressDialog(label, "Cancel", 0, 1000, parent)
-            d.setWindowModality(Qt.WindowModality.WindowModal)
+            # Not modal: a modal progress dialog runs processEvents() in setValue(),
+            # an event loop nested inside the task that reports progress.
+            d.setWindowModality(Qt.WindowModality.NonModal)
             d.setMinimumDuration(300)
             d.setAutoClose(False)
             d.setAutoReset(False)
@@ -123,7 +126,7 @@ async def export_with_dialog(parent: QWidget, events: Sequence[Event], path: str
         notify("Export cancelled.")
         return 0
     except OSError as exc:
-        QMessageBox.warning(parent, "Export", f"Could not write {path}: {exc.strerror or exc}")
+        warn(parent, "Export", f"Could not write {path}: {exc.strerror or exc}")
         return 0
     finally:
         prog.close()
@@ -138,8 +141,8 @@ async def open_with_dialog(parent: QWidget, path: str) -> LoadResult | None:
     try:
         res = await load_recording(path, progress=prog)
     except OSError as exc:
-        QMessageBox.warning(parent, "Open recording",
-                            f"Could not read {path}: {exc.strerror or exc}")
+        warn(parent, "Open recording",
+             f"Could not read {path}: {exc.strerror or exc}")
         return None
     finally:
         prog.close()

@@ -79,6 +79,11 @@ class QueueMonitor(QObject):
 
     def poll_all(self) -> None:
         for name in self.hub.names():
+            st = self.hub.status(name)
+            if st is not None and st.state in (State.FAILED, State.STOPPED):
+                # Its listener failed (a bad password...): no login every few seconds.
+                self.usage.pop(name, None)
+                continue
             task = self._running.get(name)
             if task is None or task.done():
                 try:

@@ -281,9 +281,12 @@ class ProfileDialog(QDialog):
             self.password.setPlaceholderText("unchanged (a password is stored)")
         else:
             self.password.setPlaceholderText("empty: libpq's .pgpass or PGPASSWORD apply")
+        # The hint in full, also where a narrow dialog clips the placeholder.
+        self.password.setToolTip(self.password.placeholderText())
         if secrets is not None and not secrets.persistent:
-            self.password_note.setText("No usable keyring here: the password is kept in "
-                                       "memory for this session only.")
+            problem = secrets.problem or "no usable keyring on this system"
+            self.password_note.setText(f"{problem[0].upper()}{problem[1:]}: the password is "
+                                       "kept in memory for this session only.")
         elif secrets is not None:
             self.password_note.setText("Stored in the system keyring, never in the "
                                        "profiles file.")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QSize, Qt, QTimer
+from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QFont
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMenu,
-    QMessageBox,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -32,10 +31,13 @@ from PySide6.QtWidgets import (
 
 from pgwatch_gui.core.pg.conncheck import needs_password
 from pgwatch_gui.core.profiles.model import Profile, ProfileError
-from pgwatch_gui.core.profiles.store import ProfileStore, ProfileStoreError
+from pgwatch_gui.core.profiles.store import ProfileStore
 from pgwatch_gui.core.stream.status import State, Status
 from pgwatch_gui.ui.common.swatch import swatch_icon
+from pgwatch_gui.ui.common.tasks import AsyncWork
+from pgwatch_gui.ui.profiles.colors import ProfileColorSync
 from pgwatch_gui.ui.profiles.dialog import ProfileDialog
+from pgwatch_gui.ui.profiles.editing import ProfileEditing
 from pgwatch_gui.ui.profiles.imports import build_import_menu
 from pgwatch_gui.ui.profiles.tunnels import open_through_tunnel
 
@@ -43,7 +45,7 @@ _STATE_TEXT = {State.CONNECTING: "connecting…", State.IDLE: "connecting…",
                State.STOPPED: "disconnected"}
 
 
-class ProfilesPanel(QWidget):
+class ProfilesPanel(ProfileEditing, QWidget):
     def __init__(self, hub, store: ProfileStore | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -53,7 +55,7 @@ class ProfilesPanel(QWidget):
         self.dialog: ProfileDialog | None = None  # the open dialog, if any
         self._asking: set[str] = set()
         self._pending: list[tuple[str, str]] = []
-        self._tasks: set[asyncio.Future] = set()
+        self.work = AsyncWork(self)
         # (profile name, reason) -> password or None; None asks with a dialog. (No bound
         # methods of self in attributes: Qt objects in reference cycles would be freed by
         # the garbage collector in whatever thread it happens to run.)
@@ -114,12 +116,52 @@ class ProfilesPanel(QWidget):
 
         hub.status_changed.connect(self._on_status)
         hub.connections_changed.connect(self.refresh)
-        notes = list(self.store.problems)
-        if not self.secrets.persistent:
-            notes.append(f"{self.secrets.problem or 'No usable keyring'}: passwords are asked "
-                         "for once and kept in memory for this session only.")
-        self.show_notes(notes)
+        self._keyring_note = ""
+        self.show_notes(list(self.store.problems))
+        if self.secrets.ready:
+            self._keyring_known()
+        else:
+            # Loading a keyring (D-Bus...) can take seconds: never on the GUI thread.
+            self.work.in_thread(self.secrets.warm, self.store.names(),
+                                on_done=lambda _p: self._keyring_known())
         self.refresh()
+
+    # ---- keyring -----------------------------------------------------------------
+
+    def _keyring_known(self) -> None:
+        """Show (or clear) the keyring note; also after an operation made it fail."""
+        note = ""
+        if not self.secrets.persistent:
+            problem = self.secrets.problem or "no usable keyring on this system"
+            note = (f"{problem[0].upper()}{problem[1:]}: passwords are asked for once and "
+                    "kept in memory for this session only.")
+        if note != self._keyring_note:
+            notes = [n for n in self._notes if n != self._keyring_note]
+            self._keyring_note = note
+            self.show_notes([*notes, note] if note else notes)
+
+    def store_password(self, name: str, password: str, then=None) -> None:
+        """Save a password in a worker thread; tell the user when it stays in memory."""
+        expected = self.secrets.persistent
+
+        def saved(in_keyring: bool) -> None:
+            if expected and not in_keyring:
+                self.show_notes([*self._notes, f"{name}: the keyring did not take the "
+                                 "password; it is kept in memory for this session only."])
+            self._keyring_known()
+            if then is not None:
+                then()
+
+        self.work.in_thread(self.secrets.set, name, password, on_done=saved,
+                            on_error=lambda e: self.show_notes([*self._notes, e]))
+
+    def forget_password(self, name: str, then=None) -> None:
+        def done(_r) -> None:
+            self._keyring_known()
+            if then is not None:
+                then()
+
+        self.work.in_thread(self.secrets.delete, name, on_done=done)
 
     def sizeHint(self) -> QSize:
         return QSize(300, 400)
@@ -181,6 +223,7 @@ class ProfilesPanel(QWidget):
             self.actions[key].setEnabled(has)
 
     def show_notes(self, notes: list[str]) -> None:
+        self._notes = list(notes)
         self.banner.setText("\n".join(notes))
         self.banner.setVisible(bool(notes))
 
@@ -240,8 +283,10 @@ class ProfilesPanel(QWidget):
         if profile is None:
             return
         channels = list(channels or profile.channels)
+        password = await asyncio.to_thread(self.secrets.get, name)  # keyring: a thread
+        self._keyring_known()
         try:
-            conninfo = profile.conninfo(self.secrets.get(name))
+            conninfo = profile.conninfo(password)
             if profile.uses_ssh:
                 await open_through_tunnel(self, name, profile, channels, conninfo)
             else:
@@ -255,10 +300,7 @@ class ProfilesPanel(QWidget):
         return self._spawn(self.hub.close(name))
 
     def _spawn(self, coro) -> asyncio.Future:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
+        return self.work.spawn(coro, on_error=lambda e: self.show_notes([e]))
 
     def _on_status(self, name: str, status: Status) -> None:
         for i in range(self.list.count()):
@@ -281,8 +323,8 @@ class ProfilesPanel(QWidget):
             finally:
                 self._asking.discard(name)
             if password:
-                self.secrets.set(name, password)
-                self.connect_profile(name)
+                self.store_password(name, password,
+                                    then=lambda n=name: self.connect_profile(n))
 
     def ask_password(self, name: str, reason: str) -> str | None:
         if self.password_prompt is not None:
@@ -299,138 +341,31 @@ class ProfilesPanel(QWidget):
             f"{target}\n{reason}\n\nPassword ({where})", QLineEdit.Password)
         return text if ok and text else None
 
-    # ---- editing -----------------------------------------------------------------
 
-    def _open_dialog(self, dialog: ProfileDialog, old_name: str | None) -> ProfileDialog:
-        self.dialog = dialog
-        dialog.accepted.connect(self._dialog_accepted)
-        dialog.finished.connect(self._dialog_finished)
-        dialog.open()
-        return dialog
+class ProfilesPart:
+    """The Profiles dock and its Connection menu entries; the event table shows each
+    profile's colour."""
 
-    def _dialog_accepted(self) -> None:
-        dialog = self.sender()
-        if isinstance(dialog, ProfileDialog):
-            self._save(dialog, dialog.original.name if dialog.original else None)
+    name = "profiles"
 
-    def _dialog_finished(self, _result: int) -> None:
-        dialog = self.sender()
-        if dialog is self.dialog:
-            self.dialog = None
-        if dialog is not None:
-            dialog.deleteLater()
+    def __init__(self, store: ProfileStore | None = None) -> None:
+        self.store = store
+        self.panel: ProfilesPanel | None = None
+        self.dock = None
+        self.colors: ProfileColorSync | None = None
 
-    def new_profile_action(self) -> ProfileDialog:
-        return self.new_profile()
+    def attach(self, window) -> None:
+        panel = self.panel = ProfilesPanel(window.hub, self.store, parent=window)
+        self.dock = window.add_dock(panel, "Profiles", Qt.LeftDockWidgetArea,
+                                    name="dock-profiles")
+        self.colors = ProfileColorSync(window.hub, window.event_model, window)
+        menu = window.menu_connection
+        first = menu.actions()[0] if menu.actions() else None
+        new = QAction("&New profile…", window, triggered=panel.new_profile_action)
+        menu.insertAction(first, new)
+        menu.insertMenu(first, panel.import_menu)
+        menu.insertSeparator(first)
 
-    def new_profile(self, template: Profile | None = None, password: str | None = None,
-                    *, paste: bool = False) -> ProfileDialog:
-        dlg = ProfileDialog(self, template=template, password=password, secrets=self.secrets,
-                            taken_names=self.store.names(),
-                            used_colors=[p.color for p in self.store.profiles])
-        self._open_dialog(dlg, None)
-        if paste:
-            QTimer.singleShot(0, dlg._ask_uri)
-        return dlg
-
-    def edit_profile(self, name: str | None) -> ProfileDialog | None:
-        if name is None or self.store.get(name) is None:
-            return None
-        dlg = ProfileDialog(self, profile=self.store.require(name), secrets=self.secrets,
-                            taken_names=self.store.names())
-        return self._open_dialog(dlg, name)
-
-    def _save(self, dialog: ProfileDialog, old_name: str | None) -> None:
-        profile = dialog.validated_profile()
-        if profile is None:
-            return
-        was_open = old_name is not None and old_name in self.hub.names()
-        try:
-            if old_name is None:
-                self.store.add(profile)
-            else:
-                self.store.update(old_name, profile)
-        except (ProfileError, ProfileStoreError) as exc:
-            QMessageBox.warning(self, "Profile not saved", str(exc))
-            return
-        change = dialog.password_change
-        if change:
-            self.secrets.set(profile.name, change)
-        elif change == "":
-            self.secrets.delete(profile.name)
-        ssh_change = dialog.ssh_secret_change
-        if ssh_change:
-            self.store.ssh_secrets.set(profile.name, ssh_change)
-        elif ssh_change == "":
-            self.store.ssh_secrets.delete(profile.name)
-        self.refresh()
-        self.select(profile.name)
-        if was_open:  # the connection follows the edit (a rename, new channels...)
-            self._spawn(self._reopen(profile.name, old_name))
-
-    def duplicate_profile(self, name: str | None) -> Profile | None:
-        if name is None:
-            return None
-        try:
-            copy = self.store.duplicate(name)
-        except (ProfileError, ProfileStoreError) as exc:
-            QMessageBox.warning(self, "Duplicate", str(exc))
-            return None
-        self.refresh()
-        self.select(copy.name)
-        return copy
-
-    def delete_profile(self, name: str | None) -> bool:
-        if name is None or self.store.get(name) is None:
-            return False
-        answer = QMessageBox.question(
-            self, "Delete profile",
-            f"Delete the profile {name!r} and its stored password?\n"
-            "Triggers and data in the database are not touched.",
-            QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
-        if answer != QMessageBox.Yes:
-            return False
-        self.disconnect_profile(name)
-        try:
-            self.store.remove(name)
-        except ProfileStoreError as exc:
-            QMessageBox.warning(self, "Delete profile", str(exc))
-            return False
-        self.refresh()
-        return True
-
-
-class ProfileColorSync(QObject):
-    """Hands the hub's profile colours on to the event table (set_profile_color)."""
-
-    def __init__(self, hub, model, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._hub = hub
-        self._model = model
-        self._shown: set[str] = set()
-        hub.colors_changed.connect(self.apply)
-        self.apply()
-
-    def apply(self) -> None:
-        colors = self._hub.profile_colors()
-        for name in self._shown - set(colors):
-            self._model.set_profile_color(name, None)
-        for name, color in colors.items():
-            if self._model.profile_color(name) != color:
-                self._model.set_profile_color(name, color)
-        self._shown = set(colors)
-
-
-def install_profiles_panel(window) -> ProfilesPanel:
-    """Add the Profiles dock to a MainWindow and let the event table show profile colours."""
-    panel = ProfilesPanel(window.hub, parent=window)
-    window.profiles_dock = window.add_dock(panel, "Profiles", Qt.LeftDockWidgetArea,
-                                           name="dock-profiles")
-    window.profile_colors = ProfileColorSync(window.hub, window.event_model, window)
-    menu = window.menu_connection
-    first = menu.actions()[0] if menu.actions() else None
-    new = QAction("&New profile…", window, triggered=panel.new_profile_action)
-    menu.insertAction(first, new)
-    menu.insertMenu(first, panel.import_menu)
-    menu.insertSeparator(first)
-    return panel
+    async def shutdown(self) -> None:
+        if self.panel is not None:
+            await self.panel.work.stop()

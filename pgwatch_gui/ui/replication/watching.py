@@ -1,6 +1,6 @@
 """Change streams in the window: the tables dock asks, the dialog shows, the hub streams.
 
-`attach_change_streams(window)` (called by the shell) answers the tables dock's
+`ChangeStreamsPart` (added by the shell) answers the tables dock's
 `watch_requested` with the Watch changes dialog (SQL first; opened with open(), never
 exec()); on Start the hub opens the stream as a connection named "<connection>
 changes", beside the listeners. The dock itself stops streams through the hub.
@@ -48,14 +48,26 @@ def watch(parent: QWidget, hub: ConnectionHub, connection: str, conninfo: str,
     return dlg
 
 
-def attach_change_streams(window) -> None:
-    """Wire the tables dock's *Watch changes…* to the dialog and the window's hub."""
-    browser = window.tables_browser
+class ChangeStreamsPart:
+    """A WindowPart (ui/common/parts.py): the tables dock's *Watch changes…* answered
+    with the dialog and the window's hub. Streams close with the hub's connections."""
 
-    def requested(connection: str, conninfo: str, plan: WatchPlan) -> None:
+    name = "change-streams"
+
+    def __init__(self) -> None:
+        self.window = None
+
+    def attach(self, window) -> None:
+        self.window = window
+        window.watch_dialog = None  # the last one opened (tests look at it)
+        window.tables_browser.watch_requested.connect(self._requested)
+
+    def _requested(self, connection: str, conninfo: str, plan: WatchPlan) -> None:
+        window = self.window
+        browser = window.tables_browser
         window.watch_dialog = watch(
             window, window.hub, connection, conninfo, plan,
             on_started=lambda n: browser.set_status(f"Watching changes as connection {n!r}."))
 
-    window.watch_dialog = None  # the last one opened (tests look at it)
-    browser.watch_requested.connect(requested)
+    async def shutdown(self) -> None:
+        return None

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from pgwatch_gui import __version__
 from pgwatch_gui.core.pg.connection import one_line
 from pgwatch_gui.core.versions import library_versions, server_version
+from pgwatch_gui.ui.common.tasks import AsyncWork
 
 PENDING = "asking…"
 
@@ -71,6 +72,9 @@ class AboutDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
         self.resize(480, self.sizeHint().height())
+        self.work = AsyncWork(self)
+        # Closing the dialog deletes its items: stop asking the servers first.
+        self.finished.connect(lambda _r: self.work.cancel_all())
 
     def rows(self) -> list[tuple[str, str]]:
         root = self.tree.invisibleRootItem()
@@ -105,5 +109,5 @@ def show_about(window) -> AboutDialog:
     dialog.setAttribute(Qt.WA_DeleteOnClose)
     dialog.show()
     with contextlib.suppress(RuntimeError):  # no running loop: versions stay "asking…"
-        dialog._refresh = asyncio.ensure_future(dialog.refresh_servers())
+        dialog._refresh = dialog.work.spawn(dialog.refresh_servers())
     return dialog

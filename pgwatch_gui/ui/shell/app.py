@@ -27,20 +27,6 @@ class StartupConnection:
     ssh: bool = False
 
 
-def close_on_signals(window) -> None:
-    """Ctrl-C in the terminal or a SIGTERM closes the window the normal way, so listeners
-    stop and a demo stops its generator and server, instead of dying mid-write."""
-    import signal
-
-    from PySide6.QtCore import QTimer
-
-    def handler(_signum, _frame) -> None:
-        QTimer.singleShot(0, window.close)
-
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, handler)
-
-
 def make_app(argv: Sequence[str] | None = None) -> QApplication:
     app = QApplication.instance() or QApplication(list(argv or sys.argv[:1]))
     app.setApplicationName("pgwatch-gui")
@@ -55,17 +41,22 @@ def run_gui(connections: Sequence[StartupConnection] = (), *, demo: bool = False
             demo_reset: bool = False) -> int:
     import qasync
 
+    from pgwatch_gui.core.applog import setup_logging
     from pgwatch_gui.ui.shell.main_window import MainWindow
+    from pgwatch_gui.ui.shell.quit import QuitGuard
 
+    setup_logging()
     app = make_app()
     # The loop ends when the window's close has been cleaned up, not when Qt sees no window.
     app.setQuitOnLastWindowClosed(False)
     loop = qasync.QSelectorEventLoop(app)
     asyncio.set_event_loop(loop)
     window = MainWindow()
+    # Quit, Ctrl-C and SIGTERM: the orderly shutdown, bounded by a watchdog.
+    guard = QuitGuard(window)
+    guard.install_signals()
     window.restore_state()
     window.show()
-    close_on_signals(window)
     from pgwatch_gui.ui.shell import gc_policy
 
     gc_policy.install(window, lambda: window.event_model.appended)
@@ -73,22 +64,21 @@ def run_gui(connections: Sequence[StartupConnection] = (), *, demo: bool = False
     async def main() -> int:
         closed = asyncio.Event()
         window.closed.connect(closed.set)
-        cleanup = None
         for c in connections:
             if c.ssh:
                 window.profiles_panel.connect_profile(c.name, channels=c.channels)
             else:
                 window.open_connection(c.name, c.conninfo, c.channels)
         if demo:
-            from pgwatch_gui.ui.demo.session import start_demo
+            from pgwatch_gui.ui.demo.session import DemoSession
 
-            cleanup = await start_demo(window, reset=demo_reset)
+            session = DemoSession(window, reset=demo_reset)
+            window.add_part(session)
+            guard.on_emergency(session.demo.emergency_stop)
+            # Not awaited here: closing the window while the server starts must work.
+            window.work.spawn(session.start())
         await closed.wait()
-        try:
-            await window.shutdown()
-        finally:
-            if cleanup is not None:
-                await cleanup()
+        await window.shutdown()
         return 0
 
     with loop:

@@ -8,10 +8,12 @@ import os
 
 from PySide6.QtCore import QObject, QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QInputDialog, QMessageBox, QStyle, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QInputDialog, QStyle, QVBoxLayout, QWidget
 
 from pgwatch_gui.core.filtering.engine import FilterSpec
 from pgwatch_gui.core.filtering.facets import TABLE_NONE, known_values
+from pgwatch_gui.ui.common.dialogs import inform
+from pgwatch_gui.ui.common.tasks import AsyncWork
 from pgwatch_gui.ui.events.channels import ChannelsPanel
 from pgwatch_gui.ui.events.empty_note import EmptyNote
 from pgwatch_gui.ui.events.filter_bar import FilterBar
@@ -32,7 +34,7 @@ class EventScreen(QObject):
         self.window = window
         self.hub = window.hub
         self.model = model = window.event_model
-        self._tasks: set[asyncio.Task] = set()
+        self.work = AsyncWork(self)
         self.recording: str | None = None
 
         self.table = EventTableView(model, window)
@@ -184,8 +186,8 @@ class EventScreen(QObject):
 
     def open_send_dialog(self) -> SendDialog | None:
         if not self.hub.names():
-            QMessageBox.information(self.window, "Send notification",
-                                    "Open a connection first: the notification goes out on it.")
+            inform(self.window, "Send notification",
+                   "Open a connection first: the notification goes out on it.")
             return None
         ev = self.table.current_event()
         dlg = SendDialog(self.hub, self.window,
@@ -205,10 +207,7 @@ class EventScreen(QObject):
             QSettings().setValue("events/capacity", n)
 
     def _spawn(self, coro) -> asyncio.Task:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
+        return self.work.spawn(coro, on_error=self._say)
 
     def _say(self, text: str) -> None:
         self.window.statusBar().showMessage(text, 8000)
@@ -289,5 +288,4 @@ class EventScreen(QObject):
 
     async def shutdown(self) -> None:
         await self.status.stop()
-        for t in list(self._tasks):
-            t.cancel()
+        await self.work.stop()

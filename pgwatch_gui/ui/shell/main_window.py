@@ -1,15 +1,18 @@
 """The main window: the live event table in the middle, docks around it.
 
-Other features plug in as docks (`add_dock`) and menu entries; this module only
-composes them.
+Features plug in one way: as parts (`add_part`, see ui/common/parts.py) that add
+their docks, menu entries and toolbars and are shut down with the window. Background
+work of the window runs on `self.work` (ui/common/tasks.py); failures of supervised
+tasks show in the status bar.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 
-from PySide6.QtCore import QSettings, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QSettings, Qt, QUrl, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QInputDialog,
@@ -18,14 +21,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from pgwatch_gui.core.applog import log_dir
 from pgwatch_gui.core.pg.connection import ConnectionConfigError, describe_target, make_conninfo
 from pgwatch_gui.ui.common.hub import ConnectionHub
+from pgwatch_gui.ui.common.parts import PART_SHUTDOWN_SECONDS, WindowPart
+from pgwatch_gui.ui.common.tasks import AsyncWork, task_failures
 from pgwatch_gui.ui.events.model import EventTableModel
-from pgwatch_gui.ui.profiles.panel import install_profiles_panel
-from pgwatch_gui.ui.replication.watching import attach_change_streams
+from pgwatch_gui.ui.profiles.panel import ProfilesPart
+from pgwatch_gui.ui.replication.watching import ChangeStreamsPart
 from pgwatch_gui.ui.shell import dock_layout
 from pgwatch_gui.ui.shell.event_screen import EventScreen
-from pgwatch_gui.ui.triggers.docks import attach_trigger_manager
+from pgwatch_gui.ui.triggers.docks import TriggerManagerPart
+
+log = logging.getLogger(__name__)
 
 
 class MainWindow(QMainWindow):
@@ -38,15 +46,49 @@ class MainWindow(QMainWindow):
         self.hub = hub or ConnectionHub(self)
         self.event_model = EventTableModel(capacity, self)
         self.hub.events_arrived.connect(self.event_model.append_events)
+        self.work = AsyncWork(self)
+        self.parts: list[WindowPart] = []
+        self._shut_down = False
+        task_failures().failed.connect(self._task_failed)
 
         self._build_menus()
         # The live table, filter bar, inspector, channels, flow controls, status bar.
         self.event_screen = EventScreen(self)
         self.table = self.event_screen.table
-        attach_trigger_manager(self)
-        attach_change_streams(self)
-        self.profiles_panel = install_profiles_panel(self)
+        self.add_part(TriggerManagerPart())
+        self.add_part(ChangeStreamsPart())
+        self.add_part(ProfilesPart())
         dock_layout.arrange(self)
+
+    # ---- parts ----
+    def add_part(self, part: WindowPart) -> WindowPart:
+        """Plug a feature in: it adds its docks, menus and toolbars now and is shut down
+        with the window."""
+        part.attach(self)
+        self.parts.append(part)
+        return part
+
+    def part(self, name: str) -> WindowPart | None:
+        return next((p for p in self.parts if p.name == name), None)
+
+    @property
+    def tables_browser(self):
+        return self.part("triggers").tables_browser
+
+    @property
+    def sql_console(self):
+        return self.part("triggers").sql_console
+
+    @property
+    def profiles_panel(self):
+        return self.part("profiles").panel
+
+    @property
+    def demo_session(self):
+        return self.part("demo")
+
+    def _task_failed(self, _name: str, text: str) -> None:
+        self.statusBar().showMessage(text, 15000)
 
     # ---- composition ----
     def _build_menus(self) -> None:
@@ -66,6 +108,10 @@ class MainWindow(QMainWindow):
         self.toolbar = self.addToolBar("Main")
         self.toolbar.setObjectName("main-toolbar")
 
+        self.action_log_folder = QAction("Open &log folder", self,
+                                         triggered=self.open_log_folder)
+        self.action_log_folder.setToolTip(str(log_dir()))
+        self.menu_help.addAction(self.action_log_folder)
         about = QAction("&About pgwatch-gui", self, triggered=self._about)
         self.menu_help.addAction(about)
 
@@ -105,6 +151,19 @@ class MainWindow(QMainWindow):
         except ValueError as exc:
             QMessageBox.warning(self, "Connect", str(exc))
 
+    def open_log_folder(self) -> bool:
+        """Show the folder of pgwatch-gui.log in the file manager."""
+        folder = log_dir()
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            self.statusBar().showMessage(f"No log folder: {exc.strerror or exc}", 8000)
+            return False
+        ok = QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+        if not ok:
+            self.statusBar().showMessage(f"The log is in {folder}", 15000)
+        return ok
+
     def _about(self) -> None:
         from pgwatch_gui.ui.shell.about import show_about
 
@@ -132,6 +191,22 @@ class MainWindow(QMainWindow):
         self.closed.emit()
 
     async def shutdown(self) -> None:
-        await self.event_screen.shutdown()
-        await self.sql_console.shutdown()
-        await asyncio.wait_for(self.hub.close_all(), timeout=10)
+        """Stop everything: each step is bounded, so closing ends within a few seconds
+        whatever state a step is in. A second call does nothing."""
+        if self._shut_down:
+            return
+        self._shut_down = True
+        await _bounded("event screen", self.event_screen.shutdown(), 1.5)
+        await _bounded("listeners", self.hub.close_all(), 1.5)
+        for part in reversed(self.parts):
+            await _bounded(part.name, part.shutdown(), PART_SHUTDOWN_SECONDS)
+        await _bounded("window tasks", self.work.stop(), 0.5)
+
+
+async def _bounded(what: str, aw, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(aw, seconds)
+    except asyncio.TimeoutError:
+        log.warning("shutdown: %s did not stop within %g s", what, seconds)
+    except Exception:
+        log.exception("shutdown: %s failed", what)

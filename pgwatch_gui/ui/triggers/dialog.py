@@ -9,7 +9,7 @@ channel at once (`listen_requested`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QFontDatabase, QGuiApplication
@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
-    QMessageBox,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
@@ -30,6 +29,7 @@ from PySide6.QtWidgets import (
 from pgwatch_gui.core.triggers import manage as triggers
 from pgwatch_gui.core.triggers.catalog import TableInfo
 from pgwatch_gui.core.triggers.spec import TriggerSpec
+from pgwatch_gui.ui.common import dialogs
 from pgwatch_gui.ui.common.tasks import AsyncWork, with_connection
 from pgwatch_gui.ui.triggers.form import TriggerForm
 
@@ -112,12 +112,17 @@ class TriggerDialog(QDialog):
     def _sync_buttons(self, *_args) -> None:
         on_form = self.pages.currentIndex() == 0
         busy = self.work.busy
+        form_ok = self.form.problem_text() is None
         self.preview_btn.setVisible(on_form)
-        self.preview_btn.setEnabled(not busy and self.form.problem_text() is None)
-        for b in (self.back_btn, self.copy_btn, self.save_btn, self.install_btn):
+        self.preview_btn.setEnabled(not busy and form_ok)
+        for b in (self.back_btn, self.copy_btn, self.save_btn):
             b.setVisible(not on_form)
-        self.install_btn.setEnabled(not busy and self.plan is not None
-                                    and not self.plan.blockers and not self.install_done)
+        # Install is there on the form too: it plans, shows the SQL and runs it.
+        if on_form:
+            self.install_btn.setEnabled(not busy and form_ok and not self.install_done)
+        else:
+            self.install_btn.setEnabled(not busy and self.plan is not None
+                                        and not self.plan.blockers and not self.install_done)
         self.back_btn.setEnabled(not busy)
 
     def set_status(self, text: str, error: bool = False) -> None:
@@ -141,6 +146,11 @@ class TriggerDialog(QDialog):
         self.set_status("")
         self.pages.setCurrentIndex(1)
         self._sync_buttons()
+
+    def _plan_then_install(self, plan: triggers.Plan) -> None:
+        self._show_plan(plan)
+        if not plan.blockers:
+            self.install()
 
     def check_when(self) -> None:
         if not self.form.when_edit.text().strip():
@@ -184,6 +194,13 @@ class TriggerDialog(QDialog):
     # ---- install ----
     def install(self) -> None:
         if self.plan is None:
+            if self.form.problem_text() is not None:
+                return
+            # From the form: plan first (the preview page shows what runs), then install.
+            self.set_status("Reading the tables...")
+            self.work.run(triggers.plan_install, self.conninfo, self.form.specs(),
+                          on_done=self._plan_then_install,
+                          on_error=lambda e: self.set_status(e, True))
             return
         self.set_status("Installing...")
         if not self.per_table:
@@ -221,13 +238,25 @@ class TriggerDialog(QDialog):
         failed = f", {len(self.failures)} failed" if self.failures else ""
         self.set_status(f"Installed on {len(tables)} table(s){failed}.", bool(self.failures))
         self.close_btn.setText("Close")
-        channels = self.plan.channels if self.plan is not None else ()
-        for ch in channels:
-            if self.ask(f"Installed. Listen on channel {ch!r} now?"):
-                self.listen_requested.emit(ch)
-        if not self.failures:
-            self.accept()
+        channels = list(self.plan.channels) if self.plan is not None else []
+        self._offer_listen(channels)
 
-    def ask(self, question: str) -> bool:
-        """Yes/no question (tests replace this)."""
-        return QMessageBox.question(self, self.windowTitle(), question) == QMessageBox.Yes
+    def _offer_listen(self, channels: list[str]) -> None:
+        """One question per channel, each opened when the previous one is answered."""
+        if not channels:
+            if not self.failures:
+                self.accept()
+            return
+        ch, rest = channels[0], channels[1:]
+
+        def answered(yes: bool) -> None:
+            if yes:
+                self.listen_requested.emit(ch)
+            self._offer_listen(rest)
+
+        self.ask(f"Installed. Listen on channel {ch!r} now?", answered)
+
+    def ask(self, question: str, on_answer: Callable[[bool], None]) -> None:
+        """A yes/no question answered through on_answer, without a nested event loop:
+        this runs at the end of an install task (tests replace it)."""
+        dialogs.ask(self, self.windowTitle(), question, on_answer)

@@ -1,4 +1,4 @@
-"""Plug the trigger manager into the main window: the tables dock and the SQL console."""
+"""The trigger manager as a part of the main window: the tables dock and the SQL console."""
 
 from __future__ import annotations
 
@@ -8,16 +8,30 @@ from pgwatch_gui.ui.triggers.console import SqlConsole
 from pgwatch_gui.ui.triggers.tables import TablesBrowser
 
 
-def attach_trigger_manager(window) -> None:
-    """Add the "Tables" and "SQL console" docks and their Tools menu entries."""
-    window.tables_browser = TablesBrowser(window.hub, window)
-    window.sql_console = SqlConsole(window.hub, window)
-    tables = window.add_dock(window.tables_browser, "Tables", Qt.LeftDockWidgetArea,
-                             "dock-tables")
-    console = window.add_dock(window.sql_console, "SQL console", Qt.BottomDockWidgetArea,
-                              "dock-sql-console")
-    console.hide()
-    for dock, label in ((tables, "Tables && &triggers"), (console, "&SQL console")):
-        act = dock.toggleViewAction()
-        act.setText(label)
-        window.menu_tools.addAction(act)
+class TriggerManagerPart:
+    """Adds the "Tables" and "SQL console" docks and their Tools menu entries."""
+
+    name = "triggers"
+
+    def __init__(self) -> None:
+        self.tables_browser: TablesBrowser | None = None
+        self.sql_console: SqlConsole | None = None
+
+    def attach(self, window) -> None:
+        self.tables_browser = TablesBrowser(window.hub, window)
+        self.sql_console = SqlConsole(window.hub, window)
+        tables = window.add_dock(self.tables_browser, "Tables", Qt.LeftDockWidgetArea,
+                                 "dock-tables")
+        console = window.add_dock(self.sql_console, "SQL console", Qt.BottomDockWidgetArea,
+                                  "dock-sql-console")
+        console.hide()
+        for dock, label in ((tables, "Tables && &triggers"), (console, "&SQL console")):
+            act = dock.toggleViewAction()
+            act.setText(label)
+            window.menu_tools.addAction(act)
+
+    async def shutdown(self) -> None:
+        if self.sql_console is not None:
+            await self.sql_console.shutdown()
+        if self.tables_browser is not None:
+            await self.tables_browser.work.stop()

@@ -39,7 +39,9 @@ from pgwatch_gui.core.triggers.spec import (
     SpecError,
     TriggerSpec,
     check_spec,
+    suggest_channel,
 )
+from pgwatch_gui.core.triggers.when import when_problem
 
 VISIBILITY_WARNING = (
     "Notification payloads are visible to every role that can connect and LISTEN on the "
@@ -77,7 +79,9 @@ class TriggerForm(QWidget):
         if not tables:
             raise ValueError("a trigger form needs at least one table")
         self.tables = list(tables)
-        spec = spec or TriggerSpec(tables[0].schema, tables[0].name)
+        if spec is None:  # a new trigger: a channel named after its table
+            channel = suggest_channel(tables[0].name) if len(tables) == 1 else DEFAULT_CHANNEL
+            spec = TriggerSpec(tables[0].schema, tables[0].name, channel=channel)
         seen: dict[str, None] = {}
         for t in self.tables:
             for c in t.column_names:
@@ -232,7 +236,12 @@ class TriggerForm(QWidget):
 
     # ---- keeping it consistent ----
     def _when_edited(self) -> None:
-        self.when_status.setText("")
+        # Red under the field at once when it is not one expression (no server needed).
+        problem = when_problem(self.when_edit.text().strip())
+        if problem:
+            self.set_when_status(False, f"Not one SQL expression: {problem}")
+        else:
+            self.when_status.setText("")
         self._sync()
 
     def set_when_status(self, ok: bool, text: str) -> None:
@@ -249,6 +258,16 @@ class TriggerForm(QWidget):
         problem = self.problem_text()
         self.problem.setText(problem or "")
         t0 = self.tables[0]
+        # The example shows only operations the trigger will send.
+        checked = [e for e in EVENTS if self.event_boxes[e].isChecked()] or ["UPDATE"]
+        if [self.example_op.itemText(i) for i in range(self.example_op.count())] != checked:
+            keep = self.example_op.currentText()
+            self.example_op.blockSignals(True)
+            self.example_op.clear()
+            self.example_op.addItems(checked)
+            self.example_op.setCurrentText(keep if keep in checked else
+                                           ("UPDATE" if "UPDATE" in checked else checked[0]))
+            self.example_op.blockSignals(False)
         op = self.example_op.currentText()
         try:
             self.example.setPlainText(example_text(self.spec_for(t0), t0.columns, t0.key, op))

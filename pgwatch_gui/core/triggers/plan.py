@@ -1,0 +1,76 @@
+"""What install and remove work with: a Plan of Steps, the Installed triggers of a
+table, and TriggerError (one line). The operations are in core/triggers/manage.py."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pgwatch_gui.core.pg.names import qualified
+from pgwatch_gui.core.triggers.catalog import TriggerInfo
+from pgwatch_gui.core.triggers.spec import Stored, TriggerSpec
+
+
+class TriggerError(Exception):
+    """Installing or removing failed; the message is one line (the server's, when it spoke)."""
+
+
+@dataclass(frozen=True)
+class Step:
+    label: str  # what the step is about, e.g. 'public."Order Items"'
+    sql: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A script of steps to run in one transaction, and what it is for."""
+
+    action: str  # "install" or "remove"
+    steps: tuple[Step, ...]
+    specs: tuple[TriggerSpec, ...] = ()
+    tables: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    blockers: tuple[str, ...] = ()  # why the current role cannot run it (dry runs still can)
+
+    @property
+    def sql(self) -> str:
+        return "".join(s.sql for s in self.steps)
+
+    @property
+    def empty(self) -> bool:
+        return not self.tables
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        """Fixed channels the installed triggers send on (prefix channels are per row)."""
+        out: list[str] = []
+        for s in self.specs:
+            if not s.per_row_channel and s.channel not in out:
+                out.append(s.channel)
+        return tuple(out)
+
+
+@dataclass(frozen=True)
+class Installed:
+    """This tool's trigger(s) on one table."""
+
+    schema: str
+    table: str
+    stored: Stored
+    triggers: tuple[TriggerInfo, ...]
+    problems: tuple[str, ...] = field(default=())
+
+    @property
+    def spec(self) -> TriggerSpec:
+        return self.stored.spec.with_table(self.schema, self.table)
+
+    @property
+    def qualified_table(self) -> str:
+        return qualified(self.schema, self.table)
+
+    @property
+    def function(self) -> str:
+        return self.triggers[0].function
+
+    @property
+    def enabled(self) -> bool:
+        return all(t.enabled for t in self.triggers)
