@@ -92,3 +92,69 @@ def test_no_keyring_is_said_in_words(qloop, qtbot, tmp_path, monkeypatch):
         qloop.run_until_complete(win.shutdown())
     finally:
         set_default_store(None)
+
+
+class EveryCallWatched(WatchedKeyring):
+    def delete_password(self, service, username):
+        self._note()
+        return super().delete_password(service, username)
+
+
+@pytest.fixture
+def every_call(tmp_path, monkeypatch):
+    monkeypatch.setenv("PGWATCH_CONFIG_DIR", str(tmp_path / "config"))
+    backend = EveryCallWatched(tmp_path / "keyring.json")
+    set_default_store(SecretStore(backend))
+    yield backend
+    set_default_store(None)
+
+
+def test_duplicate_rename_and_delete_touch_the_keyring_off_the_gui_thread(
+        qloop, qtbot, every_call, pg_dsn):
+    add_profile("one", pg_dsn, ["c"])
+    win = MainWindow()
+    qtbot.addWidget(win)
+    panel = win.profiles_panel
+    panel.store_password("one", "s3cret")
+    qloop.run_until_complete(panel.work.wait())
+    every_call.threads.clear()
+
+    copy = panel.duplicate_profile("one")
+    qloop.run_until_complete(panel.work.wait())
+    assert copy.name == "one (copy)" and panel.secrets.get("one (copy)") == "s3cret"
+
+    dlg = panel.edit_profile("one (copy)")
+    dlg.edits["name"].setText("two")
+    dlg.accept()
+    qloop.run_until_complete(panel.work.wait())
+    assert panel.secrets.get("two") == "s3cret"
+
+    from PySide6.QtWidgets import QMessageBox
+    original = QMessageBox.question
+    QMessageBox.question = lambda *a, **k: QMessageBox.Yes
+    try:
+        assert panel.delete_profile("two")
+    finally:
+        QMessageBox.question = original
+    qloop.run_until_complete(panel.work.wait())
+    assert panel.secrets.get("two") is None
+    assert every_call.threads, "the keyring was not asked"
+    assert threading.main_thread().name not in every_call.threads, every_call.threads
+
+
+def test_testing_a_saved_profile_reads_its_password_off_the_gui_thread(
+        qloop, qtbot, watched, pg_dsn):
+    add_profile("one", pg_dsn, ["c"])
+    SecretStore(watched).set("one", "s3cret")  # in the keyring, not in the window's cache
+    win = MainWindow()
+    qtbot.addWidget(win)
+    panel = win.profiles_panel
+    qloop.run_until_complete(panel.work.wait())
+    watched.threads.clear()
+    dlg = panel.edit_profile("one")
+    dlg.tester.start()
+    report = qloop.run_until_complete(dlg.tester.wait())
+    assert report is not None and report.ok, report
+    assert watched.threads and threading.main_thread().name not in watched.threads
+    dlg.reject()
+    qloop.run_until_complete(win.shutdown())

@@ -16,6 +16,7 @@ from pgwatch_gui.core.profiles.secrets import SecretStore
 from pgwatch_gui.ui.profiles.dialog import ProfileDialog
 from tests.conftest import dsn_for
 from tests.keyring_backend import TempFileKeyring
+from tests.ui.waiting import run_until
 
 SHOTS = "/tmp/shots/issue4"
 AWKWARD = "p@ss:w/rd%"
@@ -88,11 +89,13 @@ def test_ok_refuses_invalid_or_taken_names(dialog):
     assert dialog.profile().channels == ["ok", "spaced name"]
 
 
-def test_stored_password_can_be_kept_or_forgotten(qtbot, secrets):
+def test_stored_password_can_be_kept_or_forgotten(qtbot, qloop, secrets):
     secrets.set("prod", "pw")
     dlg = ProfileDialog(profile=Profile("prod", host="h"), secrets=secrets)
     qtbot.addWidget(dlg)
     dlg.show()
+    # whether a password is stored is asked of the keyring in a worker thread
+    run_until(qloop, dlg.forget_password.isVisible)
     assert dlg.forget_password.isVisible()
     assert "stored" in dlg.password.placeholderText()
     assert dlg.password_change is None

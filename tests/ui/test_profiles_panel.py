@@ -138,6 +138,7 @@ def test_new_edit_duplicate_delete(window, qloop, monkeypatch):
     assert window.event_model.profile_color("alpha") is None
 
     copy = panel.duplicate_profile("beta")
+    qloop.run_until_complete(panel.work.wait())  # the keyring is written in a worker thread
     assert copy.name == "beta (copy)" and ProfileStore.open().names() == ["beta", "beta (copy)"]
 
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.No)
@@ -145,6 +146,7 @@ def test_new_edit_duplicate_delete(window, qloop, monkeypatch):
     assert ProfileStore.open().names() == ["beta", "beta (copy)"]
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.Yes)
     assert panel.delete_profile("beta")
+    qloop.run_until_complete(panel.work.wait())
     assert ProfileStore.open().names() == ["beta (copy)"]
     assert panel.secrets.get("beta") is None
     assert [panel.list.item(i).data(256) for i in range(panel.list.count())] == ["beta (copy)"]

@@ -180,3 +180,29 @@ def test_import_from_pgadmin_and_dbeaver_in_the_dock(qtbot, qloop, config):
         shot(win, "imported_profiles.png")
     finally:
         qloop.run_until_complete(win.shutdown())
+
+
+def test_a_host_key_that_cannot_be_recorded_is_said(qloop, qtbot, tmp_path, monkeypatch):
+    """Accepting an unknown key writes ~/.ssh/known_hosts in a thread; when that fails
+    (a read-only home, say) the user is told, never silently left without the key."""
+    from pgwatch_gui.core.ssh import tunnel
+    from pgwatch_gui.core.ssh.errors import HostKeyUnknown
+    from pgwatch_gui.ui.profiles.ssh_tab import ask_trust_host_key
+
+    def refuse(_err):
+        raise PermissionError(13, "Permission denied", str(tmp_path / "known_hosts"))
+
+    monkeypatch.setattr(tunnel, "accept_host_key", refuse)
+    accepted = []
+    parent = QMessageBox()
+    qtbot.addWidget(parent)
+    err = HostKeyUnknown("bastion", 22, "SHA256:abc", "ssh-ed25519 AAAA")
+    box = ask_trust_host_key(parent, err, lambda: accepted.append(True))
+    box.button(QMessageBox.Yes).click()
+
+    def warning():
+        return next((w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox)
+                     and w.isVisible() and "could not be recorded" in w.text()), None)
+
+    run_until(qloop, lambda: warning() is not None)
+    assert "Permission denied" in warning().text() and not accepted

@@ -275,7 +275,10 @@ class ProfileStore:
             self.ssh_secrets.set(profile.name, ssh_secret)
         return profile
 
-    def update(self, old_name: str, profile: Profile) -> Profile:
+    # The keyring half of update/remove/duplicate is its own method too, so that the
+    # window can run it in a worker thread (a D-Bus keyring may block for seconds).
+
+    def update(self, old_name: str, profile: Profile, *, move_secrets: bool = True) -> Profile:
         """Replace profile `old_name` with `profile` (a rename moves its password too)."""
         existing = self.require(old_name)
         profile.validate()
@@ -283,31 +286,43 @@ class ProfileStore:
             raise ProfileError(f"a profile named {profile.name!r} exists already")
         self.profiles[self.profiles.index(existing)] = profile
         self.save()
-        if profile.name != old_name:
-            self.secrets.rename(old_name, profile.name)
-            self.ssh_secrets.rename(old_name, profile.name)
+        if move_secrets:
+            self.move_secrets(old_name, profile.name)
         return profile
 
-    def remove(self, name: str) -> Profile:
+    def move_secrets(self, old_name: str, new_name: str) -> None:
+        if new_name != old_name:
+            self.secrets.rename(old_name, new_name)
+            self.ssh_secrets.rename(old_name, new_name)
+
+    def remove(self, name: str, *, forget_secrets: bool = True) -> Profile:
         profile = self.require(name)
         self.profiles.remove(profile)
         self.save()
-        self.secrets.delete(name)
-        self.ssh_secrets.delete(name)
+        if forget_secrets:
+            self.forget_secrets(name)
         return profile
 
-    def duplicate(self, name: str) -> Profile:
+    def forget_secrets(self, name: str) -> None:
+        self.secrets.delete(name)
+        self.ssh_secrets.delete(name)
+
+    def duplicate(self, name: str, *, copy_secrets: bool = True) -> Profile:
         """A copy named "NAME (copy)" with its own colour and the same password."""
         source = self.require(name)
         copy = source.copy(
             name=unique_name(f"{name} (copy)", self.names()), color="", auto_connect=False
         )
         self.add(copy)
+        if copy_secrets:
+            self.copy_secrets(name, copy.name)
+        return copy
+
+    def copy_secrets(self, name: str, to: str) -> None:
         for secrets in (self.secrets, self.ssh_secrets):
             password = secrets.get(name)
             if password:
-                secrets.set(copy.name, password, session_only=secrets.in_session_only(name))
-        return copy
+                secrets.set(to, password, session_only=secrets.in_session_only(name))
 
     def conninfo(self, name: str) -> str:
         """The profile's libpq string with its stored password, if any."""

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import inspect
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -100,7 +101,7 @@ class AsyncWork(QObject):
         was_busy = self.busy
         self._tasks.add(task)
         # Done callbacks run from the loop (call_soon) once the task has finished.
-        task.add_done_callback(lambda t: self._finished(t, on_done, on_error))
+        task.add_done_callback(lambda t: self._finished(t, on_done, on_error, coro))
         if not was_busy:
             self.busy_changed.emit(True)
         return task
@@ -120,8 +121,10 @@ class AsyncWork(QObject):
         """Await fn(conn, *args) on a fresh autocommit connection to `conninfo`."""
         return self.spawn(with_connection(conninfo, fn, *args), on_done, on_error)
 
-    def _finished(self, task: asyncio.Task, on_done, on_error) -> None:
+    def _finished(self, task: asyncio.Task, on_done, on_error, coro=None) -> None:
         self._tasks.discard(task)
+        if task.cancelled() and inspect.iscoroutine(coro):
+            coro.close()  # cancelled before it started: it was never awaited, and says so
         if not shiboken6.isValid(self):  # its widget is gone: nobody to hand results to
             if not task.cancelled():
                 task.exception()  # retrieved: an error here has nobody left to tell

@@ -22,6 +22,7 @@ from pgwatch_gui.core.pg.notify import NotifyError, check_channel
 from pgwatch_gui.core.stream.status import State, Status
 from pgwatch_gui.ui.common.combo import refill_keeping_current
 from pgwatch_gui.ui.common.hub import ConnectionHub
+from pgwatch_gui.ui.common.tasks import AsyncWork
 
 
 class ChannelsPanel(QWidget):
@@ -31,7 +32,7 @@ class ChannelsPanel(QWidget):
         self.hub = hub
         self._busy = 0
         self._state_shown = False  # the message says the connection's state (not a result)
-        self._tasks: set[asyncio.Task] = set()
+        self.work = AsyncWork(self)
 
         self.connection = QComboBox(self)
         self.connection.setToolTip("The connection whose channels these are")
@@ -145,13 +146,10 @@ class ChannelsPanel(QWidget):
     def _run(self, coro) -> asyncio.Task:
         self._busy += 1
         self._update_buttons()
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
-        return task
+        return self.work.spawn(coro, on_done=self._done,
+                               on_error=lambda e: (self._say(e, error=True), self._done()))
 
-    def _done(self, task: asyncio.Task) -> None:
-        self._tasks.discard(task)
+    def _done(self, _result=None) -> None:
         self._busy -= 1
         self.refresh()
 

@@ -25,6 +25,7 @@ from pgwatch_gui.core.pg.connection import one_line
 from pgwatch_gui.core.pg.notify import MAX_PAYLOAD_BYTES, NotifyError, check_channel, payload_size
 from pgwatch_gui.ui.common.hub import ConnectionHub
 from pgwatch_gui.ui.common.json_view import JsonText
+from pgwatch_gui.ui.common.tasks import AsyncWork
 from pgwatch_gui.ui.common.wording import counted
 
 OK_COLOR = "#1a7f37"
@@ -58,6 +59,7 @@ class SendDialog(QDialog):
         self.setObjectName("send-dialog")
         self.hub = hub
         self._task: asyncio.Task | None = None
+        self.work = AsyncWork(self)  # the one task runner (ui/common/tasks.py)
         self.sent = 0
 
         last_connection, last_channel, last_payload = remembered()
@@ -222,7 +224,7 @@ class SendDialog(QDialog):
         channel = self.channel.currentText()
         payload = self.payload.toPlainText()
         self.remember()
-        self._task = asyncio.ensure_future(self._send(name, channel, payload))
+        self._task = self.work.spawn(self._send(name, channel, payload))
         self.send_button.setEnabled(False)
         return self._task
 

@@ -10,7 +10,7 @@ import asyncio
 import html
 import inspect
 import weakref
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
@@ -44,7 +44,7 @@ class ConnectionTestWidget(QWidget):
     finished = Signal(object)  # the ConnectionReport, or None when cancelled
     host_key_unknown = Signal(object)  # core.ssh.errors.HostKeyUnknown: ask the user
 
-    def __init__(self, conninfo: Callable[[], str | None], *,
+    def __init__(self, conninfo: Callable[[], str | Awaitable[str] | None], *,
                  timeout: Callable[[], float] | None = None,
                  parent: QWidget | None = None,
                  checker: Callable[[], Callable | None] | None = None) -> None:
@@ -101,10 +101,16 @@ class ConnectionTestWidget(QWidget):
         self.test_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         checker = self._checker() if self._checker is not None else None
-        if checker is not None:
-            self._task = asyncio.ensure_future(checker(conninfo, timeout))
-        else:
-            self._task = asyncio.ensure_future(check_connection(conninfo, timeout=timeout))
+
+        async def test() -> ConnectionReport:
+            # The provider may hand over an awaitable: a password read from the keyring
+            # in a thread, never on the GUI thread.
+            ci = await conninfo if inspect.isawaitable(conninfo) else conninfo
+            if checker is not None:
+                return await checker(ci, timeout)
+            return await check_connection(ci, timeout=timeout)
+
+        self._task = asyncio.ensure_future(test())
         self._task.add_done_callback(self._done)
 
     def cancel(self) -> None:

@@ -8,7 +8,9 @@ the keyring). Only an accepted SSH host key is recorded from here (in known_host
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 
+import shiboken6
 from PySide6.QtGui import QColor, QGuiApplication, QIntValidator
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -273,9 +275,14 @@ class ProfileDialog(QDialog):
         self.color_button.setText("Colour")
         self.color_button.setToolTip(f"Events of this profile are marked {self._color}")
 
-    def _password_hint(self) -> None:
+    def _password_hint(self, stored: bool | None = None) -> None:
+        """The password field's hint; whether one is stored is asked of the keyring in a
+        thread (the hint says "stored" once it has answered)."""
         secrets = self._secrets
-        stored = bool(self.original and secrets and secrets.has(self.original.name))
+        if stored is None:
+            stored = False
+            if self.original and secrets:
+                self._ask_keyring(secrets.has, self.original.name, self._password_hint)
         self._connection_form.setRowVisible(self.forget_password, stored)
         if stored:
             self.password.setPlaceholderText("unchanged (a password is stored)")
@@ -305,7 +312,7 @@ class ProfileDialog(QDialog):
         self.error.setText("")
         return profile
 
-    def _conninfo_for_test(self) -> str | None:
+    def _conninfo_for_test(self) -> str | Awaitable[str] | None:
         profile = self.profile()
         if not profile.name:
             profile.name = "test"
@@ -317,22 +324,33 @@ class ProfileDialog(QDialog):
         self.error.setText("")
         password = self.password_change
         if password is None and self.original and self._secrets:
-            password = self._secrets.get(self.original.name)
+            secrets, name = self._secrets, self.original.name
+
+            async def with_stored_password() -> str:  # the keyring, read in a thread
+                stored = await asyncio.to_thread(secrets.get, name)
+                return profile.conninfo(stored or None)
+
+            return with_stored_password()
         return profile.conninfo(password or None)
+
+    def _ask_keyring(self, fn, name: str, then) -> None:
+        """fn(name) in a worker thread (started at once, even before the loop runs), then
+        then(result) here on the loop; a failing keyring leaves the hint as it is. The
+        window always has a loop; a dialog made without one shows no keyring hints."""
+        try:
+            loop = asyncio.get_event_loop()
+        except RuntimeError:
+            return
+        fut = loop.run_in_executor(None, fn, name)
+        fut.add_done_callback(
+            lambda f: not f.cancelled() and f.exception() is None
+            and shiboken6.isValid(self) and then(f.result()))
 
     def _ssh_secret_hint(self) -> None:
         """Whether an SSH secret is stored: asked off the GUI thread (a keyring call)."""
-        if not (self.original and self.original.uses_ssh and self._secrets):
-            return
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            return
-        store, name = self._secrets.companion("ssh"), self.original.name
-        task = asyncio.ensure_future(asyncio.to_thread(store.has, name))
-        task.add_done_callback(
-            lambda t: not t.cancelled() and t.exception() is None
-            and self.ssh.set_secret_stored(t.result()))
+        if self.original and self.original.uses_ssh and self._secrets:
+            self._ask_keyring(self._secrets.companion("ssh").has, self.original.name,
+                              self.ssh.set_secret_stored)
 
     def _checker_for_test(self):
         """With an SSH tunnel: the test through it (the stored secret read off-thread)."""

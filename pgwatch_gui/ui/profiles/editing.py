@@ -64,7 +64,7 @@ class ProfileEditing:
             if old_name is None:
                 self.store.add(profile)
             else:
-                self.store.update(old_name, profile)
+                self.store.update(old_name, profile, move_secrets=False)
         except (ProfileError, ProfileStoreError) as exc:
             QMessageBox.warning(self, "Profile not saved", str(exc))
             return
@@ -89,24 +89,35 @@ class ProfileEditing:
                 reopen()
 
         ssh_change = dialog.ssh_secret_change
-        if ssh_change:
-            self.work.in_thread(self.store.ssh_secrets.set, profile.name, ssh_change,
-                                on_done=save_password,
+
+        def save_ssh_secret(_result=None) -> None:
+            if ssh_change:
+                self.work.in_thread(self.store.ssh_secrets.set, profile.name, ssh_change,
+                                    on_done=save_password,
+                                    on_error=lambda e: self.show_notes([e]))
+            elif ssh_change == "":
+                self.work.in_thread(self.store.ssh_secrets.delete, profile.name,
+                                    on_done=save_password)
+            else:
+                save_password()
+
+        if old_name is not None and old_name != profile.name:  # a rename moves the secrets
+            self.work.in_thread(self.store.move_secrets, old_name, profile.name,
+                                on_done=save_ssh_secret,
                                 on_error=lambda e: self.show_notes([e]))
-        elif ssh_change == "":
-            self.work.in_thread(self.store.ssh_secrets.delete, profile.name,
-                                on_done=save_password)
         else:
-            save_password()
+            save_ssh_secret()
 
     def duplicate_profile(self, name: str | None) -> Profile | None:
         if name is None:
             return None
         try:
-            copy = self.store.duplicate(name)
+            copy = self.store.duplicate(name, copy_secrets=False)
         except (ProfileError, ProfileStoreError) as exc:
             QMessageBox.warning(self, "Duplicate", str(exc))
             return None
+        self.work.in_thread(self.store.copy_secrets, name, copy.name,  # keyring: a thread
+                            on_error=lambda e: self.show_notes([e]))
         self.refresh()
         self.select(copy.name)
         return copy
@@ -123,9 +134,11 @@ class ProfileEditing:
             return False
         self.disconnect_profile(name)
         try:
-            self.store.remove(name)
+            self.store.remove(name, forget_secrets=False)
         except ProfileStoreError as exc:
             QMessageBox.warning(self, "Delete profile", str(exc))
             return False
+        self.work.in_thread(self.store.forget_secrets, name,  # keyring: a thread
+                            on_error=lambda e: self.show_notes([e]))
         self.refresh()
         return True

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+import shiboken6
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QIntValidator
 from PySide6.QtWidgets import (
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from pgwatch_gui.core.pg.errors import one_line
 from pgwatch_gui.core.profiles.model import Profile
 from pgwatch_gui.core.ssh.errors import HostKeyUnknown
 from pgwatch_gui.core.ssh.settings import (
@@ -34,6 +36,7 @@ from pgwatch_gui.core.ssh.settings import (
     AUTH_PASSWORD,
     DEFAULT_SSH_PORT,
 )
+from pgwatch_gui.ui.common.dialogs import warn
 
 _METHODS = ((AUTH_AGENT, "SSH agent or ~/.ssh/id_* keys"), (AUTH_KEY, "Key file"),
             (AUTH_PASSWORD, "Password"))
@@ -167,14 +170,23 @@ def ask_trust_host_key(parent: QWidget, err: HostKeyUnknown,
     box.setDefaultButton(QMessageBox.No)
     box.setObjectName("ssh-host-key-question")
 
+    def recorded(task: asyncio.Task) -> None:
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is None:
+            on_accepted()
+        elif shiboken6.isValid(parent):  # known_hosts not writable, say: never silently
+            warn(parent, "Unknown SSH host key",
+                 f"The key could not be recorded in ~/.ssh/known_hosts: {one_line(exc)}")
+
     def finished(_result: int) -> None:
         clicked = box.clickedButton()
         if clicked is not None and box.standardButton(clicked) == QMessageBox.Yes:
             from pgwatch_gui.core.ssh.tunnel import accept_host_key
 
             task = asyncio.ensure_future(asyncio.to_thread(accept_host_key, err))
-            task.add_done_callback(
-                lambda t: not t.cancelled() and t.exception() is None and on_accepted())
+            task.add_done_callback(recorded)
         box.deleteLater()
 
     box.finished.connect(finished)

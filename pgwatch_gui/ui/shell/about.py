@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 import PySide6
 from PySide6.QtCore import QSysInfo, Qt, qVersion
@@ -108,6 +107,9 @@ def show_about(window) -> AboutDialog:
     dialog = AboutDialog(getattr(window, "hub", None), window)
     dialog.setAttribute(Qt.WA_DeleteOnClose)
     dialog.show()
-    with contextlib.suppress(RuntimeError):  # no running loop: versions stay "asking…"
-        dialog._refresh = dialog.work.spawn(dialog.refresh_servers())
+    refresh = dialog.refresh_servers()
+    try:
+        dialog._refresh = dialog.work.spawn(refresh)
+    except RuntimeError:  # no running loop: versions stay "asking…"
+        refresh.close()  # never started: closed, so nothing warns it was never awaited
     return dialog
