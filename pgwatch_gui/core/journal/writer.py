@@ -1,0 +1,257 @@
+"""JournalWriter: events go to disk on a worker thread, in batches; the caller never waits.
+
+`submit(batch)` only appends the batch to a queue (a deque append, well under a
+microsecond). The worker wakes every `interval` (100 ms), takes everything queued and
+writes it in one transaction with multi-row INSERTs (one GIL release per 500 rows:
+sqlite3's executemany releases the GIL for every row, and under a busy event loop each
+re-acquisition waits for the interpreter's switch interval). A process killed at any
+moment loses at most the last interval plus one write.
+
+The worker is supervised by itself: an error is logged, counted, kept in `error`, and
+reported through `on_problem` (called on the worker thread); the loop goes on. A
+damaged journal is moved aside and a fresh one started. A locked one (another program
+holding a long write) is retried; meanwhile events wait in memory, at most
+`max_pending`, beyond which the oldest are dropped, counted, and marked in the journal
+by a gap row.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sqlite3
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from pgwatch_gui.core.events import KIND_GAP, Event
+from pgwatch_gui.core.journal.store import (
+    Retention,
+    default_path,
+    enforce_retention,
+    insert_events,
+    is_corruption,
+    move_aside,
+    open_journal,
+)
+
+log = logging.getLogger(__name__)
+
+WRITE_INTERVAL = 0.1
+RETENTION_INTERVAL = 60.0
+MAX_PENDING = 2_000_000
+
+
+class JournalWriter:
+    def __init__(self, path: Path | None = None, *, retention: Retention | None = None,
+                 interval: float = WRITE_INTERVAL, retention_interval: float = RETENTION_INTERVAL,
+                 max_pending: int = MAX_PENDING,
+                 on_problem: Callable[[str], None] | None = None) -> None:
+        self.path = Path(path) if path is not None else default_path()
+        self.retention = retention or Retention()
+        self.interval = interval
+        self.retention_interval = retention_interval
+        self.max_pending = max_pending
+        self.on_problem = on_problem
+
+        self._queue: deque[Sequence[Event]] = deque()
+        self._pending = 0  # events queued, approximately (two threads update it)
+        self.submitted = 0  # events handed to submit(), caller's thread only
+        self.written = 0  # events committed, worker only
+        self.dropped = 0  # events never written (backlog overflow, write errors)
+        self.retained_deleted = 0
+        self.error: str | None = None
+        self.problems: list[str] = []
+        self._wake = threading.Event()
+        self._stop = False
+        self._thread: threading.Thread | None = None
+        self._conn: sqlite3.Connection | None = None
+        self._last_retention = 0.0
+        self._flushed = threading.Condition()
+
+    # ---- caller's side ------------------------------------------------------------------
+
+    def start(self) -> JournalWriter:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="pgwatch-journal",
+                                            daemon=True)
+            self._thread.start()
+        return self
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def submit(self, batch: Sequence[Event]) -> None:
+        """Queue a batch (kept as it is: do not change the list afterwards)."""
+        if not batch:
+            return
+        self._queue.append(batch)
+        self._pending += len(batch)
+        self.submitted += len(batch)
+        if self._pending > self.max_pending:
+            self._shed()
+
+    def _shed(self) -> None:
+        lost = 0
+        while self._pending > self.max_pending // 2 and len(self._queue) > 1:
+            try:
+                old = self._queue.popleft()
+            except IndexError:
+                break
+            lost += len(old)
+            self._pending -= len(old)
+        if lost:
+            self.dropped += lost
+            now = time.time()
+            marker = Event(0, now, "", "", 0,
+                           f"the journal fell behind: {lost} events were not written",
+                           kind=KIND_GAP)
+            self._queue.appendleft([marker])
+            self._pending += 1
+            self.submitted += 1
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until everything submitted so far is written (or dropped)."""
+        target = self.submitted
+        deadline = time.monotonic() + timeout
+        with self._flushed:
+            while self.written + self.dropped < target:
+                if not self.alive:
+                    return False
+                self._wake.set()
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._flushed.wait(min(left, 0.05))
+        return True
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Write what is queued, then stop the worker."""
+        self._stop = True
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def set_retention(self, retention: Retention) -> None:
+        self.retention = retention
+        self._last_retention = 0.0
+        self._wake.set()
+
+    # ---- worker -------------------------------------------------------------------------
+
+    def _problem(self, text: str) -> None:
+        self.error = text
+        self.problems.append(text)
+        del self.problems[:-20]
+        log.warning("journal: %s", text)
+        if self.on_problem is not None:
+            try:
+                self.on_problem(text)
+            except Exception:  # a reporting failure must not stop the writing
+                log.exception("journal problem callback failed")
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(self.interval)
+            self._wake.clear()
+            stopping = self._stop
+            try:
+                self._step()
+            except Exception as exc:  # supervision: say it, keep going
+                log.exception("journal writer")
+                self._problem(f"journal writer: {exc.__class__.__name__}: {exc}")
+                time.sleep(min(1.0, self.interval * 5))
+            if stopping and not self._queue:
+                break
+        if self._conn is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.execute("PRAGMA optimize")
+            self._conn.close()
+            self._conn = None
+        with self._flushed:
+            self._flushed.notify_all()
+
+    def _open(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self._conn, problems = open_journal(self.path)
+            for p in problems:
+                self._problem(p)
+        return self._conn
+
+    def _step(self) -> None:
+        batches: list[Sequence[Event]] = []
+        while self._queue:
+            batches.append(self._queue.popleft())
+        if batches:
+            events = [ev for b in batches for ev in b] if len(batches) > 1 else list(batches[0])
+            self._pending -= len(events)
+            self._write(events)
+        now = time.monotonic()
+        if now - self._last_retention >= self.retention_interval:
+            self._last_retention = now
+            conn = self._open()
+            self.retained_deleted += enforce_retention(conn, self.retention)
+
+    def _write(self, events: list[Event]) -> None:
+        for attempt in range(3):
+            try:
+                conn = self._open()
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    insert_events(conn, events)
+                    conn.execute("COMMIT")
+                except BaseException:
+                    with contextlib.suppress(sqlite3.Error):
+                        conn.execute("ROLLBACK")
+                    raise
+            except sqlite3.OperationalError as exc:
+                if "locked" in str(exc) or "busy" in str(exc):
+                    # Another program holds the journal: keep the events and try again.
+                    self._queue.appendleft(events)
+                    self._pending += len(events)
+                    self._problem(f"the journal is locked by another program ({exc}); "
+                                  "retrying")
+                    return
+                if attempt == 2:
+                    self._lose(events, exc)
+                    return
+                self._reopen()
+            except sqlite3.DatabaseError as exc:
+                if is_corruption(exc) and attempt < 2:
+                    self._recover(exc)
+                    continue
+                self._lose(events, exc)
+                return
+            else:
+                self.written += len(events)
+                if self.error is not None and "locked" in self.error:
+                    self.error = None
+                with self._flushed:
+                    self._flushed.notify_all()
+                return
+
+    def _lose(self, events: list[Event], exc: Exception) -> None:
+        self.dropped += len(events)
+        self._problem(f"{len(events)} events could not be written to the journal: {exc}")
+        with self._flushed:
+            self._flushed.notify_all()
+
+    def _reopen(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.close()
+            self._conn = None
+
+    def _recover(self, exc: Exception) -> None:
+        self._reopen()
+        try:
+            aside = move_aside(self.path, "bad")
+        except OSError as move_exc:
+            self._problem(f"the journal is damaged ({exc}) and could not be moved aside: "
+                          f"{move_exc}")
+            return
+        self._problem(f"the journal was damaged ({exc}); kept as {aside.name}, "
+                      "a new one was started")
