@@ -226,3 +226,34 @@ def open_reader(path: Path | None = None) -> JournalReader:
         return JournalReader(path)
     except sqlite3.Error as exc:
         raise JournalError(f"cannot read the journal: {exc}") from None
+
+
+# ---- one-shot helpers for worker threads (each opens and closes its own reader) ----------
+
+
+def read_timeline(path: Path | None, table: str, key: dict[str, Any],
+                  profile: str | None = None) -> list[Event]:
+    with open_reader(path) as r:
+        return r.timeline(table, key, profile=profile)
+
+
+def read_page(path: Path | None, before_ts: float | None, before_id: int | None, n: int,
+              spec: FilterSpec | None) -> Page:
+    """A page of older events: before `before_id`, or (first page) before time `before_ts`."""
+    with open_reader(path) as r:
+        if before_id is None and before_ts is not None:
+            before_id = r.last_id_before(before_ts)
+            if before_id is None:
+                return Page([], None, 0)
+        return r.page_before(before_id, n, spec=spec)
+
+
+def read_recent(path: Path | None, since: float | None, limit: int = 500_000) -> list[Event]:
+    """The newest `limit` events since `since` (statistics over the journal)."""
+    with open_reader(path) as r:
+        return list(r.events(since=since, limit=limit))
+
+
+def read_counts(path: Path | None, since: float, mode: str) -> list[tuple[int, str, int]]:
+    with open_reader(path) as r:
+        return r.counts_per_second(since, mode)

@@ -27,6 +27,7 @@ from pgwatch_gui.ui.common.hub import ConnectionHub
 from pgwatch_gui.ui.common.parts import PART_SHUTDOWN_SECONDS, WindowPart
 from pgwatch_gui.ui.common.tasks import AsyncWork, task_failures
 from pgwatch_gui.ui.events.model import EventTableModel
+from pgwatch_gui.ui.history.install import HistoryPart
 from pgwatch_gui.ui.profiles.panel import ProfilesPart
 from pgwatch_gui.ui.replication.watching import ChangeStreamsPart
 from pgwatch_gui.ui.shell import dock_layout
@@ -39,7 +40,8 @@ log = logging.getLogger(__name__)
 class MainWindow(QMainWindow):
     closed = Signal()
 
-    def __init__(self, hub: ConnectionHub | None = None, *, capacity: int = 100_000) -> None:
+    def __init__(self, hub: ConnectionHub | None = None, *, capacity: int = 100_000,
+                 journal: bool | None = None) -> None:
         super().__init__()
         self.setWindowTitle("pgwatch-gui")
         self.resize(1200, 720)
@@ -58,6 +60,9 @@ class MainWindow(QMainWindow):
         self.add_part(TriggerManagerPart())
         self.add_part(ChangeStreamsPart())
         self.add_part(ProfilesPart())
+        # The journal on disk and what reads it; journal=False is --no-journal. Parts shut
+        # down after the hub, so the last batches are written too.
+        self.history = self.add_part(HistoryPart(journal))
         dock_layout.arrange(self)
 
     # ---- parts ----
