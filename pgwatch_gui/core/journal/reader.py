@@ -1,12 +1,12 @@
 """Reading the journal: time ranges, a profile, a FilterSpec, pages further back, key timelines.
 
-SQL narrows by what the journal has columns for (time, profile, channel, own); the rest
-of a FilterSpec (text, regex, operation, table, field conditions) runs on Events rebuilt
-from the rows, in chunks, with the same compiled filter the window uses: a row the
-window would show is a row `history` prints.
+SQL picks the blocks (by time, profile, sequence number); the events unpacked from them
+are then narrowed exactly, and the rest of a FilterSpec (text, regex, operation, table,
+field conditions) runs on them in chunks with the same compiled filter the window
+uses: a row the window would show is a row `history` prints.
 
 A reader works while a window writes (WAL: readers never block the writer and see
-every committed transaction).
+every committed transaction). A damaged block is skipped and counted in `skipped`.
 """
 
 from __future__ import annotations
@@ -20,23 +20,22 @@ from typing import Any
 
 from pgwatch_gui.core.events import KIND_NOTIFY, Event
 from pgwatch_gui.core.filtering import FilterSpec, compile_filter, decoded_of, qualified
+from pgwatch_gui.core.journal.blocks import BlockError, unpack
 from pgwatch_gui.core.journal.store import (
     BUSY_TIMEOUT_MS,
-    COLUMNS,
     JournalError,
     default_path,
     open_journal,
-    row_to_event,
     used_bytes,
 )
 
-CHUNK = 5_000
+BLOCKS = 50  # blocks fetched per query
 
 
 @dataclass(frozen=True)
 class Page:
     """Events older than a cursor, oldest first; `before_id` continues further back
-    (None: the start of the journal was reached)."""
+    (None: the start of the journal was reached). Ids are the events' seq numbers."""
 
     events: list[Event]
     before_id: int | None
@@ -51,6 +50,7 @@ class JournalReader:
                                "receives its first event")
         self.conn, _ = open_journal(self.path, create=False)
         self.conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        self.skipped = 0  # damaged blocks passed over
 
     def close(self) -> None:
         self.conn.close()
@@ -64,35 +64,67 @@ class JournalReader:
     # ---- overview -----------------------------------------------------------------------
 
     def summary(self) -> dict[str, Any]:
-        n, lo, hi = self.conn.execute("SELECT count(*), min(ts), max(ts) FROM events").fetchone()
-        return {"events": n, "oldest": lo, "newest": hi, "bytes": used_bytes(self.conn)}
+        n, lo, hi, blocks = self.conn.execute(
+            "SELECT coalesce(sum(n), 0), min(ts_min), max(ts_max), count(*) FROM blocks"
+        ).fetchone()
+        return {"events": n, "oldest": lo, "newest": hi, "blocks": blocks,
+                "bytes": used_bytes(self.conn)}
 
-    def profiles(self) -> list[str]:
-        return [r[0] for r in self.conn.execute("SELECT DISTINCT profile FROM events")]
+    # ---- blocks -------------------------------------------------------------------------
 
-    # ---- queries ------------------------------------------------------------------------
+    def _blocks(self, where: list[str], args: list[Any], *, newest_first: bool = False,
+                after_id: int | None = None) -> Iterator[list[Event]]:
+        """The events of each matching block, block by block, in id (= write) order."""
+        cursor = after_id
+        op, order = ("<", "DESC") if newest_first else (">", "ASC")
+        while True:
+            conds = list(where)
+            cargs = list(args)
+            if cursor is not None:
+                conds.append(f"id {op} ?")
+                cargs.append(cursor)
+            sql = ("SELECT id, first_seq, codec, meta, payloads FROM blocks"
+                   + (" WHERE " + " AND ".join(conds) if conds else "")
+                   + f" ORDER BY id {order} LIMIT {BLOCKS}")
+            rows = self.conn.execute(sql, cargs).fetchall()
+            if not rows:
+                return
+            for _bid, first_seq, codec, meta, payloads in rows:
+                try:
+                    yield unpack(first_seq, codec, meta, payloads)
+                except BlockError:
+                    self.skipped += 1
+            cursor = rows[-1][0]
 
     @staticmethod
-    def _where(since: float | None, until: float | None, profile: str | None,
-               spec: FilterSpec | None) -> tuple[list[str], list[Any]]:
+    def _block_where(since: float | None, until: float | None, profile: str | None
+                     ) -> tuple[list[str], list[Any]]:
         where: list[str] = []
         args: list[Any] = []
         if since is not None:
-            where.append("ts >= ?")
+            where.append("ts_max >= ?")
             args.append(since)
         if until is not None:
-            where.append("ts < ?")
+            where.append("ts_min < ?")
             args.append(until)
         if profile is not None:
-            where.append("profile = ?")
+            where.append("(profile = ? OR profile IS NULL)")
             args.append(profile)
-        if spec is not None and spec.channels:
-            marks = ",".join("?" * len(spec.channels))
-            where.append(f"(channel IN ({marks}) OR kind != 'notify')")
-            args.extend(sorted(spec.channels))
-        if spec is not None and spec.hide_own:
-            where.append("own = 0")
         return where, args
+
+    @staticmethod
+    def _narrow(events: list[Event], since: float | None, until: float | None,
+                profile: str | None, flt) -> list[Event]:
+        if since is not None or until is not None or profile is not None:
+            lo = float("-inf") if since is None else since
+            hi = float("inf") if until is None else until
+            events = [e for e in events if lo <= e.received_at < hi
+                      and (profile is None or e.profile == profile)]
+        if flt is not None and events:
+            events = [events[i] for i in flt.select(events)]
+        return events
+
+    # ---- queries ------------------------------------------------------------------------
 
     def events(self, *, since: float | None = None, until: float | None = None,
                profile: str | None = None, spec: FilterSpec | None = None,
@@ -108,105 +140,90 @@ class JournalReader:
                 if page.before_id is None:
                     break
                 before = page.before_id
-            yield from found[-limit:] if limit else []
+            yield from found[-limit:]
             return
-        where, args = self._where(since, until, profile, spec)
+        where, args = self._block_where(since, until, profile)
         flt = compile_filter(spec) if spec is not None and not spec.is_empty else None
-        last = 0
-        while True:
-            sql = (f"SELECT {COLUMNS} FROM events WHERE id > ?"
-                   + "".join(f" AND {w}" for w in where) + f" ORDER BY id LIMIT {CHUNK}")
-            rows = self.conn.execute(sql, [last, *args]).fetchall()
-            if not rows:
-                return
-            last = rows[-1][0]
-            chunk = [row_to_event(r) for r in rows]
-            if flt is not None:
-                chunk = [chunk[i] for i in flt.select(chunk)]
-            yield from chunk
+        for block in self._blocks(where, args):
+            yield from self._narrow(block, since, until, profile, flt)
 
     def page_before(self, before_id: int | None, n: int, *, since: float | None = None,
                     until: float | None = None, profile: str | None = None,
                     spec: FilterSpec | None = None, max_scan: int = 2_000_000) -> Page:
-        """Up to `n` matching events with id < before_id (None: from the newest)."""
-        where, args = self._where(since, until, profile, spec)
+        """Up to `n` matching events with seq < before_id (None: from the newest)."""
+        where, args = self._block_where(since, until, profile)
+        if before_id is not None:
+            where.append("first_seq < ?")
+            args.append(before_id)
         flt = compile_filter(spec) if spec is not None and not spec.is_empty else None
         found: list[Event] = []
         scanned = 0
-        cursor = before_id
-        while len(found) < n and scanned < max_scan:
-            conds = list(where)
-            cargs = list(args)
-            if cursor is not None:
-                conds.insert(0, "id < ?")
-                cargs.insert(0, cursor)
-            sql = (f"SELECT {COLUMNS} FROM events"
-                   + (" WHERE " + " AND ".join(conds) if conds else "")
-                   + f" ORDER BY id DESC LIMIT {CHUNK}")
-            rows = self.conn.execute(sql, cargs).fetchall()
-            if not rows:
-                return Page(found, None, scanned)
-            scanned += len(rows)
-            chunk = [row_to_event(r) for r in reversed(rows)]
-            if flt is not None:
-                chunk = [chunk[i] for i in flt.select(chunk)]
-            found[:0] = chunk
-            cursor = rows[-1][0]
-        if len(found) > n:
-            found = found[-n:]
-        next_before = found[0].seq if found and len(found) >= n else cursor
-        return Page(found, next_before, scanned)
+        for block in self._blocks(where, args, newest_first=True):
+            scanned += len(block)
+            if before_id is not None and block and block[-1].seq >= before_id:
+                block = [e for e in block if e.seq < before_id]
+            found[:0] = self._narrow(block, since, until, profile, flt)
+            if len(found) >= n:
+                found = found[-n:]
+                return Page(found, found[0].seq, scanned)
+            if scanned >= max_scan:
+                cursor = block[0].seq if block else before_id
+                return Page(found, cursor, scanned)
+        return Page(found, None, scanned)
 
     def last_id_before(self, ts: float) -> int | None:
-        """The id just after the newest event received before `ts` (a page_before cursor)."""
-        row = self.conn.execute("SELECT max(id) FROM events WHERE ts < ?", (ts,)).fetchone()
-        return None if row[0] is None else row[0] + 1
+        """A page_before cursor just after the newest event received before `ts`."""
+        rows = self.conn.execute(
+            "SELECT first_seq, codec, meta, payloads FROM blocks WHERE ts_min < ? "
+            "ORDER BY id DESC LIMIT 5", (ts,)).fetchall()
+        best = None
+        for first_seq, codec, meta, payloads in rows:
+            try:
+                seqs = [e.seq for e in unpack(first_seq, codec, meta, payloads)
+                        if e.received_at < ts]
+            except BlockError:
+                continue
+            if seqs:
+                best = max(best or 0, max(seqs) + 1)
+        return best
 
     def timeline(self, table: str, key: dict[str, Any], *, profile: str | None = None,
                  limit: int = 10_000) -> list[Event]:
         """Every notification about `table` (as the table column shows it, "schema.table")
         and `key`, oldest first.
 
-        SQL keeps the rows whose payload mentions the table's name and every key value;
-        decoding then keeps those whose decoded table and key are exactly these.
+        A payload must mention the table's name and every key value (a substring test,
+        cheap); those are decoded and kept when their table and key are exactly these.
         """
         bare = table.rsplit(".", 1)[-1]
         needles = [bare] + [_needle(v) for v in key.values()]
-        where = ["kind = ?"] + ["instr(payload, ?) > 0"] * len(needles)
-        args: list[Any] = [KIND_NOTIFY, *needles]
-        if profile is not None:
-            where.append("profile = ?")
-            args.append(profile)
-        sql = f"SELECT {COLUMNS} FROM events WHERE " + " AND ".join(where) + " ORDER BY id"
-        out: list[Event] = []
         want_key = _norm_key(key)
-        for row in self.conn.execute(sql, args):
-            ev = row_to_event(row)
-            d = decoded_of(ev)
-            if qualified(d) == table and d.key is not None and _norm_key(d.key) == want_key:
-                out.append(ev)
-                if len(out) >= limit:
-                    break
-        return out
+        where, args = self._block_where(None, None, profile)
+        out: list[Event] = []
+        for block in self._blocks(where, args):
+            for ev in block:
+                if ev.kind != KIND_NOTIFY or (profile is not None and ev.profile != profile):
+                    continue
+                p = ev.payload
+                if not all(x in p for x in needles):
+                    continue
+                d = decoded_of(ev)
+                if qualified(d) == table and d.key is not None and _norm_key(d.key) == want_key:
+                    out.append(ev)
+            if len(out) >= limit:
+                break
+        return out[-limit:]
 
     def counts_per_second(self, since: float, mode: str = "channel",
                           profile: str | None = None) -> list[tuple[int, str, int]]:
-        """(second, series, count) since `since`: per channel straight from SQL; per
-        table/op by decoding (for backfilling the rate graph when it is opened)."""
-        cond = "ts >= ? AND kind = 'notify'" + (" AND profile = ?" if profile else "")
-        args: list[Any] = [since] + ([profile] if profile else [])
-        if mode == "channel":
-            sql = (f"SELECT CAST(ts AS INTEGER), channel, count(*) FROM events WHERE {cond} "
-                   "GROUP BY 1, 2")
-            return [(int(s), c, n) for s, c, n in self.conn.execute(sql, args)]
+        """(second, series, count) since `since`, for filling the rate graph when shown."""
         from pgwatch_gui.core.journal.rates import series_name
 
         counts: dict[tuple[int, str], int] = {}
-        sql = f"SELECT {COLUMNS} FROM events WHERE {cond} ORDER BY id"
-        for row in self.conn.execute(sql, args):
-            ev = row_to_event(row)
-            k = (int(ev.received_at), series_name(ev, mode))
-            counts[k] = counts.get(k, 0) + 1
+        for ev in self.events(since=since, profile=profile):
+            if ev.kind == KIND_NOTIFY:
+                k = (int(ev.received_at), series_name(ev, mode))
+                counts[k] = counts.get(k, 0) + 1
         return [(s, name, n) for (s, name), n in counts.items()]
 
 

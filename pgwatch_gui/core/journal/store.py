@@ -7,9 +7,8 @@ transaction it had not committed. A file that is not a journal, is damaged, or c
 from a newer version of this program is moved aside (`.bad-` / `.newer-` plus a time
 stamp) and a fresh one is started: a journal is never a reason not to start.
 
-Payloads are stored as received: as TEXT, or, when the text cannot be UTF-8 encoded
-(lone surrogates from a recording), as a BLOB holding its UTF-8 bytes with the
-surrogates kept; reading gives back the same string, and the same byte count.
+Events are stored in blocks, one per write (blocks.py says why and how); payloads
+exactly as received, lone surrogates included, so the byte count is the same too.
 """
 
 from __future__ import annotations
@@ -18,39 +17,35 @@ import contextlib
 import os
 import sqlite3
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
-from operator import attrgetter
 from pathlib import Path
-
-from pgwatch_gui.core.events import Event
 
 FORMAT_VERSION = 1
 FILE_NAME = "journal.sqlite3"
 DEFAULT_MAX_BYTES = 1024**3  # 1 GB
 DEFAULT_MAX_AGE = 7 * 24 * 3600.0  # 7 days
 BUSY_TIMEOUT_MS = 5000
+PAGE_SIZE = 16384  # blocks are blobs of kilobytes to megabytes: fewer overflow pages
 
 # SQLite result codes that mean "this file is not (or no longer) a usable database".
 _CORRUPT_CODES = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS events (
+CREATE TABLE IF NOT EXISTS blocks (
     id INTEGER PRIMARY KEY,
-    ts REAL NOT NULL,           -- received_at, seconds since the epoch
-    profile TEXT NOT NULL,      -- the connection's name
-    channel TEXT NOT NULL,
-    pid INTEGER NOT NULL,       -- the notifying backend's pid
-    payload NOT NULL,           -- TEXT as received, or a BLOB (UTF-8, surrogates kept)
-    kind TEXT NOT NULL,         -- notify / gap
-    own INTEGER NOT NULL        -- sent by this program's own connection
+    first_seq INTEGER NOT NULL,  -- sequence number of the block's first event
+    n INTEGER NOT NULL,          -- events in the block
+    ts_min REAL NOT NULL,        -- received_at of its earliest and latest event
+    ts_max REAL NOT NULL,
+    profile TEXT,                -- the connection's name, NULL when the block mixes several
+    codec INTEGER NOT NULL,      -- how the payloads are kept, see blocks.py
+    meta BLOB NOT NULL,          -- times, channels, pids, profiles (marshal)
+    payloads NOT NULL            -- joined payloads: TEXT, or a BLOB (UTF-8, maybe zlib)
 );
-CREATE INDEX IF NOT EXISTS events_ts ON events(ts);
+CREATE INDEX IF NOT EXISTS blocks_ts ON blocks(ts_max);
+CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v) WITHOUT ROWID;
 """
-
-COLUMNS = "id, ts, profile, channel, pid, payload, kind, own"
-_ROW_OF = attrgetter("received_at", "profile", "channel", "pid", "payload", "kind", "own")
-INSERT_CHUNK = 500  # rows per INSERT statement: one GIL release per chunk, not per row
+_TABLES = {"blocks", "meta"}
 
 
 class JournalError(Exception):
@@ -117,8 +112,9 @@ def _prepare(conn: sqlite3.Connection) -> None:
     conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # reads the schema pages
     if version > FORMAT_VERSION:
         raise _NewerFormat(version)
-    if version == 0:
-        conn.execute("PRAGMA auto_vacuum=INCREMENTAL")  # before the first table only
+    if version == 0:  # both only take effect before the first table is made
+        conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
+        conn.execute(f"PRAGMA page_size={PAGE_SIZE}")
     mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
     if str(mode).lower() != "wal":
         raise sqlite3.OperationalError(f"could not switch the journal to WAL mode ({mode})")
@@ -136,9 +132,9 @@ def _prepare(conn: sqlite3.Connection) -> None:
             with contextlib.suppress(sqlite3.Error):
                 conn.execute("ROLLBACK")
             raise
-    cols = {r[1] for r in conn.execute("PRAGMA table_info(events)")}
-    if not {"id", "ts", "profile", "channel", "pid", "payload", "kind", "own"} <= cols:
-        raise sqlite3.DatabaseError("file is not a database (no events table)")
+    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if not names >= _TABLES:
+        raise sqlite3.DatabaseError("file is not a database (not a pgwatch-gui journal)")
 
 
 class _NewerFormat(Exception):
@@ -185,52 +181,6 @@ def open_journal(path: Path | None = None, *, create: bool = True
     raise JournalError(f"cannot open the journal {path}")
 
 
-# ---- writing -------------------------------------------------------------------------------
-
-
-def _insert_sql(n: int) -> str:
-    return ("INSERT INTO events(ts, profile, channel, pid, payload, kind, own) VALUES "
-            + ",".join(["(?,?,?,?,?,?,?)"] * n))
-
-
-_SQL_FULL = _insert_sql(INSERT_CHUNK)
-
-
-def _safe_text(s: str) -> str:
-    return s.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
-
-
-def _safe_row(row: tuple) -> tuple:
-    ts, profile, channel, pid, payload, kind, own = row
-    try:
-        payload.encode("utf-8")
-    except UnicodeEncodeError:
-        payload = payload.encode("utf-8", "surrogatepass")
-    return (ts, _safe_text(profile), _safe_text(channel), pid, payload, kind, own)
-
-
-def insert_events(conn: sqlite3.Connection, events: Sequence[Event]) -> int:
-    """Append events in one transaction (the caller's, if one is open). Returns the count."""
-    rows = list(map(_ROW_OF, events))
-    for a in range(0, len(rows), INSERT_CHUNK):
-        chunk = rows[a:a + INSERT_CHUNK]
-        sql = _SQL_FULL if len(chunk) == INSERT_CHUNK else _insert_sql(len(chunk))
-        params = [v for row in chunk for v in row]
-        try:
-            conn.execute(sql, params)
-        except UnicodeEncodeError:
-            conn.execute(sql, [v for row in chunk for v in _safe_row(row)])
-    return len(rows)
-
-
-def row_to_event(row: tuple) -> Event:
-    """(id, ts, profile, channel, pid, payload, kind, own) -> Event; seq is the row id."""
-    rid, ts, profile, channel, pid, payload, kind, own = row
-    if isinstance(payload, bytes):
-        payload = payload.decode("utf-8", "surrogatepass")
-    return Event(rid, ts, profile, channel, pid, payload, kind=kind, own=bool(own))
-
-
 # ---- retention ------------------------------------------------------------------------------
 
 
@@ -246,7 +196,7 @@ def _delete_chunked(conn: sqlite3.Connection, where: str, args: tuple, chunk: in
     total = 0
     while True:
         cur = conn.execute(
-            f"DELETE FROM events WHERE id IN (SELECT id FROM events WHERE {where} "
+            f"DELETE FROM blocks WHERE id IN (SELECT id FROM blocks WHERE {where} "
             f"ORDER BY id LIMIT {int(chunk)})", args)
         total += max(cur.rowcount, 0)
         if cur.rowcount < chunk:
@@ -254,26 +204,27 @@ def _delete_chunked(conn: sqlite3.Connection, where: str, args: tuple, chunk: in
 
 
 def enforce_retention(conn: sqlite3.Connection, retention: Retention,
-                      now: float | None = None, chunk: int = 20_000) -> int:
-    """Delete events older than max_age, then the oldest until under max_bytes.
+                      now: float | None = None, chunk: int = 2_000) -> int:
+    """Delete blocks whose newest event is older than max_age, then the oldest blocks
+    until under max_bytes. Returns how many blocks went.
 
     Each DELETE is its own short transaction (autocommit), so a reader or another
     writer waits at most for one chunk. Free pages go back to the file system.
     """
     now = time.time() if now is None else now
-    deleted = _delete_chunked(conn, "ts < ?", (now - retention.max_age,), chunk)
+    deleted = _delete_chunked(conn, "ts_max < ?", (now - retention.max_age,), chunk)
     for _ in range(20):
         used = used_bytes(conn)
         if used <= retention.max_bytes:
             break
-        lo, hi = conn.execute("SELECT min(id), max(id) FROM events").fetchone()
+        lo, hi = conn.execute("SELECT min(id), max(id) FROM blocks").fetchone()
         if lo is None:
             break
         rows = hi - lo + 1
         # Aim 10 % under the limit, so this does not run again on the next batch.
         share = (used - 0.9 * retention.max_bytes) / used
         n = max(1, min(rows, int(rows * share) + 1, chunk * 5))
-        cur = conn.execute("DELETE FROM events WHERE id < ?", (lo + n,))
+        cur = conn.execute("DELETE FROM blocks WHERE id < ?", (lo + n,))
         deleted += max(cur.rowcount, 0)
     if deleted:
         # executescript steps it to the end (execute() frees one page per step)

@@ -2,10 +2,9 @@
 
 `submit(batch)` only appends the batch to a queue (a deque append, well under a
 microsecond). The worker wakes every `interval` (100 ms), takes everything queued and
-writes it in one transaction with multi-row INSERTs (one GIL release per 500 rows:
-sqlite3's executemany releases the GIL for every row, and under a busy event loop each
-re-acquisition waits for the interpreter's switch interval). A process killed at any
-moment loses at most the last interval plus one write.
+writes it in one transaction as one block (blocks.py: what the writer does per event
+under the GIL is taken from the event loop, so it does as little as it can). A
+process killed at any moment loses at most the last interval plus one write.
 
 The worker is supervised by itself: an error is logged, counted, kept in `error`, and
 reported through `on_problem` (called on the worker thread); the loop goes on. A
@@ -24,14 +23,15 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
+from itertools import chain
 from pathlib import Path
 
 from pgwatch_gui.core.events import KIND_GAP, Event
+from pgwatch_gui.core.journal.blocks import insert_events
 from pgwatch_gui.core.journal.store import (
     Retention,
     default_path,
     enforce_retention,
-    insert_events,
     is_corruption,
     move_aside,
     open_journal,
@@ -186,7 +186,7 @@ class JournalWriter:
         while self._queue:
             batches.append(self._queue.popleft())
         if batches:
-            events = [ev for b in batches for ev in b] if len(batches) > 1 else list(batches[0])
+            events = list(chain.from_iterable(batches))
             self._pending -= len(events)
             self._write(events)
         now = time.monotonic()
