@@ -100,12 +100,13 @@ class JournalWriter:
     def alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def submit(self, batch: Sequence[Event]) -> None:
-        """Queue a batch (kept as it is: do not change the list afterwards)."""
+    def submit(self, batch: Sequence[Event], one_profile: bool = False) -> None:
+        """Queue a batch (kept as it is: do not change the list afterwards).
+        `one_profile`: every event has the first one's profile (see blocks.pack)."""
         if not batch:
             return
-        self._queue.append(_PackedBatch(pack_chunks(batch)) if len(batch) >= PACK_ON_SUBMIT
-                           else batch)
+        self._queue.append(_PackedBatch(pack_chunks(batch, False, one_profile))
+                           if len(batch) >= PACK_ON_SUBMIT else batch)
         self._pending += len(batch)
         self.submitted += len(batch)
         if self._pending > self.max_pending:

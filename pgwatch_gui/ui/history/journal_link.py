@@ -97,7 +97,8 @@ class JournalLink(QObject):
         w = self.writer
         if w is None:
             w = self._start_writer()
-        w.submit(batch)
+        # A hub batch comes from one listener: one profile (ConnectionHub._deliver).
+        w.submit(batch, one_profile=True)
 
     def _start_writer(self) -> JournalWriter:
         self.writer = JournalWriter(self.path, retention=self.retention,
