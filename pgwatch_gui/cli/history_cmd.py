@@ -9,9 +9,9 @@ import time
 from pathlib import Path
 
 from pgwatch_gui.cli.common import CliError
-from pgwatch_gui.core.export import RecordError, event_to_json, event_to_text, parse_time
 from pgwatch_gui.core.journal.reader import open_reader
 from pgwatch_gui.core.journal.store import JournalError
+from pgwatch_gui.core.stream.export import RecordError, event_to_json, event_to_text, parse_time
 
 _RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhd])$")
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}

@@ -14,10 +14,10 @@ from datetime import datetime
 import psycopg
 import pytest
 
-from pgwatch_gui.core.events import KIND_GAP, Event, new_event
-from pgwatch_gui.core.export import event_to_json, event_to_text
 from pgwatch_gui.core.journal.store import Retention
 from pgwatch_gui.core.journal.writer import JournalWriter
+from pgwatch_gui.core.stream.events import KIND_GAP, Event, new_event
+from pgwatch_gui.core.stream.export import event_to_json, event_to_text
 from tests.conftest import cli_env, run_cli
 
 

@@ -12,10 +12,10 @@ import psycopg
 import pytest
 from PySide6.QtCore import QSettings
 
-from pgwatch_gui.core.connection import make_conninfo
-from pgwatch_gui.core.events import new_event
 from pgwatch_gui.core.journal.reader import JournalReader
-from pgwatch_gui.ui.main_window import MainWindow
+from pgwatch_gui.core.pg.connection import make_conninfo
+from pgwatch_gui.core.stream.events import new_event
+from pgwatch_gui.ui.shell.main_window import MainWindow
 from tests.ui.waiting import run_until, until
 
 SHOTS = os.environ.get("PGWATCH_SHOTS", "/tmp/shots/issue13")

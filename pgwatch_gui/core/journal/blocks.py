@@ -32,7 +32,7 @@ import zlib
 from collections.abc import Sequence
 from typing import Any
 
-from pgwatch_gui.core.events import KIND_NOTIFY, Event
+from pgwatch_gui.core.stream.events import KIND_NOTIFY, Event
 
 CHUNK = 2_000
 COMPRESS_BELOW = 5_000  # events in one write: fewer (a calm stream) are compressed

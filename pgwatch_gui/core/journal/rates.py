@@ -12,8 +12,8 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from operator import attrgetter
 
-from pgwatch_gui.core.events import KIND_NOTIFY, Event
-from pgwatch_gui.core.filtering import facets_of
+from pgwatch_gui.core.filtering.facets import facets_of
+from pgwatch_gui.core.stream.events import KIND_NOTIFY, Event
 
 MODES = ("channel", "table/op")
 SAMPLE_ABOVE = 2_000  # per table/op: decode at most about this many events of a batch

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pgwatch_gui.core.events import KIND_NOTIFY, Event
-from pgwatch_gui.core.filtering import FilterSpec, compile_filter, decoded_of, qualified
+from pgwatch_gui.core.filtering.engine import FilterSpec, compile_filter
+from pgwatch_gui.core.filtering.facets import decoded_of, qualified
 from pgwatch_gui.core.journal.blocks import BlockError, unpack
 from pgwatch_gui.core.journal.store import (
     BUSY_TIMEOUT_MS,
@@ -28,6 +28,7 @@ from pgwatch_gui.core.journal.store import (
     open_journal,
     used_bytes,
 )
+from pgwatch_gui.core.stream.events import KIND_NOTIFY, Event
 
 BLOCKS = 50  # blocks fetched per query
 

@@ -8,8 +8,8 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from pgwatch_gui.core.events import Event
-from pgwatch_gui.core.filtering import facets_of
+from pgwatch_gui.core.filtering.facets import facets_of
+from pgwatch_gui.core.stream.events import Event
 
 
 @dataclass

@@ -12,8 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pgwatch_gui.core.events import Event
-from pgwatch_gui.core.payload_view import ADDED, REMOVED, SAME, parse_exact, row_diff, scalar_text
+from pgwatch_gui.core.stream.events import Event
+from pgwatch_gui.core.stream.payload_view import (
+    ADDED,
+    REMOVED,
+    SAME,
+    parse_exact,
+    row_diff,
+    scalar_text,
+)
 
 
 @dataclass(frozen=True)

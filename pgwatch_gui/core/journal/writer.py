@@ -30,7 +30,6 @@ from collections.abc import Callable, Sequence
 from itertools import chain
 from pathlib import Path
 
-from pgwatch_gui.core.events import KIND_GAP, Event
 from pgwatch_gui.core.journal.blocks import COMPRESS_BELOW, Packed, insert_packed, pack_chunks
 from pgwatch_gui.core.journal.store import (
     Retention,
@@ -40,6 +39,7 @@ from pgwatch_gui.core.journal.store import (
     move_aside,
     open_journal,
 )
+from pgwatch_gui.core.stream.events import KIND_GAP, Event
 
 log = logging.getLogger(__name__)
 

@@ -12,13 +12,15 @@ from pgwatch_gui.ui.history.journal_link import JournalLink
 
 class HistoryPart:
     """A window part (ui/common/parts.py): attach() plugs it in, shutdown() writes what
-    is queued and stops the journal's writer."""
+    is queued and stops the journal's writer. `make_table(parent)` -> (model, view) for
+    the older-events window: the live table's classes, handed over by the shell."""
 
     name = "history"
 
-    def __init__(self, journal: bool | None = None, path=None) -> None:
+    def __init__(self, journal: bool | None = None, path=None, make_table=None) -> None:
         self.journal = journal
         self.path = path
+        self.make_table = make_table
 
     def attach(self, window) -> None:
         self.window = window
@@ -72,7 +74,7 @@ class HistoryPart:
         held = model.all_events()
         before = held[0].received_at if held else None
         spec = self.window.event_screen.filter_bar.spec()
-        win = OlderEventsWindow(self.link, spec, before, self.window)
+        win = OlderEventsWindow(self.link, spec, before, self.make_table, self.window)
         win.show()
         win.load_older()
         return self._keep(win)

@@ -1,6 +1,7 @@
 """Older events: scrolling back past what the live table holds, from the journal.
 
-A window with the live table's look (the same view and model classes) and the live
+A window with the live table's look (the same view and model classes, given by the
+shell) and the live
 filter as it was when opened. It starts just before the oldest row in memory and
 pages back 5,000 matching events at a time: *Load older*, or scrolling to the top
 does it. Pages are read on a worker thread.
@@ -14,13 +15,10 @@ from datetime import datetime
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from pgwatch_gui.core.events import Event
-from pgwatch_gui.core.filtering import FilterSpec
-from pgwatch_gui.ui.event_model import EventTableModel
-from pgwatch_gui.ui.event_table import EventTableView
+from pgwatch_gui.core.filtering.engine import FilterSpec
+from pgwatch_gui.core.stream.events import Event
 
 PAGE = 5_000
-CAPACITY = 1_000_000
 
 
 def describe_spec(spec: FilterSpec | None) -> str:
@@ -41,7 +39,9 @@ def describe_spec(spec: FilterSpec | None) -> str:
 
 class OlderEventsWindow(QWidget):
     def __init__(self, link, spec: FilterSpec | None, before_ts: float | None,
-                 parent=None) -> None:
+                 make_table, parent=None) -> None:
+        """`make_table(parent)` -> (model, view): the live table's classes, handed over by
+        the shell (features do not import each other)."""
         super().__init__(parent, Qt.WindowType.Window)
         self.setWindowTitle("Older events — from the journal")
         self.resize(1100, 640)
@@ -51,8 +51,7 @@ class OlderEventsWindow(QWidget):
         self.before_id: int | None = None
         self.exhausted = False
         self.loading: asyncio.Task | None = None
-        self.model = EventTableModel(CAPACITY, self)
-        self.view = EventTableView(self.model, self)
+        self.model, self.view = make_table(self)
         self.view.set_follow(False)
         self.note = QLabel(self)
         self.note.setTextFormat(Qt.TextFormat.PlainText)

@@ -30,11 +30,11 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from pgwatch_gui.core.events import Event, format_key
-from pgwatch_gui.core.export import EventWriter, format_for_path
-from pgwatch_gui.core.filtering import facets_of
+from pgwatch_gui.core.filtering.facets import facets_of
 from pgwatch_gui.core.journal.timeline import TimelineEntry, build_timeline
-from pgwatch_gui.core.payload_view import parse_exact, pretty
+from pgwatch_gui.core.stream.events import Event, format_key
+from pgwatch_gui.core.stream.export import EventWriter, format_for_path
+from pgwatch_gui.core.stream.payload_view import parse_exact, pretty
 
 COLUMNS = ("Time", "Operation", "PID", "Connection", "Channel", "What changed")
 

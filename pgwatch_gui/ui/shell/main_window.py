@@ -27,6 +27,7 @@ from pgwatch_gui.ui.common.hub import ConnectionHub
 from pgwatch_gui.ui.common.parts import PART_SHUTDOWN_SECONDS, WindowPart
 from pgwatch_gui.ui.common.tasks import AsyncWork, task_failures
 from pgwatch_gui.ui.events.model import EventTableModel
+from pgwatch_gui.ui.events.table import EventTableView
 from pgwatch_gui.ui.history.install import HistoryPart
 from pgwatch_gui.ui.profiles.panel import ProfilesPart
 from pgwatch_gui.ui.replication.watching import ChangeStreamsPart
@@ -35,6 +36,12 @@ from pgwatch_gui.ui.shell.event_screen import EventScreen
 from pgwatch_gui.ui.triggers.docks import TriggerManagerPart
 
 log = logging.getLogger(__name__)
+
+
+def _event_table(parent) -> tuple[EventTableModel, EventTableView]:
+    """A table like the live one, for rows read back from the journal."""
+    model = EventTableModel(1_000_000, parent)
+    return model, EventTableView(model, parent)
 
 
 class MainWindow(QMainWindow):
@@ -62,7 +69,7 @@ class MainWindow(QMainWindow):
         self.add_part(ProfilesPart())
         # The journal on disk and what reads it; journal=False is --no-journal. Parts shut
         # down after the hub, so the last batches are written too.
-        self.history = self.add_part(HistoryPart(journal))
+        self.history = self.add_part(HistoryPart(journal, make_table=_event_table))
         dock_layout.arrange(self)
 
     # ---- parts ----

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-from pgwatch_gui.core.events import KIND_GAP, Event, new_event
 from pgwatch_gui.core.journal.rates import RateCounter
 from pgwatch_gui.core.journal.stats import compute_stats, percentile
 from pgwatch_gui.core.journal.timeline import build_timeline
+from pgwatch_gui.core.stream.events import KIND_GAP, Event, new_event
 
 
 def ev(i, payload, ts=1000.0, channel="orders", pid=1):

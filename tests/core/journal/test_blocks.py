@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pgwatch_gui.core.events import KIND_GAP, Event, new_event
 from pgwatch_gui.core.journal.blocks import INLINE, ZLIB, BlockError, pack, unpack
+from pgwatch_gui.core.stream.events import KIND_GAP, Event, new_event
 
 FIELDS = ("received_at", "profile", "channel", "pid", "payload", "kind", "own", "size")
 

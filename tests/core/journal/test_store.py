@@ -11,8 +11,7 @@ import time
 
 import pytest
 
-from pgwatch_gui.core.events import KIND_GAP, Event, new_event
-from pgwatch_gui.core.filtering import FilterSpec
+from pgwatch_gui.core.filtering.engine import FilterSpec
 from pgwatch_gui.core.journal.blocks import insert_events
 from pgwatch_gui.core.journal.reader import JournalReader
 from pgwatch_gui.core.journal.store import (
@@ -24,6 +23,7 @@ from pgwatch_gui.core.journal.store import (
     used_bytes,
 )
 from pgwatch_gui.core.journal.writer import JournalWriter
+from pgwatch_gui.core.stream.events import KIND_GAP, Event, new_event
 from tests.conftest import REPO_ROOT
 
 
@@ -198,7 +198,7 @@ def test_damage_while_running_starts_a_new_journal(jpath):
 CHILD = """
 import sys, time, json
 sys.path.insert(0, {root!r})
-from pgwatch_gui.core.events import new_event
+from pgwatch_gui.core.stream.events import new_event
 from pgwatch_gui.core.journal.writer import JournalWriter
 w = JournalWriter({path!r}, interval=0.01).start()
 for i in range(2000):
