@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from pgwatch_gui.cli.common import CliError
+from pgwatch_gui.cli.filter_args import add_filter_args, filter_spec_from_args
 from pgwatch_gui.core.journal.reader import open_reader
 from pgwatch_gui.core.journal.store import JournalError
 from pgwatch_gui.core.stream.export import RecordError, event_to_json, event_to_text, parse_time
@@ -36,25 +37,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="jsonl (default): one JSON object per line; text: for people")
     p.add_argument("--journal", metavar="FILE",
                    help="read this journal file instead of the user data folder's")
-    _add_filters(p)
+    add_filter_args(p)  # exactly the filter flags of `filter` and the window's filter bar
     p.set_defaults(func=run)
-
-
-def _add_filters(p: argparse.ArgumentParser) -> None:
-    """The filter flags of `pgwatch-gui filter`, once that command's module exists."""
-    try:
-        from pgwatch_gui.cli.filter_args import add_filter_args
-    except ImportError:  # pragma: no cover - until cli/filter_args.py lands
-        return
-    add_filter_args(p)
-
-
-def _filter_spec(args: argparse.Namespace):
-    try:
-        from pgwatch_gui.cli.filter_args import filter_spec_from_args
-    except ImportError:  # pragma: no cover - until cli/filter_args.py lands
-        return None
-    return filter_spec_from_args(args)
 
 
 def parse_when(text: str | None, flag: str, now: float | None = None) -> float | None:
@@ -75,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     until = parse_when(args.until, "--until")
     if args.limit is not None and args.limit < 1:
         raise CliError("--limit must be at least 1")
-    spec = _filter_spec(args)
+    spec = filter_spec_from_args(args)
     fmt_line = event_to_json if args.format == "jsonl" else event_to_text
     try:
         reader = open_reader(Path(args.journal) if args.journal else None)

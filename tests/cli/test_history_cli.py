@@ -100,13 +100,18 @@ def test_errors_are_one_line(data_dir):
         assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
 
 
-def test_filter_flags_when_available(data_dir):
-    pytest.importorskip("pgwatch_gui.cli.filter_args")
+def test_filter_flags(data_dir):
     fill(data_dir, sample(time.time() - 100))
     r = history(data_dir, "--op", "INSERT", "--where", "key.id = 2")
     assert r.returncode == 0, r.stderr
-    recs = [json.loads(x) for x in r.stdout.splitlines() if '"gap"' not in x]
+    recs = [json.loads(x) for x in r.stdout.splitlines()]
+    assert [x["kind"] for x in recs].count("gap") == 1  # a gap concerns every row after it
+    recs = [x for x in recs if x["kind"] != "gap"]
     assert recs and all(x["op"] == "INSERT" and x["key"] == {"id": 2} for x in recs)
+    chan = history(data_dir, "--channel", "odd", "--text", "BREAK", "--format", "text")
+    assert chan.returncode == 0 and len(chan.stdout.splitlines()) == 2  # the gap and one
+    r = history(data_dir, "--where", "key.id = = 2")
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "--where" in r.stderr
 
 
 class Sender(threading.Thread):
