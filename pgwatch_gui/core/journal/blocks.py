@@ -20,8 +20,11 @@ A block row holds:
   `meta` instead.
 
 A block that cannot be unpacked is skipped and counted by the reader, never fatal.
-Sequence numbers are continuous across blocks (`meta` table, `next_seq`): an event's
-seq is its block's `first_seq` plus its index. Readers page by it.
+An event's seq is its block's id shifted left by 16 bits, plus its index in the block:
+increasing, never reused (AUTOINCREMENT), derived without a read before the write, so
+a write is one INSERT statement. That matters: every statement releases and re-takes
+the GIL a few times, and each re-taking can cost the event loop a wake-up of its
+thread (milliseconds on a loaded machine). Readers page by seq.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from typing import Any
 from pgwatch_gui.core.stream.events import KIND_NOTIFY, Event
 
 CHUNK = 2_000
+SEQ_SHIFT = 16  # seq = block id << 16 | index; a block holds fewer than 65,536 events
 COMPRESS_BELOW = 5_000  # events in one write: fewer (a calm stream) are compressed
 _LAYOUT = 1
 _SEP = "\0"
@@ -92,8 +96,9 @@ def _column(value: Any, n: int, kind: type | tuple[type, ...]) -> list:
     return [value] * n
 
 
-def unpack(first_seq: int, codec: int, meta: bytes, payloads: str | bytes) -> list[Event]:
+def unpack(block_id: int, codec: int, meta: bytes, payloads: str | bytes) -> list[Event]:
     """The events of a block. Raises BlockError when it is damaged."""
+    first_seq = block_id << SEQ_SHIFT
     try:
         value = marshal.loads(meta)
         if codec & INLINE:
@@ -142,29 +147,22 @@ def pack_chunks(events: Sequence[Event], compress: bool = False,
             for a in range(0, len(events), CHUNK)]
 
 
-_ROW = "(?, ?, ?, ?, ?, ?, ?, ?)"
+_ROW = "(?, ?, ?, ?, ?, ?, ?)"
 
 
 def insert_packed(conn: sqlite3.Connection, blocks: Sequence[Packed]) -> int:
-    """Append packed blocks, inside the caller's transaction if one is open; each gets its
-    sequence numbers here. Returns how many events."""
-    if not blocks:
-        return 0
-    row = conn.execute("SELECT v FROM meta WHERE k = 'next_seq'").fetchone()
-    first = seq = int(row[0]) if row else 1
-    params: list = []
-    for n, codec, meta, payloads, ts_min, ts_max, profile in blocks:
-        params += (seq, n, ts_min, ts_max, profile, codec, meta, payloads)
-        seq += n
-    # One statement for all: one GIL release and re-acquisition (executemany does one
-    # per row, and each re-acquisition can wait for the event loop's switch interval).
+    """Append packed blocks in one INSERT (atomic on its own, or part of the caller's
+    transaction if one is open). Returns how many events."""
+    total = 0
     for a in range(0, len(blocks), 100):
-        k = min(100, len(blocks) - a)
-        conn.execute("INSERT INTO blocks(first_seq, n, ts_min, ts_max, profile, codec, meta, "
-                     "payloads) VALUES " + ",".join([_ROW] * k), params[a * 8:(a + k) * 8])
-    conn.execute("INSERT INTO meta(k, v) VALUES ('next_seq', ?) "
-                 "ON CONFLICT(k) DO UPDATE SET v = excluded.v", (seq,))
-    return seq - first
+        part = blocks[a:a + 100]
+        params: list = []
+        for n, codec, meta, payloads, ts_min, ts_max, profile in part:
+            params += (n, ts_min, ts_max, profile, codec, meta, payloads)
+            total += n
+        conn.execute("INSERT INTO blocks(n, ts_min, ts_max, profile, codec, meta, payloads) "
+                     "VALUES " + ",".join([_ROW] * len(part)), params)
+    return total
 
 
 def insert_events(conn: sqlite3.Connection, events: Sequence[Event],

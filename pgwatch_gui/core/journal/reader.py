@@ -20,7 +20,7 @@ from typing import Any
 
 from pgwatch_gui.core.filtering.engine import FilterSpec, compile_filter
 from pgwatch_gui.core.filtering.facets import decoded_of, qualified
-from pgwatch_gui.core.journal.blocks import BlockError, unpack
+from pgwatch_gui.core.journal.blocks import SEQ_SHIFT, BlockError, unpack
 from pgwatch_gui.core.journal.store import (
     BUSY_TIMEOUT_MS,
     JournalError,
@@ -84,15 +84,15 @@ class JournalReader:
             if cursor is not None:
                 conds.append(f"id {op} ?")
                 cargs.append(cursor)
-            sql = ("SELECT id, first_seq, codec, meta, payloads FROM blocks"
+            sql = ("SELECT id, codec, meta, payloads FROM blocks"
                    + (" WHERE " + " AND ".join(conds) if conds else "")
                    + f" ORDER BY id {order} LIMIT {BLOCKS}")
             rows = self.conn.execute(sql, cargs).fetchall()
             if not rows:
                 return
-            for _bid, first_seq, codec, meta, payloads in rows:
+            for bid, codec, meta, payloads in rows:
                 try:
-                    yield unpack(first_seq, codec, meta, payloads)
+                    yield unpack(bid, codec, meta, payloads)
                 except BlockError:
                     self.skipped += 1
             cursor = rows[-1][0]
@@ -154,8 +154,8 @@ class JournalReader:
         """Up to `n` matching events with seq < before_id (None: from the newest)."""
         where, args = self._block_where(since, until, profile)
         if before_id is not None:
-            where.append("first_seq < ?")
-            args.append(before_id)
+            where.append("id <= ?")
+            args.append(before_id >> SEQ_SHIFT)
         flt = compile_filter(spec) if spec is not None and not spec.is_empty else None
         found: list[Event] = []
         scanned = 0
@@ -175,12 +175,12 @@ class JournalReader:
     def last_id_before(self, ts: float) -> int | None:
         """A page_before cursor just after the newest event received before `ts`."""
         rows = self.conn.execute(
-            "SELECT first_seq, codec, meta, payloads FROM blocks WHERE ts_min < ? "
+            "SELECT id, codec, meta, payloads FROM blocks WHERE ts_min < ? "
             "ORDER BY id DESC LIMIT 5", (ts,)).fetchall()
         best = None
-        for first_seq, codec, meta, payloads in rows:
+        for bid, codec, meta, payloads in rows:
             try:
-                seqs = [e.seq for e in unpack(first_seq, codec, meta, payloads)
+                seqs = [e.seq for e in unpack(bid, codec, meta, payloads)
                         if e.received_at < ts]
             except BlockError:
                 continue

@@ -32,8 +32,7 @@ _CORRUPT_CODES = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS blocks (
-    id INTEGER PRIMARY KEY,
-    first_seq INTEGER NOT NULL,  -- sequence number of the block's first event
+    id INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: events' seq derive from it
     n INTEGER NOT NULL,          -- events in the block
     ts_min REAL NOT NULL,        -- received_at of its earliest and latest event
     ts_max REAL NOT NULL,
@@ -43,9 +42,8 @@ CREATE TABLE IF NOT EXISTS blocks (
     payloads NOT NULL            -- joined payloads: TEXT, or a BLOB (UTF-8, maybe zlib)
 );
 CREATE INDEX IF NOT EXISTS blocks_ts ON blocks(ts_max);
-CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v) WITHOUT ROWID;
 """
-_TABLES = {"blocks", "meta"}
+_TABLES = {"blocks"}
 
 
 class JournalError(Exception):
@@ -120,6 +118,8 @@ def _prepare(conn: sqlite3.Connection) -> None:
         raise sqlite3.OperationalError(f"could not switch the journal to WAL mode ({mode})")
     conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a killed process loses nothing
     conn.execute("PRAGMA journal_size_limit=67108864")
+    # The writer checkpoints when the stream is calm (writer.py), not every 1,000 pages.
+    conn.execute("PRAGMA wal_autocheckpoint=0")
     if version == 0:
         conn.execute("BEGIN IMMEDIATE")
         try:

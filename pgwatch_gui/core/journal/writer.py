@@ -7,7 +7,8 @@ the GIL wherever it runs, and done by the worker it cost the event loop more, in
 hand-overs, and in waits whenever the system preempted the worker while it held the
 GIL. Small batches (a calm stream) are queued as they are and packed, compressed, by
 the worker. The worker wakes every `interval` (100 ms), takes everything queued and
-writes it in one transaction; it holds the GIL only to bind a few blobs. A process
+writes it with one INSERT statement (its own transaction); it holds the GIL only to
+bind a few blobs, and takes it as few times as it can (blocks.py says why). A process
 killed at any moment loses at most the last interval plus one write.
 
 The worker is supervised by itself: an error is logged, counted, kept in `error`, and
@@ -45,6 +46,8 @@ log = logging.getLogger(__name__)
 
 WRITE_INTERVAL = 0.1
 PACK_ON_SUBMIT = 128  # batches this large are packed by submit() (see above)
+CALM_WRITE = 2_000  # a write of fewer events (200 ms of 10,000/s): the stream is calm
+CHECKPOINT_EVENTS = 300_000  # checkpoint at the latest after this many (about 60 MB)
 RETENTION_INTERVAL = 60.0
 MAX_PENDING = 2_000_000
 
@@ -85,6 +88,7 @@ class JournalWriter:
         self._thread: threading.Thread | None = None
         self._conn: sqlite3.Connection | None = None
         self._last_retention = 0.0
+        self._unchecked = 0  # events written since the last checkpoint
         self._flushed = threading.Condition()
 
     # ---- caller's side ------------------------------------------------------------------
@@ -200,6 +204,7 @@ class JournalWriter:
         return self._conn
 
     def _step(self) -> None:
+        n = 0
         items: list[Sequence[Event] | _PackedBatch] = []
         while self._queue:
             items.append(self._queue.popleft())
@@ -219,24 +224,42 @@ class JournalWriter:
             n = sum(b[0] for b in blocks)
             self._pending -= n
             self._write(blocks, n)
+            self._unchecked += n
+        # Copying the WAL into the database file is most of the writing's CPU after the
+        # insert itself; during a burst it waits (the WAL keeps everything safe), and runs
+        # once the stream is calm, or when the WAL has grown large.
+        calm = n < CALM_WRITE and not self._queue
+        if self._unchecked and (calm or self._unchecked >= CHECKPOINT_EVENTS):
+            self._checkpoint()
         now = time.monotonic()
         if now - self._last_retention >= self.retention_interval:
             self._last_retention = now
             conn = self._open()
             self.retained_deleted += enforce_retention(conn, self.retention)
 
+    def _checkpoint(self) -> None:
+        conn = self._open()
+        try:
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except sqlite3.OperationalError:
+            return  # busy: another connection checkpoints or writes; next time
+        self._unchecked = 0
+
     def _write(self, blocks: list[Packed], n: int) -> None:
         for attempt in range(3):
             try:
                 conn = self._open()
-                conn.execute("BEGIN IMMEDIATE")
-                try:
-                    insert_packed(conn, blocks)
-                    conn.execute("COMMIT")
-                except BaseException:
-                    with contextlib.suppress(sqlite3.Error):
-                        conn.execute("ROLLBACK")
-                    raise
+                if len(blocks) <= 100:
+                    insert_packed(conn, blocks)  # one statement: its own transaction
+                else:
+                    conn.execute("BEGIN IMMEDIATE")
+                    try:
+                        insert_packed(conn, blocks)
+                        conn.execute("COMMIT")
+                    except BaseException:
+                        with contextlib.suppress(sqlite3.Error):
+                            conn.execute("ROLLBACK")
+                        raise
             except sqlite3.OperationalError as exc:
                 if "locked" in str(exc) or "busy" in str(exc):
                     # Another program holds the journal: keep the events and try again.

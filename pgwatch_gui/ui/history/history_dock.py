@@ -115,7 +115,7 @@ class HistoryDock(QWidget):
     def showEvent(self, event) -> None:
         super().showEvent(event)
         if not self._connected:
-            self.hub.events_arrived.connect(self.counter.add)
+            self.hub.add_batch_sink(self.counter.add)
             self._connected = True
             self._restart()
             self.timer.start()
@@ -125,7 +125,7 @@ class HistoryDock(QWidget):
     def hideEvent(self, event) -> None:
         super().hideEvent(event)
         if self._connected:
-            self.hub.events_arrived.disconnect(self.counter.add)
+            self.hub.remove_batch_sink(self.counter.add)
             self._connected = False
             self.timer.stop()
             self.counter.clear()
@@ -142,7 +142,7 @@ class HistoryDock(QWidget):
         self.counter.mode = self.mode.currentData()
         self.counter.clear()
         since = time.time() - window
-        if self.link is not None and self.link.enabled and self.link.writer is not None:
+        if self.link is not None and self.link.enabled and self.link.journal_path().exists():
             from pgwatch_gui.core.journal.reader import read_counts
 
             path, mode = self.link.journal_path(), self.counter.mode

@@ -54,7 +54,7 @@ class JournalLink(QObject):
         self._restarts = 0
         self.problem.connect(self._remember)
         self._watch = QTimer(self, interval=1000, timeout=self._supervise)
-        hub.events_arrived.connect(self._on_batch)
+        hub.add_batch_sink(self._on_batch)  # not a second Signal(list) slot: see the hub
 
     # ---- settings -------------------------------------------------------------------------
 
@@ -95,10 +95,13 @@ class JournalLink(QObject):
         if not self._enabled:
             return
         w = self.writer
-        if w is None:
-            w = self._start_writer()
-        # A hub batch comes from one listener: one profile (ConnectionHub._deliver).
-        w.submit(batch, one_profile=True)
+        try:
+            if w is None:
+                w = self._start_writer()
+            # A hub batch comes from one listener: one profile (ConnectionHub._deliver).
+            w.submit(batch, one_profile=True)
+        except Exception as exc:  # said, never silent; the table keeps its rows anyway
+            self.problem.emit(f"events could not be queued for the journal: {exc}")
 
     def _start_writer(self) -> JournalWriter:
         self.writer = JournalWriter(self.path, retention=self.retention,
