@@ -204,3 +204,26 @@ def test_many_pages(make_window, qloop, monkeypatch):
 
     qloop.run_until_complete(asyncio.wait_for(more(), 20))
     assert [e.payload for e in win.model.all_events()] == [e.payload for e in evs[:190]]
+
+
+def test_hub_batch_sinks_get_the_batch_first_and_cannot_break_the_table(qapp):
+    from pgwatch_gui.ui.common.hub import ConnectionHub
+    from pgwatch_gui.ui.events.model import EventTableModel
+
+    hub = ConnectionHub()
+    model = EventTableModel(100)
+    hub.events_arrived.connect(model.append_events)
+    seen = []
+
+    def broken(batch):
+        raise RuntimeError("a sink that fails")
+
+    hub.add_batch_sink(broken)
+    hub.add_batch_sink(lambda b: seen.append((b, model.rowCount())))
+    batch = orders(3, time.time())
+    hub.publish(batch)
+    assert seen == [(batch, 0)] and seen[0][0] is batch  # the same list, before the table
+    assert model.rowCount() == 3
+    hub.remove_batch_sink(broken)
+    hub.publish(orders(2, time.time()))
+    assert model.rowCount() == 5 and len(seen) == 2
