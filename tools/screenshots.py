@@ -164,6 +164,7 @@ async def history_shots(window, grab) -> None:
     await asyncio.sleep(1.5)
     grab(window, "history.png")
     dock.tabs.setCurrentIndex(1)
+    dock.stats = None
     dock.scope.setCurrentIndex(1)  # the journal, last hour
     for _ in range(100):
         await asyncio.sleep(0.05)

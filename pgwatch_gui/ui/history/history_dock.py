@@ -15,8 +15,10 @@ import time
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QComboBox,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QPushButton,
     QTabWidget,
@@ -85,8 +87,11 @@ class HistoryDock(QWidget):
         for _ in range(3):
             tree = QTreeWidget(st)
             tree.setHeaderLabels(["", "Count"])
-            tree.setColumnWidth(0, 220)
             tree.setRootIsDecorated(False)
+            header = tree.header()
+            header.setStretchLastSection(False)
+            header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+            header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
             self.trees.append(tree)
         row = QHBoxLayout()
         row.addWidget(QLabel("Over", st))
@@ -96,10 +101,11 @@ class HistoryDock(QWidget):
         sl = QVBoxLayout(st)
         sl.addLayout(row)
         sl.addWidget(self.stats_note)
-        trees = QHBoxLayout()
+        # Side by side in a wide dock, one above the other in a narrow one.
+        self.trees_box = QBoxLayout(QBoxLayout.Direction.LeftToRight)
         for tree in self.trees:
-            trees.addWidget(tree, 1)
-        sl.addLayout(trees, 1)
+            self.trees_box.addWidget(tree, 1)
+        sl.addLayout(self.trees_box, 1)
         self.tabs.addTab(st, "Statistics")
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
@@ -109,6 +115,12 @@ class HistoryDock(QWidget):
         self.mode.currentIndexChanged.connect(self._restart)
         self.span.currentIndexChanged.connect(self._restart)
         self.scope.currentIndexChanged.connect(self.refresh_stats)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        wide = self.width() >= 900
+        self.trees_box.setDirection(QBoxLayout.Direction.LeftToRight if wide
+                                    else QBoxLayout.Direction.TopToBottom)
 
     # ---- visibility: nothing runs while hidden ------------------------------------------------
 

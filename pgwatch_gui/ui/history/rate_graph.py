@@ -58,7 +58,8 @@ class RateGraph(QWidget):
         steps = 5 if f"{ymax:g}".startswith("5") else 4
         labels = [_fmt(ymax * i / steps) + ("/s" if i == steps else "") for i in range(steps + 1)]
         left = max(fm.horizontalAdvance(t) for t in labels) + 10
-        legend_rows = max(1, (len(names) + 2) // 3)
+        cols = max(1, min(3, int((self.width() - left) // 190)))
+        legend_rows = max(1, (len(names) + cols - 1) // cols)
         plot = QRectF(left, 8 + legend_rows * lh, self.width() - left - 10,
                       self.height() - 8 - legend_rows * lh - lh - 8)
         if plot.width() < 20 or plot.height() < 20:
@@ -86,16 +87,18 @@ class RateGraph(QWidget):
             p.drawText(plot, int(Qt.AlignmentFlag.AlignCenter),
                        self.note or "No events in this window")
             return
-        col_w = (self.width() - left) / 3
+        col_w = (self.width() - left) / cols
         for i, name in enumerate(names):
             color = QColor(COLORS[i % len(COLORS)])
-            x = left + (i % 3) * col_w
-            y = 8 + (i // 3) * lh
+            x = left + (i % cols) * col_w
+            y = 8 + (i // cols) * lh
             p.fillRect(QRectF(x, y + lh / 3, 10, lh / 3), color)
             recent = self.series[name][-10:]
-            label = fm.elidedText(f"{name}  {sum(recent) / max(1, len(recent)):,.1f}/s now, "
-                                  f"peak {max(self.series[name]):,}/s",
-                                  Qt.TextElideMode.ElideMiddle, int(col_w - 18))
+            now = f"{name}  {sum(recent) / max(1, len(recent)):,.1f}/s"
+            label = f"{now} now, peak {max(self.series[name]):,}/s"
+            if fm.horizontalAdvance(label) > col_w - 18:
+                label = now  # the name matters more than the peak
+            label = fm.elidedText(label, Qt.TextElideMode.ElideMiddle, int(col_w - 18))
             p.drawText(QPointF(x + 14, y + fm.ascent()), label)
         n = self.span_seconds
         for i, name in enumerate(names):
