@@ -157,6 +157,19 @@ class JournalWriter:
         if self._thread is not None:
             self._thread.join(timeout)
 
+    def take_pending(self) -> list:
+        """What is queued and not yet written (for a successor after this writer died)."""
+        items = []
+        while self._queue:
+            items.append(self._queue.popleft())
+        return items
+
+    def submit_packed(self, item) -> None:
+        """Queue an item taken from another writer's take_pending()."""
+        self._queue.append(item)
+        self._pending += len(item)
+        self.submitted += len(item)
+
     def set_retention(self, retention: Retention) -> None:
         self.retention = retention
         self._last_retention = 0.0

@@ -123,9 +123,8 @@ class JournalLink(QObject):
                               "started again")
             self.writer = None
             new = self._start_writer()
-            pending = list(w._queue)
-            for b in pending:
-                new.submit(b)
+            for item in w.take_pending():
+                new.submit_packed(item)
 
     def _remember(self, text: str) -> None:
         self.last_problem = text

@@ -248,3 +248,16 @@ def test_a_damaged_block_is_skipped(jpath):
     with JournalReader(jpath) as r:
         assert [e.pid for e in r.events()] == [4001, 4003]
         assert r.skipped == 1
+
+
+def test_a_successor_writer_takes_over_what_was_queued(jpath):
+    first = JournalWriter(jpath, retention=Retention(max_age=1e12))  # never started
+    first.submit([env(1), env(2)])
+    first.submit([env(i) for i in range(3, 203)])  # packed on submit
+    second = JournalWriter(jpath, retention=Retention(max_age=1e12)).start()
+    for item in first.take_pending():
+        second.submit_packed(item)
+    assert second.flush()
+    second.close()
+    with JournalReader(jpath) as r:
+        assert [e.pid for e in r.events()] == [4000 + i for i in range(1, 203)]
