@@ -12,7 +12,7 @@ A block row holds:
 - `meta`: marshal (format 2: no reference tracking, which cost more than the data) of
   (layout, times, channels, pids, profiles, odd), where channels and profiles are one
   value when every event has the same, and `odd` lists (index, kind, own) of the events
-  that are not plain notifications from another session (gap markers, our own);
+  whose kind is not the block's first one's (gap markers) or that this program sent;
 - `payloads`: the payloads joined by NUL (PostgreSQL payloads cannot contain one) as
   TEXT; as a BLOB of UTF-8 when they are not ASCII (lone surrogates kept, so the byte
   count stays the server's), zlib-compressed when the stream was calm (a burst costs no
@@ -63,8 +63,8 @@ def pack(events: Sequence[Event], compress: bool = False, one_profile: bool = Fa
     channels = [e.channel for e in events]
     pids = [e.pid for e in events]
     profiles = events[0].profile if one_profile else _one_or_all([e.profile for e in events])
-    odd = [(i, e.kind, e.own) for i, e in enumerate(events)
-           if e.own or e.kind is not KIND_NOTIFY]
+    base = events[0].kind  # notify for a LISTEN stream, change for a replication one
+    odd = [(i, e.kind, e.own) for i, e in enumerate(events) if e.own or e.kind is not base]
     payload_list = [e.payload for e in events]
     joined = _SEP.join(payload_list)
     codec = 0
@@ -77,7 +77,8 @@ def pack(events: Sequence[Event], compress: bool = False, one_profile: bool = Fa
             codec, payloads = ZLIB, zlib.compress(payloads, 1)
     else:
         payloads = joined  # bound as TEXT: no copy of ASCII text under the GIL
-    meta = marshal.dumps((_LAYOUT, ts, _one_or_all(channels), pids, profiles, odd, inline), 2)
+    meta = marshal.dumps((_LAYOUT, ts, _one_or_all(channels), pids, profiles, odd, inline,
+                          base), 2)
     return (codec, meta, payloads, min(ts), max(ts),
             profiles if isinstance(profiles, str) else None)
 
@@ -111,9 +112,11 @@ def unpack(block_id: int, codec: int, meta: bytes, payloads: str | bytes) -> lis
             texts = payloads.split(_SEP)
     except (zlib.error, ValueError, EOFError, TypeError, AttributeError) as exc:
         raise BlockError(f"unreadable block: {exc}") from None
-    if not (isinstance(value, tuple) and len(value) == 7 and value[0] == _LAYOUT):
+    if not (isinstance(value, tuple) and len(value) == 8 and value[0] == _LAYOUT):
         raise BlockError("unknown block layout")
-    _, ts, channels, pids, profiles, odd, inline = value
+    _, ts, channels, pids, profiles, odd, inline, base = value
+    if not isinstance(base, str):
+        raise BlockError("a column has the wrong type")
     if texts is None:
         texts = inline
     if not isinstance(ts, list) or not isinstance(texts, list) or len(ts) != len(texts):
@@ -124,8 +127,12 @@ def unpack(block_id: int, codec: int, meta: bytes, payloads: str | bytes) -> lis
     chans = _column(channels, n, str)
     pids = _column(pids, n, int)
     profs = _column(profiles, n, str)
-    events = [Event(first_seq + i, float(ts[i]), profs[i], chans[i], pids[i], texts[i])
-              for i in range(n)]
+    if base == KIND_NOTIFY:
+        events = [Event(first_seq + i, float(ts[i]), profs[i], chans[i], pids[i], texts[i])
+                  for i in range(n)]
+    else:
+        events = [Event(first_seq + i, float(ts[i]), profs[i], chans[i], pids[i], texts[i],
+                        kind=base) for i in range(n)]
     try:
         for i, kind, own in odd:
             e = events[i]

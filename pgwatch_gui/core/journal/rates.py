@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from operator import attrgetter
 
 from pgwatch_gui.core.filtering.facets import facets_of
-from pgwatch_gui.core.stream.events import KIND_NOTIFY, Event
+from pgwatch_gui.core.stream.events import KIND_GAP, Event
 
 MODES = ("channel", "table/op")
 SAMPLE_ABOVE = 2_000  # per table/op: decode at most about this many events of a batch
@@ -46,13 +46,13 @@ class RateCounter:
         second = int(batch[-1].received_at if now is None else now)
         bucket = self._buckets[second]
         if self.mode == "channel":
-            bucket.update(map(_channel, (e for e in batch if e.kind == KIND_NOTIFY)))
+            bucket.update(map(_channel, (e for e in batch if e.kind != KIND_GAP)))
         else:
             step = max(1, len(batch) // SAMPLE_ABOVE)
             if step > 1:
                 self.sampled = True
             for ev in batch[::step]:
-                if ev.kind == KIND_NOTIFY:
+                if ev.kind != KIND_GAP:
                     bucket[series_name(ev, self.mode)] += step
         self._trim(second)
 

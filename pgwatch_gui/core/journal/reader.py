@@ -28,7 +28,7 @@ from pgwatch_gui.core.journal.store import (
     open_journal,
     used_bytes,
 )
-from pgwatch_gui.core.stream.events import KIND_NOTIFY, Event
+from pgwatch_gui.core.stream.events import KIND_GAP, Event
 
 BLOCKS = 50  # blocks fetched per query
 
@@ -203,7 +203,7 @@ class JournalReader:
         out: list[Event] = []
         for block in self._blocks(where, args):
             for ev in block:
-                if ev.kind != KIND_NOTIFY or (profile is not None and ev.profile != profile):
+                if ev.kind == KIND_GAP or (profile is not None and ev.profile != profile):
                     continue
                 p = ev.payload
                 if not all(x in p for x in needles):
@@ -222,7 +222,7 @@ class JournalReader:
 
         counts: dict[tuple[int, str], int] = {}
         for ev in self.events(since=since, profile=profile):
-            if ev.kind == KIND_NOTIFY:
+            if ev.kind != KIND_GAP:
                 k = (int(ev.received_at), series_name(ev, mode))
                 counts[k] = counts.get(k, 0) + 1
         return [(s, name, n) for (s, name), n in counts.items()]

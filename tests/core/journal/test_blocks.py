@@ -52,3 +52,13 @@ def test_damaged_blocks_raise_block_error():
                 (ZLIB, meta, b"not zlib")):
         with pytest.raises(BlockError):
             unpack(1, *bad)
+
+
+def test_a_block_of_row_changes_keeps_their_kind():
+    from pgwatch_gui.core.stream.events import KIND_CHANGE
+
+    evs = [Event(i, 5.0 + i, "repl", "public.orders", 0, f'{{"i": {i}}}', kind=KIND_CHANGE)
+           for i in range(5)]
+    evs.insert(2, Event(9, 6.5, "repl", "", 0, "stream lost", kind=KIND_GAP))
+    codec, meta, payloads, *_ = pack(evs)
+    assert fields(unpack(7, codec, meta, payloads)) == fields(evs)
