@@ -98,8 +98,11 @@ def move_aside(path: Path, why: str) -> Path:
 
 
 def _connect(path: Path) -> sqlite3.Connection:
+    # No statement cache: a cached statement keeps its last bound values, and the
+    # writer's INSERTs bind megabytes (36 MB more resident memory after 1,000,000
+    # events, measured). Preparing one again is a few microseconds, ten times a second.
     conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
-                           check_same_thread=False, cached_statements=64)
+                           check_same_thread=False, cached_statements=0)
     conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     return conn
 
