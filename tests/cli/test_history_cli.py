@@ -176,3 +176,17 @@ def test_kill_9_loses_at_most_the_last_half_second(pg_dsn, data_dir, tmp_path):
     print(f"kill -9: {len(got)} kept; committed before the kill but lost: {len(lost)}, "
           f"the oldest {killed_at - min(lost, default=killed_at):.3f} s before the kill")
     assert not missing, f"{len(missing)} committed >= 0.5 s before the kill are missing"
+
+
+def test_no_journal_flag_reaches_the_window(monkeypatch):
+    from pgwatch_gui import cli
+    from pgwatch_gui.cli import common
+    from pgwatch_gui.ui.shell import app
+
+    seen = {}
+    monkeypatch.setattr(app, "run_gui", lambda conns, **kw: seen.update(kw) or 0)
+    monkeypatch.setattr(common, "resolve_startup_connections", lambda args: [])
+    assert cli.main(["--no-journal"]) == 0
+    assert seen["journal"] is False
+    assert cli.main([]) == 0
+    assert seen["journal"] is True
