@@ -86,7 +86,7 @@ def test_real_notifications_reach_the_journal(make_window, qloop, pg_dsn, data_d
 
 def test_no_journal_writes_nothing(make_window, data_dir):
     w = make_window(journal=False)
-    w.hub.publish(orders(10, time.time()))
+    w.hub.events_arrived.emit(orders(10, time.time()))
     assert w.history.link.writer is None
     assert not (data_dir / "journal.sqlite3").exists()
     assert not w.history.action_older.isEnabled()
@@ -103,14 +103,14 @@ def test_settings_turn_it_off_and_set_limits(make_window, qloop):
     link = w.history.link
     assert (link.enabled, link.max_mb, link.max_days) == (False, 50, 2)
     assert str(QSettings().value("history/enabled")).lower() == "false"
-    w.hub.publish(orders(3, time.time()))
+    w.hub.events_arrived.emit(orders(3, time.time()))
     assert link.writer is None
 
 
 def test_timeline_of_a_row_from_the_journal(make_window, qloop, tmp_path):
     w = make_window()
     t0 = time.time() - 600
-    w.hub.publish(orders(60, t0))
+    w.hub.events_arrived.emit(orders(60, t0))
     ev = next(e for e in w.event_model.all_events() if e.key == {"id": 2} and e.op == "UPDATE")
     dlg = w.history.open_timeline(ev)
     run_until(qloop, lambda: dlg.entries, timeout=10)
@@ -133,7 +133,7 @@ def test_timeline_of_a_row_from_the_journal(make_window, qloop, tmp_path):
 
 def test_timeline_with_the_journal_off_uses_memory(make_window, qloop):
     w = make_window(journal=False)
-    w.hub.publish(orders(20, time.time()))
+    w.hub.events_arrived.emit(orders(20, time.time()))
     ev = w.event_model.all_events()[-1]
     dlg = w.history.open_timeline(ev)
     assert len(dlg.entries) == 4 and "memory" in dlg.header.text()
@@ -144,13 +144,13 @@ def test_history_dock_rates_and_statistics(make_window, qloop):
     dockw = w.history.dock_widget
     assert not dockw.listening  # hidden: not even connected to the hub
     now = time.time()
-    w.hub.publish(orders(200, now - 100))
+    w.hub.events_arrived.emit(orders(200, now - 100))
     w.history.link.flush()
     w.history.dock.show()
     assert dockw.listening
     run_until(qloop, lambda: dockw.graph.series, timeout=10)
     assert set(dockw.graph.series) == {"orders", "audit"}
-    w.hub.publish([new_event(1, time.time(), "shop", "live", 1, "x")] * 5)
+    w.hub.events_arrived.emit([new_event(1, time.time(), "shop", "live", 1, "x")] * 5)
     dockw.redraw()
     assert sum(dockw.graph.series["live"]) == 5
     w.resizeDocks([w.history.dock], [300], __import__("PySide6.QtCore").QtCore.Qt.Vertical)
@@ -174,7 +174,7 @@ def test_older_events_page_back_with_the_live_filter(make_window, qloop):
     t0 = time.time() - 3600
     evs = orders(400, t0)
     for a in range(0, 400, 40):
-        w.hub.publish(evs[a:a + 40])
+        w.hub.events_arrived.emit(evs[a:a + 40])
     assert w.event_model.rowCount() == 50
     w.event_screen.filter_bar.set_text("audit")
     w.event_screen.filter_bar.apply_now()
@@ -194,7 +194,7 @@ def test_many_pages(make_window, qloop, monkeypatch):
     monkeypatch.setattr(older_events, "PAGE", 30)
     w = make_window(capacity=10)
     evs = orders(200, time.time() - 500)
-    w.hub.publish(evs)
+    w.hub.events_arrived.emit(evs)
     win = w.history.open_older()
     run_until(qloop, lambda: win.model.rowCount() == 30, timeout=10)
 
@@ -205,25 +205,3 @@ def test_many_pages(make_window, qloop, monkeypatch):
     qloop.run_until_complete(asyncio.wait_for(more(), 20))
     assert [e.payload for e in win.model.all_events()] == [e.payload for e in evs[:190]]
 
-
-def test_hub_batch_sinks_get_the_batch_first_and_cannot_break_the_table(qapp):
-    from pgwatch_gui.ui.common.hub import ConnectionHub
-    from pgwatch_gui.ui.events.model import EventTableModel
-
-    hub = ConnectionHub()
-    model = EventTableModel(100)
-    hub.events_arrived.connect(model.append_events)
-    seen = []
-
-    def broken(batch):
-        raise RuntimeError("a sink that fails")
-
-    hub.add_batch_sink(broken)
-    hub.add_batch_sink(lambda b: seen.append((b, model.rowCount())))
-    batch = orders(3, time.time())
-    hub.publish(batch)
-    assert seen == [(batch, 0)] and seen[0][0] is batch  # the same list, before the table
-    assert model.rowCount() == 3
-    hub.remove_batch_sink(broken)
-    hub.publish(orders(2, time.time()))
-    assert model.rowCount() == 5 and len(seen) == 2

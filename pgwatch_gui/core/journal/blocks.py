@@ -17,7 +17,8 @@ A block row holds:
   TEXT; as a BLOB of UTF-8 when they are not ASCII (lone surrogates kept, so the byte
   count stays the server's), zlib-compressed when the stream was calm (a burst costs no
   compression); or, when some payload holds a NUL (only a recording could), inside
-  `meta` instead.
+  `meta` instead. Byte counts as the server sent them are kept for blocks that are not
+  ASCII (for ASCII text they are the lengths).
 
 A block that cannot be unpacked is skipped and counted by the reader, never fatal.
 An event's seq is its block's id shifted left by 16 bits, plus its index in the block:
@@ -67,6 +68,10 @@ def pack(events: Sequence[Event], compress: bool = False, one_profile: bool = Fa
     odd = [(i, e.kind, e.own) for i, e in enumerate(events) if e.own or e.kind is not base]
     payload_list = [e.payload for e in events]
     joined = _SEP.join(payload_list)
+    # The server's byte counts: for ASCII text they are the lengths (nothing to keep);
+    # otherwise kept as received (a byte the server's encoding could not decode became
+    # one replacement character, three bytes in UTF-8).
+    sizes = None if joined.isascii() else [e._size for e in events]
     codec = 0
     inline = None
     if joined.count(_SEP) != len(events) - 1:
@@ -78,7 +83,7 @@ def pack(events: Sequence[Event], compress: bool = False, one_profile: bool = Fa
     else:
         payloads = joined  # bound as TEXT: no copy of ASCII text under the GIL
     meta = marshal.dumps((_LAYOUT, ts, _one_or_all(channels), pids, profiles, odd, inline,
-                          base), 2)
+                          base, sizes), 2)
     return (codec, meta, payloads, min(ts), max(ts),
             profiles if isinstance(profiles, str) else None)
 
@@ -112,9 +117,9 @@ def unpack(block_id: int, codec: int, meta: bytes, payloads: str | bytes) -> lis
             texts = payloads.split(_SEP)
     except (zlib.error, ValueError, EOFError, TypeError, AttributeError) as exc:
         raise BlockError(f"unreadable block: {exc}") from None
-    if not (isinstance(value, tuple) and len(value) == 8 and value[0] == _LAYOUT):
+    if not (isinstance(value, tuple) and len(value) == 9 and value[0] == _LAYOUT):
         raise BlockError("unknown block layout")
-    _, ts, channels, pids, profiles, odd, inline, base = value
+    _, ts, channels, pids, profiles, odd, inline, base, sizes = value
     if not isinstance(base, str):
         raise BlockError("a column has the wrong type")
     if texts is None:
@@ -133,11 +138,17 @@ def unpack(block_id: int, codec: int, meta: bytes, payloads: str | bytes) -> lis
     else:
         events = [Event(first_seq + i, float(ts[i]), profs[i], chans[i], pids[i], texts[i],
                         kind=base) for i in range(n)]
+    if sizes is not None:
+        for i, n_bytes in enumerate(_column(sizes, n, int)):
+            if n_bytes >= 0:
+                e = events[i]
+                events[i] = Event(e.seq, e.received_at, e.profile, e.channel, e.pid, e.payload,
+                                  kind=e.kind, _size=n_bytes)
     try:
         for i, kind, own in odd:
             e = events[i]
             events[i] = Event(e.seq, e.received_at, e.profile, e.channel, e.pid, e.payload,
-                              kind=str(kind), own=bool(own))
+                              kind=str(kind), own=bool(own), _size=e._size)
     except (TypeError, ValueError, IndexError):
         raise BlockError("damaged list of special events") from None
     return events

@@ -127,7 +127,7 @@ class HistoryDock(QWidget):
     def showEvent(self, event) -> None:
         super().showEvent(event)
         if not self._connected:
-            self.hub.add_batch_sink(self.counter.add)
+            self.hub.events_arrived.connect(self.counter.add)
             self._connected = True
             self._restart()
             self.timer.start()
@@ -137,7 +137,7 @@ class HistoryDock(QWidget):
     def hideEvent(self, event) -> None:
         super().hideEvent(event)
         if self._connected:
-            self.hub.remove_batch_sink(self.counter.add)
+            self.hub.events_arrived.disconnect(self.counter.add)
             self._connected = False
             self.timer.stop()
             self.counter.clear()

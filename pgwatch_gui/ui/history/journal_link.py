@@ -54,7 +54,7 @@ class JournalLink(QObject):
         self._restarts = 0
         self.problem.connect(self._remember)
         self._watch = QTimer(self, interval=1000, timeout=self._supervise)
-        hub.add_batch_sink(self._on_batch)  # not a second Signal(list) slot: see the hub
+        hub.events_arrived.connect(self._on_batch)
 
     # ---- settings -------------------------------------------------------------------------
 

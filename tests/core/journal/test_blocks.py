@@ -62,3 +62,14 @@ def test_a_block_of_row_changes_keeps_their_kind():
     evs.insert(2, Event(9, 6.5, "repl", "", 0, "stream lost", kind=KIND_GAP))
     codec, meta, payloads, *_ = pack(evs)
     assert fields(unpack(7, codec, meta, payloads)) == fields(evs)
+
+
+def test_the_servers_byte_count_survives():
+    # A byte the server's encoding could not decode arrives as one U+FFFD (3 bytes in
+    # UTF-8): the count is the server's, not the stored text's.
+    evs = [new_event(1, 1.0, "p", "c", 1, "ok \ufffd", size=4),
+           new_event(2, 2.0, "p", "c", 1, "plain", size=5),
+           new_event(3, 3.0, "p", "c", 1, "unknown \ufffd")]  # -1: counted when asked
+    codec, meta, payloads, *_ = pack(evs)
+    back = unpack(1, codec, meta, payloads)
+    assert [e.size for e in back] == [4, 5, len("unknown \ufffd".encode())]
