@@ -46,6 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rate", type=int, default=40, help="demo changes per second")
     ap.add_argument("--sizes", default="1280x720,1920x1080",
                     help="window sizes WIDTHxHEIGHT, comma-separated")
+    ap.add_argument("--history", action="store_true",
+                    help="only the history pictures (at the first size): the History dock "
+                    "and a key timeline")
     args = ap.parse_args(argv)
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
     os.environ.setdefault("QT_LOGGING_RULES", "qt.qpa.*=false")
@@ -80,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         saved.append(path)
 
     with tempfile.TemporaryDirectory(prefix="pgwatch-shots-") as tmp:
+        os.environ["PGWATCH_DATA_DIR"] = tmp  # the journal too: not the user's
         window = MainWindow()
         window.resize(width, height)
         window.show()
@@ -114,6 +118,12 @@ def main(argv: list[str] | None = None) -> int:
             if not await session.start():
                 raise SystemExit(f"the demo did not start: {session.error}")
             await asyncio.sleep(args.seconds)
+            if args.history:
+                select_update(window)
+                await history_shots(window, grab)
+                await window.shutdown()
+                await session.stop()
+                return
             for w, h in sizes:
                 window.resize(w, h)
                 await asyncio.sleep(0.3)
@@ -135,6 +145,49 @@ def main(argv: list[str] | None = None) -> int:
     for p in saved:
         print(f"{p}  {p.stat().st_size / 1024:.0f} KiB")
     return 0
+
+
+async def history_shots(window, grab) -> None:
+    """history.png (rate graph and statistics) and timeline.png (the busiest key)."""
+    from collections import Counter
+
+    from PySide6.QtCore import Qt
+
+    from pgwatch_gui.core.filtering.facets import facets_of
+
+    feature = window.history
+    feature.link.flush()
+    feature.dock.show()
+    window.resizeDocks([feature.dock], [380], Qt.Orientation.Vertical)
+    dock = feature.dock_widget
+    dock.span.setCurrentIndex(0)  # the last minute: the demo has not run for longer
+    await asyncio.sleep(1.5)
+    grab(window, "history.png")
+    dock.tabs.setCurrentIndex(1)
+    dock.stats = None
+    dock.scope.setCurrentIndex(1)  # the journal, last hour
+    for _ in range(100):
+        await asyncio.sleep(0.05)
+        if dock.stats is not None and dock.stats.notifications:
+            break
+    grab(window, "statistics.png")
+    events = [e for e in window.event_model.all_events() if not e.is_gap]
+    counts = Counter(facets_of(e)[1:] for e in events if all(facets_of(e)[1:]))
+    (table, key), _n = counts.most_common(1)[0]
+    ev = next(e for e in reversed(events) if facets_of(e)[1:] == (table, key))
+    dlg = feature.open_timeline(ev)
+    if dlg is None:
+        print(f"no timeline for {table} {key}", file=sys.stderr)
+        return
+    for _ in range(100):
+        await asyncio.sleep(0.05)
+        if dlg.entries:
+            break
+    dlg.resize(1100, 560)
+    dlg.table.selectRow(len(dlg.shown) - 1)
+    await asyncio.sleep(0.1)
+    grab(dlg, "timeline.png")
+    dlg.close()
 
 
 if __name__ == "__main__":

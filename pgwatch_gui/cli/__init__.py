@@ -17,6 +17,7 @@ from pgwatch_gui.cli import (
     demo_cmd,
     desktop_cmd,
     filter_cmd,
+    history_cmd,
     listen_cmd,
     notify_cmd,
     profiles_cmd,
@@ -25,8 +26,8 @@ from pgwatch_gui.cli import (
 from pgwatch_gui.cli.common import CliError, OneLineParser, add_connection_args, close_tunnels
 
 # Subcommand modules, in the order `--help` lists them.
-COMMANDS = [listen_cmd, changes_cmd, filter_cmd, notify_cmd, profiles_cmd, trigger_cmd,
-            demo_cmd, desktop_cmd]
+COMMANDS = [listen_cmd, changes_cmd, filter_cmd, history_cmd, notify_cmd, profiles_cmd,
+            trigger_cmd, demo_cmd, desktop_cmd]
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -50,6 +51,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--smoke", action="store_true",
         help="self-test and exit: offscreen, connect (--dsn, or the embedded demo server), "
         "LISTEN, receive a notification sent to itself, print ok",
+    )
+    parser.add_argument(
+        "--no-journal", action="store_true",
+        help="this time, keep no journal of the events on disk (View > History settings "
+        "turns it off for good)",
     )
     add_connection_args(parser)
     parser.add_argument(
@@ -99,7 +105,8 @@ def _run_gui(args) -> int:
             raise CliError(reason)
     from pgwatch_gui.ui.shell.app import run_gui
 
-    return run_gui(resolve_startup_connections(args), demo=args.demo, demo_reset=args.demo_reset)
+    return run_gui(resolve_startup_connections(args), demo=args.demo, demo_reset=args.demo_reset,
+                   journal=not args.no_journal)
 
 
 if __name__ == "__main__":  # pragma: no cover

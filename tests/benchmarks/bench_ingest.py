@@ -15,7 +15,8 @@ Phases, each reported on its own line, then one JSON object on the last line:
    LISTENing but not reading, then the receiver drains them; rate = N / drain time.
    The best of three runs of a bare synchronous psycopg loop (`for n in
    conn.notifies()`; two before the app, one after) against the best of two drains of
-   the app (the second one with the 100,000-row ring full): core Listener on a qasync
+   the app with its journal on, as it runs by default (the second one with the
+   100,000-row ring full): core Listener on a qasync
    loop -> ConnectionHub -> EventTableModel with an active text filter -> the main
    window's event table, shown (offscreen), following the newest row. Draining a full
    queue is the receiver's worst case and measures the receiver alone; a sender running
@@ -26,9 +27,12 @@ Phases, each reported on its own line, then one JSON object on the last line:
    app's least, for the same N, is how much more work the app does per notification,
    whatever else runs on the machine (the wall-clock ratio moves with the load: a bare
    drain takes half a second and its best run often finds the machine free).
-2. memory. The app keeps receiving, with the sender running concurrently, up to
-   `--total` events (default 1,000,000) with the default 100,000-row cap; resident
-   memory is read at 500,000 and at the total.
+   `journal_ratio`: then eight pairs of drains of N/4, one with the journal on and one
+   with it off, the order alternating; the median pair's on/off rate (a single pair
+   moves with the load). `journal_cpu_ratio`: the same in the loop thread's CPU time.
+2. memory. The app keeps receiving, with the sender running concurrently, `--total`
+   more events (default 1,000,000) with the default 100,000-row cap; resident memory
+   is read after half of them and at the end.
 3. latency. A sender paced at 1,000 notifications/s, one autocommitted statement each;
    the server puts clock_timestamp() in each payload, and the latency is the time from
    that stamp (just before the commit) to the row being in the model (measured in a
@@ -72,6 +76,7 @@ PACED_SQL = (
 )
 TEXT_FILTER = "shipped"  # matches one row in four
 DRAINS = 2
+JOURNAL_PAIRS = 8
 REFILTERS = ("paid", "customer 42", "new", "packed")
 
 
@@ -259,18 +264,59 @@ def run_app(dsn: str, n: int, total: int, latency_count: int) -> dict:
     result["app_rate"] = max(rates)
     result["app_cpus"] = cpus
     result["stall_drain_ms"] = stall.worst * 1000
-    drained = DRAINS * n
 
-    # Phase 2: keep going to `total` with a concurrent sender; memory at half and full.
+    # The journal (on by default, as above) against no journal, in eight pairs of N/4,
+    # the order alternating: on a shared machine the load drifts between drains by a
+    # factor of two, and the median pair's ratio moves much less than any one drain.
+    # Also counted in the loop thread's CPU time; and after each drain with the journal
+    # on, how long its writer still needed to have everything on disk.
+    link = window.history.link
+    assert link.flush(120)
+    jn = max(1, n // 4)
+    pairs: list[float] = []
+    cpu_pairs: list[float] = []
+    pair_rates: list[tuple[int, int]] = []
+    catchup: list[float] = []
+
+    async def journal_drain(goal: int) -> tuple[float, float]:
+        c0 = time.thread_time()
+        t0 = time.perf_counter()
+        await wait_count(goal, 600)
+        return jn / (time.perf_counter() - t0), jn / max(1e-9, time.thread_time() - c0)
+
+    for p in range(JOURNAL_PAIRS):
+        wall, cpu = {}, {}
+        for on in ((False, True) if p % 2 == 0 else (True, False)):
+            link.apply_settings(on, link.max_mb, link.max_days)
+            send_bulk(dsn, "bench_app", counts["bench"] + 1, jn)
+            wall[on], cpu[on] = loop.run_until_complete(journal_drain(counts["bench"] + jn))
+            if on:
+                t0 = time.perf_counter()
+                assert link.flush(120), "the journal writer did not catch up"
+                catchup.append((time.perf_counter() - t0) * 1000)
+        pairs.append(wall[True] / wall[False])
+        cpu_pairs.append(cpu[True] / cpu[False])
+        pair_rates.append((round(wall[True]), round(wall[False])))
+    link.apply_settings(True, link.max_mb, link.max_days)
+    result["journal_pairs"] = pairs
+    result["journal_cpu_pairs"] = cpu_pairs
+    result["journal_pair_rates"] = pair_rates
+    result["journal_ratio"] = statistics.median(pairs)
+    result["journal_cpu_ratio"] = statistics.median(cpu_pairs)
+    result["journal_catchup_ms"] = max(catchup)
+    drained = counts["bench"]
+
+    # Phase 2: `total` more events with a concurrent sender (the drains above already
+    # passed 1,000,000 with the journal pairs); memory after half of them and at the end.
     async def memory() -> None:
         stall.start()
-        half = total // 2
-        proc = spawn("--send-bulk", dsn, "bench_app", str(drained + 1), str(total - drained))
+        half = drained + total // 2
+        proc = spawn("--send-bulk", dsn, "bench_app", str(drained + 1), str(total))
         try:
             await wait_count(half, 900)
             gc.collect()
             result["rss_mb_half"] = rss_mb()
-            await wait_count(total, 900)
+            await wait_count(drained + total, 900)
             await asyncio.sleep(0.2)
             gc.collect()
             result["rss_mb_1m"] = rss_mb()
@@ -360,7 +406,7 @@ def main(argv: list[str] | None = None) -> int:
         bare_both = [bare_rate(dsn, args.n) for _ in range(2)]
         print("bare psycopg listener: " + ", ".join(f"{b:,.0f}/s ({c:.2f} s CPU)"
                                                     for b, c in bare_both), flush=True)
-        r = run_app(dsn, args.n, max(args.total, args.n * 4), args.latency_count)
+        r = run_app(dsn, args.n, args.total, args.latency_count)
         bare_both.append(bare_rate(dsn, args.n))
         bare_runs = [b for b, _ in bare_both]
         bare = max(bare_runs)
@@ -370,9 +416,18 @@ def main(argv: list[str] | None = None) -> int:
         print("app pipeline: " + ", ".join(f"{x:,.0f}/s ({c:.2f} s CPU)"
                                            for x, c in zip(r["app_rates"], r["app_cpus"],
                                                            strict=True))
-              + f" (text filter {TEXT_FILTER!r}, table shown, following)", flush=True)
+              + f" (text filter {TEXT_FILTER!r}, table shown, following, journal on)",
+              flush=True)
+        print(f"journal on/off pairs ({max(1, args.n // 4):,} each): "
+              + ", ".join(f"{a:,}/{b:,}" for a, b in r["journal_pair_rates"])
+              + " notifications/s; on/off: "
+              + ", ".join(f"{x:.3f}" for x in r["journal_pairs"])
+              + "; in the loop thread's CPU: "
+              + ", ".join(f"{x:.3f}" for x in r["journal_cpu_pairs"])
+              + f"; on disk {r['journal_catchup_ms']:.0f} ms after the last row at worst",
+              flush=True)
         print(f"memory: {r['rss_mb_half']:.0f} MB at half, {r['rss_mb_1m']:.0f} MB at "
-              f"{max(args.total, args.n * 4):,} events; rows buffered {r['rows_buffered']:,}, "
+              f"{args.total:,} more events; rows buffered {r['rows_buffered']:,}, "
               f"shown {r['rows_shown']:,}", flush=True)
         print(f"latency at 1,000/s: p50 {r['p50_latency_ms']:.1f} ms, "
               f"p99 {r['p99_latency_ms']:.1f} ms over {r['latency_samples']:,} samples",
@@ -391,6 +446,9 @@ def main(argv: list[str] | None = None) -> int:
             "bare_per_s": round(bare),
             "app_per_s": round(r["app_rate"]),
             "cpu_ratio": round(bare_cpu / min(r["app_cpus"]), 3),
+            "journal_ratio": round(r["journal_ratio"], 3),
+            "journal_cpu_ratio": round(r["journal_cpu_ratio"], 3),
+            "journal_catchup_ms": round(r["journal_catchup_ms"], 1),
         }
         print(json.dumps(out), flush=True)
     finally:

@@ -80,6 +80,8 @@ class EventTableView(QTableView):
         super().__init__(parent)
         self._follow = True
         self.fast_paint = True  # table_painter; False: Qt's own cell-by-cell painting
+        # Other features add entries to a row's context menu: hook(menu, event).
+        self.row_menu_hooks: list = []
         self._keep_pos: int | None = None
         self._last_paint = 0.0
         self._paint_cost = 0.0

@@ -64,6 +64,8 @@ def show_row_menu(view: QTableView, pos) -> None:
             cond = " and ".join(f"key.{k} = {_quote(v)}" for k, v in ev.key.items())
             menu.addAction(f"Filter to this key ({_short(cond, 40)})",
                            lambda: view.filter_requested.emit("field", cond))
+    for hook in view.row_menu_hooks:  # other features' entries: hook(menu, event)
+        hook(menu, ev)
     menu.addSeparator()
     menu.addAction("Export selection…", view.export_selection_requested.emit)
     menu.exec(view.viewport().mapToGlobal(pos))

@@ -38,7 +38,7 @@ def make_app(argv: Sequence[str] | None = None) -> QApplication:
 
 
 def run_gui(connections: Sequence[StartupConnection] = (), *, demo: bool = False,
-            demo_reset: bool = False) -> int:
+            demo_reset: bool = False, journal: bool = True) -> int:
     import qasync
 
     from pgwatch_gui.core.applog import setup_logging
@@ -51,7 +51,7 @@ def run_gui(connections: Sequence[StartupConnection] = (), *, demo: bool = False
     app.setQuitOnLastWindowClosed(False)
     loop = qasync.QSelectorEventLoop(app)
     asyncio.set_event_loop(loop)
-    window = MainWindow()
+    window = MainWindow(journal=None if journal else False)
     # Quit, Ctrl-C and SIGTERM: the orderly shutdown, bounded by a watchdog.
     guard = QuitGuard(window)
     guard.install_signals()

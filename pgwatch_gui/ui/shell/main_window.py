@@ -27,6 +27,8 @@ from pgwatch_gui.ui.common.hub import ConnectionHub
 from pgwatch_gui.ui.common.parts import PART_SHUTDOWN_SECONDS, WindowPart
 from pgwatch_gui.ui.common.tasks import AsyncWork, task_failures
 from pgwatch_gui.ui.events.model import EventTableModel
+from pgwatch_gui.ui.events.table import EventTableView
+from pgwatch_gui.ui.history.install import HistoryPart
 from pgwatch_gui.ui.profiles.panel import ProfilesPart
 from pgwatch_gui.ui.replication.watching import ChangeStreamsPart
 from pgwatch_gui.ui.shell import dock_layout
@@ -36,10 +38,17 @@ from pgwatch_gui.ui.triggers.docks import TriggerManagerPart
 log = logging.getLogger(__name__)
 
 
+def _event_table(parent) -> tuple[EventTableModel, EventTableView]:
+    """A table like the live one, for rows read back from the journal."""
+    model = EventTableModel(1_000_000, parent)
+    return model, EventTableView(model, parent)
+
+
 class MainWindow(QMainWindow):
     closed = Signal()
 
-    def __init__(self, hub: ConnectionHub | None = None, *, capacity: int = 100_000) -> None:
+    def __init__(self, hub: ConnectionHub | None = None, *, capacity: int = 100_000,
+                 journal: bool | None = None) -> None:
         super().__init__()
         self.setWindowTitle("pgwatch-gui")
         self.resize(1200, 720)
@@ -58,6 +67,9 @@ class MainWindow(QMainWindow):
         self.add_part(TriggerManagerPart())
         self.add_part(ChangeStreamsPart())
         self.add_part(ProfilesPart())
+        # The journal on disk and what reads it; journal=False is --no-journal. Parts shut
+        # down after the hub, so the last batches are written too.
+        self.history = self.add_part(HistoryPart(journal, make_table=_event_table))
         dock_layout.arrange(self)
 
     # ---- parts ----

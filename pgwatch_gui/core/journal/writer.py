@@ -1,0 +1,323 @@
+"""JournalWriter: events go to disk on a worker thread, in batches; the caller never waits
+on the disk.
+
+`submit(batch)` queues the batch. A large batch (a busy stream) is packed into blocks
+right there, on the caller's thread (about 0.3 µs per event, blocks.py): packing needs
+the GIL wherever it runs, and done by the worker it cost the event loop more, in GIL
+hand-overs, and in waits whenever the system preempted the worker while it held the
+GIL. Small batches (a calm stream) are queued as they are and packed, compressed, by
+the worker. The worker wakes every `interval` (100 ms), takes everything queued and
+writes it with one INSERT statement (its own transaction); it holds the GIL only to
+bind a few blobs, and takes it as few times as it can (blocks.py says why). A process
+killed at any moment loses at most the last interval plus one write.
+
+The worker is supervised by itself: an error is logged, counted, kept in `error`, and
+reported through `on_problem` (called on the worker thread); the loop goes on. A
+damaged journal is moved aside and a fresh one started. A locked one (another program
+holding a long write) is retried; meanwhile events wait in memory, at most
+`max_pending`, beyond which the oldest are dropped, counted, and marked in the journal
+by a gap row.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sqlite3
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from itertools import chain
+from pathlib import Path
+
+from pgwatch_gui.core.journal.blocks import COMPRESS_BELOW, Packed, insert_packed, pack_chunks
+from pgwatch_gui.core.journal.store import (
+    Retention,
+    default_path,
+    enforce_retention,
+    is_corruption,
+    move_aside,
+    open_journal,
+)
+from pgwatch_gui.core.stream.events import KIND_GAP, Event
+
+log = logging.getLogger(__name__)
+
+WRITE_INTERVAL = 0.1
+PACK_ON_SUBMIT = 128  # batches this large are packed by submit() (see above)
+CALM_WRITE = 2_000  # a write of fewer events (200 ms of 10,000/s): the stream is calm
+CHECKPOINT_EVENTS = 300_000  # checkpoint at the latest after this many (about 60 MB)
+RETENTION_INTERVAL = 60.0
+MAX_PENDING = 2_000_000
+
+
+class _PackedBatch:
+    __slots__ = ("blocks", "n")
+
+    def __init__(self, blocks: list[Packed]) -> None:
+        self.blocks = blocks
+        self.n = sum(b[0] for b in blocks)
+
+    def __len__(self) -> int:
+        return self.n
+
+
+class JournalWriter:
+    def __init__(self, path: Path | None = None, *, retention: Retention | None = None,
+                 interval: float = WRITE_INTERVAL, retention_interval: float = RETENTION_INTERVAL,
+                 max_pending: int = MAX_PENDING,
+                 on_problem: Callable[[str], None] | None = None) -> None:
+        self.path = Path(path) if path is not None else default_path()
+        self.retention = retention or Retention()
+        self.interval = interval
+        self.retention_interval = retention_interval
+        self.max_pending = max_pending
+        self.on_problem = on_problem
+
+        self._queue: deque[Sequence[Event] | _PackedBatch] = deque()
+        self._pending = 0  # events queued, approximately (two threads update it)
+        self.submitted = 0  # events handed to submit(), caller's thread only
+        self.written = 0  # events committed, worker only
+        self.dropped = 0  # events never written (backlog overflow, write errors)
+        self.retained_deleted = 0
+        self.error: str | None = None
+        self.problems: list[str] = []
+        self._wake = threading.Event()
+        self._stop = False
+        self._thread: threading.Thread | None = None
+        self._conn: sqlite3.Connection | None = None
+        self._last_retention = 0.0
+        self._unchecked = 0  # events written since the last checkpoint
+        self._flushed = threading.Condition()
+
+    # ---- caller's side ------------------------------------------------------------------
+
+    def start(self) -> JournalWriter:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="pgwatch-journal",
+                                            daemon=True)
+            self._thread.start()
+        return self
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def submit(self, batch: Sequence[Event], one_profile: bool = False) -> None:
+        """Queue a batch (kept as it is: do not change the list afterwards).
+        `one_profile`: every event has the first one's profile (see blocks.pack)."""
+        if not batch:
+            return
+        self._queue.append(_PackedBatch(pack_chunks(batch, False, one_profile))
+                           if len(batch) >= PACK_ON_SUBMIT else batch)
+        self._pending += len(batch)
+        self.submitted += len(batch)
+        if self._pending > self.max_pending:
+            self._shed()
+
+    def _shed(self) -> None:
+        lost = 0
+        while self._pending > self.max_pending // 2 and len(self._queue) > 1:
+            try:
+                old = self._queue.popleft()
+            except IndexError:
+                break
+            lost += len(old)
+            self._pending -= len(old)
+        if lost:
+            self.dropped += lost
+            now = time.time()
+            marker = Event(0, now, "", "", 0,
+                           f"the journal fell behind: {lost} events were not written",
+                           kind=KIND_GAP)
+            self._queue.appendleft([marker])
+            self._pending += 1
+            self.submitted += 1
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until everything submitted so far is written (or dropped)."""
+        target = self.submitted
+        deadline = time.monotonic() + timeout
+        with self._flushed:
+            while self.written + self.dropped < target:
+                if not self.alive:
+                    return False
+                self._wake.set()
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._flushed.wait(min(left, 0.05))
+        return True
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Write what is queued, then stop the worker."""
+        self._stop = True
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def take_pending(self) -> list:
+        """What is queued and not yet written (for a successor after this writer died)."""
+        items = []
+        while self._queue:
+            items.append(self._queue.popleft())
+        return items
+
+    def submit_packed(self, item) -> None:
+        """Queue an item taken from another writer's take_pending()."""
+        self._queue.append(item)
+        self._pending += len(item)
+        self.submitted += len(item)
+
+    def set_retention(self, retention: Retention) -> None:
+        self.retention = retention
+        self._last_retention = 0.0
+        self._wake.set()
+
+    # ---- worker -------------------------------------------------------------------------
+
+    def _problem(self, text: str) -> None:
+        self.error = text
+        self.problems.append(text)
+        del self.problems[:-20]
+        log.warning("journal: %s", text)
+        if self.on_problem is not None:
+            try:
+                self.on_problem(text)
+            except Exception:  # a reporting failure must not stop the writing
+                log.exception("journal problem callback failed")
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(self.interval)
+            self._wake.clear()
+            stopping = self._stop
+            try:
+                self._step()
+            except Exception as exc:  # supervision: say it, keep going
+                log.exception("journal writer")
+                self._problem(f"journal writer: {exc.__class__.__name__}: {exc}")
+                time.sleep(min(1.0, self.interval * 5))
+            if stopping and not self._queue:
+                break
+        if self._conn is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.execute("PRAGMA optimize")
+            self._conn.close()
+            self._conn = None
+        with self._flushed:
+            self._flushed.notify_all()
+
+    def _open(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self._conn, problems = open_journal(self.path)
+            for p in problems:
+                self._problem(p)
+        return self._conn
+
+    def _step(self) -> None:
+        n = 0
+        items: list[Sequence[Event] | _PackedBatch] = []
+        while self._queue:
+            items.append(self._queue.popleft())
+        if items:
+            blocks: list[Packed] = []
+            raw: list[Sequence[Event]] = []
+            for item in [*items, None]:
+                if isinstance(item, _PackedBatch) or item is None:
+                    if raw:
+                        events = list(chain.from_iterable(raw))
+                        blocks += pack_chunks(events, len(events) < COMPRESS_BELOW)
+                        raw = []
+                    if item is not None:
+                        blocks += item.blocks
+                else:
+                    raw.append(item)
+            n = sum(b[0] for b in blocks)
+            self._pending -= n
+            self._write(blocks, n)
+            self._unchecked += n
+        # Copying the WAL into the database file is most of the writing's CPU after the
+        # insert itself; during a burst it waits (the WAL keeps everything safe), and runs
+        # once the stream is calm, or when the WAL has grown large.
+        calm = n < CALM_WRITE and not self._queue
+        if self._unchecked and (calm or self._unchecked >= CHECKPOINT_EVENTS):
+            self._checkpoint()
+        now = time.monotonic()
+        if now - self._last_retention >= self.retention_interval:
+            self._last_retention = now
+            conn = self._open()
+            self.retained_deleted += enforce_retention(conn, self.retention)
+
+    def _checkpoint(self) -> None:
+        conn = self._open()
+        try:
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except sqlite3.OperationalError:
+            return  # busy: another connection checkpoints or writes; next time
+        self._unchecked = 0
+
+    def _write(self, blocks: list[Packed], n: int) -> None:
+        for attempt in range(3):
+            try:
+                conn = self._open()
+                if len(blocks) <= 100:
+                    insert_packed(conn, blocks)  # one statement: its own transaction
+                else:
+                    conn.execute("BEGIN IMMEDIATE")
+                    try:
+                        insert_packed(conn, blocks)
+                        conn.execute("COMMIT")
+                    except BaseException:
+                        with contextlib.suppress(sqlite3.Error):
+                            conn.execute("ROLLBACK")
+                        raise
+            except sqlite3.OperationalError as exc:
+                if "locked" in str(exc) or "busy" in str(exc):
+                    # Another program holds the journal: keep the events and try again.
+                    self._queue.appendleft(_PackedBatch(blocks))
+                    self._pending += n
+                    self._problem(f"the journal is locked by another program ({exc}); "
+                                  "retrying")
+                    return
+                if attempt == 2:
+                    self._lose(n, exc)
+                    return
+                self._reopen()
+            except sqlite3.DatabaseError as exc:
+                if is_corruption(exc) and attempt < 2:
+                    self._recover(exc)
+                    continue
+                self._lose(n, exc)
+                return
+            else:
+                self.written += n
+                if self.error is not None and "locked" in self.error:
+                    self.error = None
+                with self._flushed:
+                    self._flushed.notify_all()
+                return
+
+    def _lose(self, n: int, exc: Exception) -> None:
+        self.dropped += n
+        self._problem(f"{n} events could not be written to the journal: {exc}")
+        with self._flushed:
+            self._flushed.notify_all()
+
+    def _reopen(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.close()
+            self._conn = None
+
+    def _recover(self, exc: Exception) -> None:
+        self._reopen()
+        try:
+            aside = move_aside(self.path, "bad")
+        except OSError as move_exc:
+            self._problem(f"the journal is damaged ({exc}) and could not be moved aside: "
+                          f"{move_exc}")
+            return
+        self._problem(f"the journal was damaged ({exc}); kept as {aside.name}, "
+                      "a new one was started")

@@ -1,0 +1,1 @@
+"""History in the window: journal link, settings, key timelines, rates, statistics, scroll-back."""
