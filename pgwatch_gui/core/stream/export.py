@@ -70,6 +70,8 @@ def visible(text: str) -> str:
 
 def utf8_safe(text: str) -> str:
     """Text UTF-8 can carry: a lone surrogate becomes the six characters \\udXXX."""
+    if text.isascii():  # most lines: no surrogate possible, and isascii() costs ~nothing
+        return text
     return _SURROGATE.sub(_escape_char, text) if _SURROGATE.search(text) else text
 
 
