@@ -20,8 +20,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
-import re
 from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any, TextIO
@@ -33,6 +31,7 @@ from pgwatch_gui.core.stream.events import (
     Event,
     decode_payload,
 )
+from pgwatch_gui.core.stream.safe_text import finite_json, strict_json, utf8_safe, visible
 
 CSV_FIELDS = (
     "received_at", "profile", "channel", "pid", "op", "schema", "table", "key", "size",
@@ -44,59 +43,6 @@ def iso_time(ts: float) -> str:
     """Seconds since the epoch -> ISO 8601 in the local zone, with microseconds and offset."""
     local = datetime.fromtimestamp(ts, tz=timezone.utc).astimezone()
     return local.isoformat(timespec="microseconds")
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
-# C0 controls, DEL, C1 controls (0x9b is a one-byte CSI to some terminals), line and
-# paragraph separators, lone surrogates; bidi overrides that reorder what is shown.
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
-                     "\ud800-\udfff]")
-_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
-
-
-def _escape_char(m: re.Match) -> str:
-    c = m.group()
-    named = _NAMED.get(c)
-    if named is not None:
-        return named
-    n = ord(c)
-    return f"\\x{n:02x}" if n < 0x100 else f"\\u{n:04x}"
-
-
-def visible(text: str) -> str:
-    """Text safe to print on a terminal: control characters shown as escapes."""
-    return _UNSAFE.sub(_escape_char, text) if _UNSAFE.search(text) else text
-
-
-def utf8_safe(text: str) -> str:
-    """Text UTF-8 can carry: a lone surrogate becomes the six characters \\udXXX."""
-    if text.isascii():  # most lines: no surrogate possible, and isascii() costs ~nothing
-        return text
-    return _SURROGATE.sub(_escape_char, text) if _SURROGATE.search(text) else text
-
-
-def _finite(value: Any) -> Any:
-    """`value` with every infinite or NaN float replaced by a string JSON can carry."""
-    if isinstance(value, float):
-        if math.isfinite(value):
-            return value
-        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    return value
-
-
-def strict_json(value: Any) -> str:
-    """json.dumps that is always strict JSON and always encodable as UTF-8."""
-    try:
-        text = json.dumps(value, ensure_ascii=False, allow_nan=False, default=str)
-    except ValueError:  # an infinity or NaN somewhere
-        text = json.dumps(_finite(value), ensure_ascii=False, allow_nan=False, default=str)
-    # Characters outside strings are ASCII, so a surrogate is inside one: its escape
-    # is valid JSON and reads back as the same string.
-    return utf8_safe(text)
 
 
 _NO_DECODE = Decoded("empty")
@@ -143,7 +89,7 @@ def _dumps(value: Any) -> str:
     try:
         return _dumps_strict(value)
     except ValueError:  # an infinity or NaN somewhere
-        return _dumps_strict(_finite(value))
+        return _dumps_strict(finite_json(value))
 
 
 def _json_key(key: dict) -> str:
