@@ -365,11 +365,11 @@ def run_app(dsn: str, n: int, total: int, latency_count: int) -> dict:
     result["refilter_each_ms"] = [round(x, 1) for x in refilter]
     result["refilter_rows"] = model.buffered
 
-    async def close() -> None:
-        await hub.close_all()
-
-    loop.run_until_complete(close())
+    # The window's own shutdown (listeners, parts such as the journal, its tasks): a
+    # bare close left the journal's thread running, and Qt aborted the process at exit.
+    loop.run_until_complete(window.shutdown())
     window.close()
+    loop.close()  # ends qasync's executor threads, which Qt would abort on at exit
     return result
 
 
