@@ -41,6 +41,7 @@ from pgwatch_gui.core.replication.slot import create_slot, open_replication, sta
 from pgwatch_gui.core.stream.batching import BatchConsumer, Batcher
 from pgwatch_gui.core.stream.events import KIND_GAP, Event
 from pgwatch_gui.core.stream.listener import Route
+from pgwatch_gui.core.stream.source import EventSource
 from pgwatch_gui.core.stream.status import Backoff, State, Status
 
 
@@ -88,7 +89,7 @@ SLOW_SLOT = ("creating the slot waits for transactions already open on the serve
              "(see pg_stat_activity)")
 
 
-class ChangeSource:
+class ChangeSource(EventSource):
     def __init__(
         self,
         conninfo: str,
@@ -124,7 +125,7 @@ class ChangeSource:
         self._on_setup = on_setup
         self._on_leftovers = on_leftovers
         self._seq = seq if seq is not None else itertools.count(1)
-        self._batcher = Batcher(on_batch, max_backlog=max_backlog, interval=batch_interval)
+        self._batches = Batcher(on_batch, max_backlog=max_backlog, interval=batch_interval)
         self.reader: StreamReader | None = None
         self.changes = 0  # over every connection of this source
         self.gaps = 0
@@ -139,47 +140,15 @@ class ChangeSource:
     # ---- public API ---------------------------------------------------------------
 
     @property
-    def received(self) -> int:
-        return self._batcher.received
-
-    @property
-    def dropped(self) -> int:
-        return self._batcher.dropped
-
-    @property
-    def backlog(self) -> int:
-        return len(self._batcher.backlog)
-
-    @property
-    def batch_interval(self) -> float:
-        return self._batcher.interval
-
-    @batch_interval.setter
-    def batch_interval(self, seconds: float) -> None:
-        self._batcher.interval = seconds
-
-    @property
     def channels(self) -> tuple[str, ...]:
         return (self.setup.name,) if self.setup else ()
-
-    def start(self) -> asyncio.Task:
-        if self._task is None or self._task.done():
-            self._task = asyncio.ensure_future(self.run())
-        return self._task
 
     async def stop(self) -> None:
         self._stopping = True
         self._streaming.clear()
         if self._stop is not None and not self._stop.done():
             self._stop.set_result(None)
-        task = self._task
-        if task is not None and not task.done() and task is not asyncio.current_task():
-            try:
-                await asyncio.wait_for(asyncio.shield(task), timeout=10)
-            except (asyncio.TimeoutError, asyncio.CancelledError):
-                task.cancel()
-                with contextlib.suppress(BaseException):
-                    await task
+        await self._end_task(10)
 
     async def wait_streaming(self, timeout: float | None = None) -> None:
         await asyncio.wait_for(self._streaming.wait(), timeout)
@@ -206,7 +175,7 @@ class ChangeSource:
             self._emit(State.FAILED, reason=f"{exc.__class__.__name__}: {one_line(exc)}")
         finally:
             await self._cleanup()
-        await self._batcher.drain()
+        await self._batches.drain()
         if self.status.state is not State.FAILED:
             self._emit(State.STOPPED)
         return self.status
@@ -274,7 +243,7 @@ class ChangeSource:
                     await self._unless_stopped(
                         start_streaming(conn.pgconn, self._slot, self.setup.name))
                     self.reader = StreamReader(
-                        Decoder(self._key_hint), self._batcher, self._seq, profile=self.profile,
+                        Decoder(self._key_hint), self._batches, self._seq, profile=self.profile,
                         channel=self.setup.name, start=start,
                         status_interval=self.status_interval,
                         silence_limit=self.silence_limit,
@@ -350,11 +319,8 @@ class ChangeSource:
         text = (f"connection lost at {lost} ({reason}); streaming again after "
                 f"{now - lost_at:.1f} s with a new slot. A temporary slot cannot resume: "
                 "row changes committed meanwhile are not in this stream.")
-        self._batcher.add(Event(next(self._seq), now, self.profile, "", 0, text, kind=KIND_GAP))
+        self._batches.add(Event(next(self._seq), now, self.profile, "", 0, text, kind=KIND_GAP))
         self.gaps += 1
-
-    def _out_of_attempts(self, attempt: int) -> bool:
-        return self.max_attempts is not None and attempt > self.max_attempts
 
     async def _backoff(self, attempt: int, reason: str) -> None:
         delay = self.backoff.delay(attempt)

@@ -34,6 +34,7 @@ from pgwatch_gui.core.stream import wire
 from pgwatch_gui.core.stream.batching import BatchConsumer, Batcher
 from pgwatch_gui.core.stream.events import make_gap
 from pgwatch_gui.core.stream.reader import read_notifications
+from pgwatch_gui.core.stream.source import EventSource
 from pgwatch_gui.core.stream.status import Backoff, State, Status
 
 
@@ -45,7 +46,7 @@ class Route(Protocol):
 
 
 
-class Listener:
+class Listener(EventSource):
     def __init__(
         self,
         conninfo: str,
@@ -78,7 +79,6 @@ class Listener:
         self._seq = seq if seq is not None else itertools.count(1)
 
         self._batches = Batcher(on_batch, max_backlog=max_backlog, interval=batch_interval)
-        self._backlog = self._batches.backlog
         self.gaps = 0
 
         self._conn: psycopg.AsyncConnection | None = None
@@ -105,45 +105,12 @@ class Listener:
     def backend_pid(self) -> int | None:
         return self._pid
 
-    @property
-    def backlog(self) -> int:
-        return len(self._backlog)
-
-    @property
-    def received(self) -> int:
-        return self._batches.received
-
-    @property
-    def dropped(self) -> int:
-        return self._batches.dropped
-
-    @property
-    def batch_interval(self) -> float:
-        return self._batches.interval
-
-    @batch_interval.setter
-    def batch_interval(self, value: float) -> None:
-        self._batches.interval = value
-
-    def start(self) -> asyncio.Task:
-        """Run in the background on the current loop; returns the task."""
-        if self._task is None or self._task.done():
-            self._task = asyncio.ensure_future(self.run())
-        return self._task
-
     async def stop(self) -> None:
         self._stopping = True
         self._listening.clear()
         if self._wake is not None:
             self._wake.set()
-        task = self._task
-        if task is not None and not task.done() and task is not asyncio.current_task():
-            try:
-                await asyncio.wait_for(asyncio.shield(task), timeout=5)
-            except (asyncio.TimeoutError, asyncio.CancelledError):
-                task.cancel()
-                with contextlib.suppress(BaseException):
-                    await task
+        await self._end_task(5)
 
     async def wait_listening(self, timeout: float | None = None) -> None:
         await asyncio.wait_for(self._listening.wait(), timeout)
@@ -257,9 +224,6 @@ class Listener:
         await self._batches.drain()
         self._emit_status(State.STOPPED)
         return self.status
-
-    def _out_of_attempts(self, attempt: int) -> bool:
-        return self.max_attempts is not None and attempt > self.max_attempts
 
     async def _backoff(self, attempt: int, reason: str) -> None:
         if self._stopping:
