@@ -7,11 +7,11 @@ import asyncio
 import contextlib
 import signal
 import sys
-from collections.abc import Callable
 
 from pgwatch_gui.cli.common import CliError, add_connection_args, resolve_conninfo, warn
 from pgwatch_gui.cli.filter_args import add_filter_args, filter_spec_from_args
-from pgwatch_gui.core.filtering.engine import compile_filter
+from pgwatch_gui.cli.output import LinePrinter
+from pgwatch_gui.core.filtering.engine import FilterSpec
 from pgwatch_gui.core.pg.connection import connect, one_line, use_selector_loop_policy
 from pgwatch_gui.core.pg.names import IdentifierError, parse_identifier, parse_qualified
 from pgwatch_gui.core.replication.publication import (
@@ -22,10 +22,7 @@ from pgwatch_gui.core.replication.publication import (
 )
 from pgwatch_gui.core.replication.source import ChangeSource, ChangeStatus
 from pgwatch_gui.core.stream.events import KIND_CHANGE, Event
-from pgwatch_gui.core.stream.export import event_to_json, event_to_text
 from pgwatch_gui.core.stream.status import State, Status
-
-EventFilter = Callable[[list[Event]], list[Event]]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -72,26 +69,17 @@ def _table(text: str) -> tuple[str, str]:
     return schema or "public", name
 
 
-def event_filter(args: argparse.Namespace) -> EventFilter | None:
-    """The filter flags (as `filter` and the window's filter bar), or None for none."""
-    spec = filter_spec_from_args(args)
-    if spec.is_empty:
-        return None
-    compiled = compile_filter(spec)
-    return lambda batch: [batch[i] for i in compiled.select(batch)]
-
-
 def run(args: argparse.Namespace) -> int:
     conninfo = resolve_conninfo(args)
     if args.count is not None and args.count < 1:
         raise CliError("--count must be at least 1")
-    keep = event_filter(args)
+    spec = filter_spec_from_args(args)  # a bad condition: exit 2 before connecting
     use_selector_loop_policy()
     if args.drop_leftovers:
         return asyncio.run(_drop_leftovers(conninfo))
     plan = watch_plan(args)
     return asyncio.run(_stream(conninfo, plan, args.count, args.timeout, args.format,
-                               getattr(args, "profile", None) or "", keep))
+                               getattr(args, "profile", None) or "", spec))
 
 
 async def _drop_leftovers(conninfo: str) -> int:
@@ -108,28 +96,13 @@ async def _drop_leftovers(conninfo: str) -> int:
 
 
 async def _stream(conninfo: str, plan: WatchPlan, count: int | None, timeout: float | None,
-                  fmt: str, profile: str, keep: EventFilter | None) -> int:
-    fmt_line = event_to_json if fmt == "jsonl" else event_to_text
-    out = sys.stdout
+                  fmt: str, profile: str, spec: FilterSpec) -> int:
+    printer = LinePrinter(fmt, count=count, kind=KIND_CHANGE, spec=spec)
     done = asyncio.Event()
-    seen = 0
     announced = False
 
     def on_batch(batch: list[Event]) -> None:
-        nonlocal seen
-        if keep is not None:
-            batch = keep(batch)
-        lines = []
-        for ev in batch:
-            if count is not None and seen >= count:
-                break
-            lines.append(fmt_line(ev))
-            if ev.kind == KIND_CHANGE:
-                seen += 1
-        if lines:
-            out.write("\n".join(lines) + "\n")
-            out.flush()
-        if count is not None and seen >= count:
+        if printer.print_batch(batch):
             done.set()
 
     def on_status(st: Status) -> None:

@@ -19,8 +19,8 @@ from pgwatch_gui.cli.common import (
     warn,
 )
 from pgwatch_gui.cli.filter_args import add_filter_args, filter_spec_from_args
-from pgwatch_gui.core.filtering.engine import FilterSpec, compile_filter
-from pgwatch_gui.core.filtering.facets import FacetCache
+from pgwatch_gui.cli.output import LinePrinter
+from pgwatch_gui.core.filtering.engine import FilterSpec
 from pgwatch_gui.core.pg.connection import connect_sync, one_line, use_selector_loop_policy
 from pgwatch_gui.core.pg.notify import (
     QUEUE_CHECK_INTERVAL,
@@ -31,7 +31,6 @@ from pgwatch_gui.core.pg.notify import (
     queue_usage_sync,
 )
 from pgwatch_gui.core.stream.events import KIND_NOTIFY, Event
-from pgwatch_gui.core.stream.export import JsonlFormatter, event_to_text
 from pgwatch_gui.core.stream.listener import Listener
 from pgwatch_gui.core.stream.status import State, Status
 from pgwatch_gui.core.stream.wire import HEARTBEAT_INTERVAL, HEARTBEAT_TIMEOUT
@@ -90,32 +89,11 @@ async def _listen(conninfo: str, channels: list[str], count: int | None,
                   timeout: float | None, fmt: str, profile: str = "",
                   spec: FilterSpec | None = None, opts: argparse.Namespace | None = None
                   ) -> int:
-    fmt_line = JsonlFormatter().line if fmt == "jsonl" else event_to_text
-    flt = compile_filter(spec or FilterSpec())
-    out = sys.stdout
+    printer = LinePrinter(fmt, count=count, kind=KIND_NOTIFY, spec=spec)
     done = asyncio.Event()
-    seen = 0
 
     def on_batch(batch: list[Event]) -> None:
-        nonlocal seen
-        if flt.active:
-            batch = [batch[i] for i in flt.select(batch, 0, FacetCache())]
-        if count is None or seen + len(batch) <= count:  # the whole batch, in one map
-            lines = list(map(fmt_line, batch))
-            if count is not None:
-                seen += sum(1 for ev in batch if ev.kind == KIND_NOTIFY)
-        else:
-            lines = []
-            for ev in batch:
-                if seen >= count:
-                    break
-                lines.append(fmt_line(ev))
-                if ev.kind == KIND_NOTIFY:
-                    seen += 1
-        if lines:
-            out.write("\n".join(lines) + "\n")
-            out.flush()
-        if count is not None and seen >= count:
+        if printer.print_batch(batch):
             done.set()
 
     stop_watch = threading.Event()
