@@ -17,25 +17,19 @@ import os
 import hypothesis  # noqa: F401
 import psycopg
 import pytest
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
 from pgwatch_gui.core.stream.status import State
-from pgwatch_gui.ui.shell.main_window import MainWindow
 from tests.pgproxy import PgProxy
 from tests.ui.waiting import until
+from tests.ui.windows import shown_window
 
 SHOTS = os.environ.get("PGWATCH_SHOTS", "/tmp/shots/issue10")
 
 
 @pytest.fixture
 def window(qtbot, tmp_path, qloop):
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path))
-    w = MainWindow()
-    qtbot.addWidget(w)
-    w.resize(1280, 720)
-    w.show()
+    w = shown_window(qtbot, tmp_path, (1280, 720))
     yield w
     qloop.run_until_complete(w.shutdown())
 

@@ -7,7 +7,6 @@ import os
 import random
 
 import pytest
-from PySide6.QtCore import QSettings
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication
 
@@ -16,6 +15,7 @@ from pgwatch_gui.core.stream.export import read_jsonl
 from pgwatch_gui.ui.events.columns import COL_PAYLOAD
 from pgwatch_gui.ui.inspector.dock import TAB_DIFF
 from pgwatch_gui.ui.shell.main_window import MainWindow
+from tests.ui.windows import shown_window
 
 SHOTS = os.environ.get("PGWATCH_SHOTS", "/tmp/shots/issue3")
 STATUSES = ("new", "paid", "packed", "shipped", "delivered")
@@ -66,12 +66,7 @@ def sample_events(n: int = 1000, seed: int = 7, start: float = 1_763_719_200.0) 
 
 @pytest.fixture
 def window(qtbot, tmp_path):
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path))
-    w = MainWindow()
-    qtbot.addWidget(w)
-    w.resize(1500, 900)
-    w.show()
+    w = shown_window(qtbot, tmp_path, (1500, 900))
     qtbot.waitExposed(w)
     return w
 

@@ -6,25 +6,19 @@ from __future__ import annotations
 import json
 
 import pytest
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication, QLineEdit
 
 from pgwatch_gui.core.filtering.facets import TABLE_NONE
 from pgwatch_gui.core.stream.events import Event
 from pgwatch_gui.ui.events.filter_bar import FilterBar
-from pgwatch_gui.ui.shell.main_window import MainWindow
+from tests.ui.windows import shown_window
 
 from .test_event_screen import sample_events
 
 
 @pytest.fixture
 def window(qtbot, tmp_path):
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path))
-    w = MainWindow()
-    qtbot.addWidget(w)
-    w.resize(1280, 720)
-    w.show()
+    w = shown_window(qtbot, tmp_path, (1280, 720))
     qtbot.waitExposed(w)
     return w
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QPoint, QSettings, Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QFocusEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from pgwatch_gui.ui.shell.main_window import MainWindow
+from tests.ui.windows import shown_window
 
 from .test_event_screen import sample_events
 
@@ -17,12 +17,7 @@ EVENTS = sample_events(2000)
 
 @pytest.fixture
 def window(qtbot, tmp_path):
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path))
-    w = MainWindow()
-    qtbot.addWidget(w)
-    w.resize(1280, 720)
-    w.show()
+    w = shown_window(qtbot, tmp_path, (1280, 720))
     qtbot.waitExposed(w)
     w.event_model.append_events(EVENTS[:300])
     QApplication.processEvents()

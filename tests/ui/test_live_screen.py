@@ -7,7 +7,6 @@ import os
 
 import psycopg
 import pytest
-from PySide6.QtCore import QSettings
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication
 
@@ -15,8 +14,8 @@ from pgwatch_gui.core.pg.connection import make_conninfo
 from pgwatch_gui.core.pg.notify import MAX_PAYLOAD_BYTES
 from pgwatch_gui.core.stream.status import State
 from pgwatch_gui.ui.events.send import SendDialog
-from pgwatch_gui.ui.shell.main_window import MainWindow
 from tests.ui.waiting import until
+from tests.ui.windows import shown_window
 
 SHOTS = os.environ.get("PGWATCH_SHOTS", "/tmp/shots/issue3")
 
@@ -28,12 +27,7 @@ def notify(dsn: str, channel: str, payload: str) -> None:
 
 @pytest.fixture
 def window(qtbot, tmp_path, qloop):
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path))
-    w = MainWindow()
-    qtbot.addWidget(w)
-    w.resize(1400, 860)
-    w.show()
+    w = shown_window(qtbot, tmp_path, (1400, 860))
     yield w
     qloop.run_until_complete(w.shutdown())
 

@@ -7,14 +7,13 @@ import json
 import os
 
 import pytest
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
 from pgwatch_gui.core.pg.connection import make_conninfo
 from pgwatch_gui.core.stream.status import State
-from pgwatch_gui.ui.shell.main_window import MainWindow
 from tests.core.replication.streams import execute, run_sql, slots_and_publications
 from tests.ui.waiting import until
+from tests.ui.windows import shown_window
 
 SHOTS = os.environ.get("PGWATCH_SHOTS", "/tmp/shots/issue14")
 
@@ -27,12 +26,7 @@ def shot(widget, name: str) -> None:
 
 @pytest.fixture
 def window(qtbot, tmp_path, qloop):
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path))
-    w = MainWindow()
-    qtbot.addWidget(w)
-    w.resize(1400, 860)
-    w.show()
+    w = shown_window(qtbot, tmp_path, (1400, 860))
     yield w
     qloop.run_until_complete(w.shutdown())
 
