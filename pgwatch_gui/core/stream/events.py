@@ -271,6 +271,9 @@ def new_event(seq: int, received_at: float, profile: str, channel: str, pid: int
     return ev
 
 
+_SET_KIND, _SET_DECODED = _SETTERS[6], _SETTERS[8]
+
+
 def new_change_event(seq: int, received_at: float, profile: str, channel: str, payload: str,
                      envelope: dict[str, Any]) -> Event:
     """A row change from a replication slot: `payload` is `envelope` as JSON text.
@@ -282,18 +285,9 @@ def new_change_event(seq: int, received_at: float, profile: str, channel: str, p
     decoded = Decoded(SHAPE_ENVELOPE, envelope, op=envelope.get("op"),
                       schema=envelope.get("schema"), table=envelope.get("table"),
                       key=key if isinstance(key, dict) else None)
-    ev = _new(Event)
-    s_seq, s_ts, s_prof, s_chan, s_pid, s_payload, s_kind, s_own, s_dec, s_size = _SETTERS
-    s_seq(ev, seq)
-    s_ts(ev, received_at)
-    s_prof(ev, profile)
-    s_chan(ev, channel)
-    s_pid(ev, 0)
-    s_payload(ev, payload)
-    s_kind(ev, KIND_CHANGE)
-    s_own(ev, False)
-    s_dec(ev, decoded)
-    s_size(ev, -1)  # counted when asked, from the text
+    ev = new_event(seq, received_at, profile, channel, 0, payload)  # size: from the text
+    _SET_KIND(ev, KIND_CHANGE)
+    _SET_DECODED(ev, decoded)
     return ev
 
 
