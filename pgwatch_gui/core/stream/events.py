@@ -111,15 +111,17 @@ def _key_from(obj: dict) -> dict[str, Any] | None:
 
 def _decode_object(obj: dict) -> Decoded:
     if obj.get("v") == 1 and "op" in obj and "table" in obj:
-        key = obj.get("key")
-        raw_op = obj.get("op")
+        # Positional arguments: a Decoded is made per notification, and keywords cost 2x.
+        raw_op, schema, table, key = obj["op"], obj.get("schema"), obj["table"], obj.get("key")
+        op = _OP_WORDS.get(raw_op) if type(raw_op) is str else None
         return Decoded(
             SHAPE_ENVELOPE,
             obj,
-            op=_norm_op(raw_op) or (raw_op if isinstance(raw_op, str) else None),
-            schema=obj.get("schema") if isinstance(obj.get("schema"), str) else None,
-            table=obj.get("table") if isinstance(obj.get("table"), str) else None,
-            key=key if isinstance(key, dict) else None,
+            op if op is not None else (_norm_op(raw_op) or (raw_op if isinstance(raw_op, str)
+                                                               else None)),
+            schema if isinstance(schema, str) else None,
+            table if isinstance(table, str) else None,
+            key if isinstance(key, dict) else None,
         )
     op = None
     for k in _OP_KEYS:

@@ -114,37 +114,59 @@ class JsonlFormatter:
 
     What costs per line in event_to_json is done once where it can be: the local time
     once per receive time (the listener stamps a whole read at once), the line's head
-    (time, profile, channel) once per distinct head, no record dict, and strings quoted
-    by the same C function json.dumps uses. The payload is decoded (for op, schema,
-    table and key) without keeping the parsed JSON in the Event.
+    (time, profile, channel) once per distinct head, the middle (op, schema, table) once
+    per distinct triple, no record dict, and strings quoted by the same C function
+    json.dumps uses. The payload is decoded (for op, schema, table and key) without
+    keeping the parsed JSON in the Event.
     """
 
     def __init__(self) -> None:
         self._heads: dict[tuple[float, str, str], str] = {}
+        self._middles: dict[tuple[Any, Any, Any], str] = {}
+
+    def _head(self, key: tuple[float, str, str]) -> str:
+        if len(self._heads) >= 256:
+            self._heads.clear()
+        received_at, profile, channel = key
+        head = self._heads[key] = (
+            f'{{"received_at": {_quote(iso_time(received_at))}, '
+            f'"profile": {_quote(profile)}, "channel": {_quote(channel)}, "pid": '
+        )
+        return head
+
+    def _middle(self, key: tuple[Any, Any, Any]) -> str:
+        if len(self._middles) >= 1024:
+            self._middles.clear()
+        op, schema, table = key
+        middle = self._middles[key] = (
+            f'"op": {_json_value(op)}, "schema": {_json_value(schema)}, '
+            f'"table": {_json_value(table)}, "key": '
+        )
+        return middle
 
     def line(self, ev: Event) -> str:
+        size = ev._size
         if not (type(ev.pid) is int and type(ev.seq) is int and type(ev.own) is bool
-                and type(ev.size) is int and isinstance(ev.payload, str)
-                and isinstance(ev.kind, str) and isinstance(ev.profile, str)
-                and isinstance(ev.channel, str)):
+                and isinstance(ev.payload, str) and isinstance(ev.kind, str)
+                and isinstance(ev.profile, str) and isinstance(ev.channel, str)):
             return event_to_json(ev)  # an odd Event (a test's, a recording's): the slow way
+        if type(size) is not int or size < 0:
+            size = ev.size
+            if type(size) is not int:
+                return event_to_json(ev)
         key = (ev.received_at, ev.profile, ev.channel)
-        head = self._heads.get(key)
-        if head is None:
-            if len(self._heads) >= 256:
-                self._heads.clear()
-            head = self._heads[key] = (
-                f'{{"received_at": {_quote(iso_time(ev.received_at))}, '
-                f'"profile": {_quote(ev.profile)}, "channel": {_quote(ev.channel)}, '
-                '"pid": '
-            )
+        head = self._heads.get(key) or self._head(key)
         d = _decoded(ev)
+        triple = (d.op, d.schema, d.table)
+        try:
+            middle = self._middles.get(triple) or self._middle(triple)
+        except TypeError:  # an unhashable op (a change envelope can carry anything)
+            return event_to_json(ev)
         k = d.key
         return utf8_safe(
-            f'{head}{ev.pid!r}, "payload": {_quote(ev.payload)}, "op": {_json_value(d.op)}, '
-            f'"schema": {_json_value(d.schema)}, "table": {_json_value(d.table)}, '
-            f'"key": {"null" if k is None else _json_key(k)}, '
-            f'"size": {ev.size!r}, "kind": {_quote(ev.kind)}, '
+            f'{head}{ev.pid!r}, "payload": {_quote(ev.payload)}, {middle}'
+            f'{"null" if k is None else _json_key(k)}, '
+            f'"size": {size!r}, "kind": {_quote(ev.kind)}, '
             f'"own": {"true" if ev.own else "false"}, "seq": {ev.seq!r}}}'
         )
 
