@@ -48,6 +48,7 @@ class LinePrinter:
                 if ev.kind == kind:
                     self.seen += 1
         if lines:
-            self._out.write("\n".join(lines) + "\n")
+            lines.append("")  # the last line's newline, without copying the joined text
+            self._out.write("\n".join(lines))
             self._out.flush()
         return self.done

@@ -92,12 +92,21 @@ def _dumps(value: Any) -> str:
         return _dumps_strict(finite_json(value))
 
 
+_KEY_HEADS: dict[str, str] = {}  # column name -> '{"name": ', for one-column keys
+
+
 def _json_key(key: dict) -> str:
     """_dumps(key); a one-column key of text or a whole number is written directly."""
     if len(key) == 1:
-        for k, v in key.items():
-            if type(k) is str and (type(v) is int or type(v) is str):
-                return f"{{{_quote(k)}: {_quote(v) if type(v) is str else repr(v)}}}"
+        ((k, v),) = key.items()
+        tv = type(v)
+        if (tv is int or tv is str) and type(k) is str:
+            head = _KEY_HEADS.get(k)
+            if head is None:
+                if len(_KEY_HEADS) >= 1024:
+                    _KEY_HEADS.clear()
+                head = _KEY_HEADS[k] = f"{{{_quote(k)}: "
+            return f"{head}{_quote(v) if tv is str else repr(v)}}}"
     return _dumps(key)
 
 
@@ -163,12 +172,13 @@ class JsonlFormatter:
         except TypeError:  # an unhashable op (a change envelope can carry anything)
             return event_to_json(ev)
         k = d.key
-        return utf8_safe(
+        text = (
             f'{head}{ev.pid!r}, "payload": {_quote(ev.payload)}, {middle}'
             f'{"null" if k is None else _json_key(k)}, '
             f'"size": {size!r}, "kind": {_quote(ev.kind)}, '
             f'"own": {"true" if ev.own else "false"}, "seq": {ev.seq!r}}}'
         )
+        return text if text.isascii() else utf8_safe(text)
 
 
 def event_to_text(ev: Event) -> str:
