@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pgwatch_gui.core.stream import events
-from pgwatch_gui.core.stream.events import _loads, _loads_stdlib, decode_payload
+from pgwatch_gui.core.stream import payloads as events
+from pgwatch_gui.core.stream.payloads import _loads, _loads_stdlib, decode_payload
 
 
 def outcome(fn, text: str) -> str:

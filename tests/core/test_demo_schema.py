@@ -7,7 +7,7 @@ import json
 import psycopg
 
 from pgwatch_gui.core.demo.schema import CHANNELS, demo_ready, ensure_schema
-from pgwatch_gui.core.stream.events import SHAPE_CHANGE, SHAPE_ENVELOPE, decode_payload
+from pgwatch_gui.core.stream.payloads import SHAPE_CHANGE, SHAPE_ENVELOPE, decode_payload
 
 
 def _counts(db) -> tuple:

@@ -9,17 +9,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pgwatch_gui.core.stream import events as ev_mod
-from pgwatch_gui.core.stream.events import (
+from pgwatch_gui.core.stream.events import Event, format_key, make_gap
+from pgwatch_gui.core.stream.payloads import (
     SHAPE_CHANGE,
     SHAPE_EMPTY,
     SHAPE_ENVELOPE,
     SHAPE_JSON,
     SHAPE_ROW,
     SHAPE_TEXT,
-    Event,
     decode_payload,
-    format_key,
-    make_gap,
 )
 
 

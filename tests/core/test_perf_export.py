@@ -8,14 +8,15 @@ import json
 
 import pytest
 
-from pgwatch_gui.core.stream import events as events_mod
-from pgwatch_gui.core.stream.events import Event, decode_payload, make_gap, new_event
+from pgwatch_gui.core.stream import payloads as events_mod
+from pgwatch_gui.core.stream.events import Event, make_gap, new_event
 from pgwatch_gui.core.stream.export import (
     EventWriter,
     JsonlFormatter,
     event_to_json,
     write_jsonl,
 )
+from pgwatch_gui.core.stream.payloads import decode_payload
 
 PAYLOADS = [
     '{"v": 1, "op": "INSERT", "schema": "public", "table": "orders", "key": {"id": 42}, '

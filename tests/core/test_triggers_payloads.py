@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from pgwatch_gui.core.stream.events import decode_payload
+from pgwatch_gui.core.stream.payloads import decode_payload
 from pgwatch_gui.core.triggers.spec import TriggerSpec
 from tests.core.trigger_helpers import install, listen, nothing_more, received
 

@@ -7,7 +7,7 @@ import json
 
 import psycopg
 
-from pgwatch_gui.core.stream.events import SHAPE_ENVELOPE, decode_payload
+from pgwatch_gui.core.stream.payloads import SHAPE_ENVELOPE, decode_payload
 from pgwatch_gui.core.triggers import manage as triggers
 from pgwatch_gui.core.triggers.spec import TriggerSpec
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable
 
-from pgwatch_gui.core.stream.events import Decoded, Event, decode_payload, format_key
+from pgwatch_gui.core.stream.events import Event, format_key
+from pgwatch_gui.core.stream.payloads import Decoded, decode_payload
 
 # (operation, schema.table, key text); "" when unknown.
 Facets = tuple[str, str, str]

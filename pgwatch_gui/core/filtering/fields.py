@@ -13,7 +13,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from pgwatch_gui.core.filtering.facets import FacetCache, decoded_of
-from pgwatch_gui.core.stream.events import Decoded, Event
+from pgwatch_gui.core.stream.events import Event
+from pgwatch_gui.core.stream.payloads import Decoded
 
 _OPERATORS = ("!=", ">=", "<=", "!~", "==", "=", "~", ">", "<")
 _EXP_RE = re.compile(r"\d[eE][-+]?\d")

@@ -24,13 +24,8 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any, TextIO
 
-from pgwatch_gui.core.stream.events import (
-    KIND_NOTIFY,
-    PAYLOAD_KINDS,
-    Decoded,
-    Event,
-    decode_payload,
-)
+from pgwatch_gui.core.stream.events import KIND_NOTIFY, PAYLOAD_KINDS, Event
+from pgwatch_gui.core.stream.payloads import Decoded, decode_payload
 from pgwatch_gui.core.stream.safe_text import finite_json, strict_json, utf8_safe, visible
 
 CSV_FIELDS = (

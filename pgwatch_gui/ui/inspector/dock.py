@@ -27,17 +27,16 @@ from PySide6.QtWidgets import (
 
 from pgwatch_gui.core.pg.notify import MAX_PAYLOAD_BYTES
 from pgwatch_gui.core.replication.pgoutput import commit_latency
-from pgwatch_gui.core.stream.events import (
+from pgwatch_gui.core.stream.events import Event, format_key
+from pgwatch_gui.core.stream.payload_view import bytes_left, parse_exact, pretty, row_diff
+from pgwatch_gui.core.stream.payloads import (
     SHAPE_CHANGE,
     SHAPE_EMPTY,
     SHAPE_ENVELOPE,
     SHAPE_JSON,
     SHAPE_ROW,
     SHAPE_TEXT,
-    Event,
-    format_key,
 )
-from pgwatch_gui.core.stream.payload_view import bytes_left, parse_exact, pretty, row_diff
 from pgwatch_gui.ui.common.json_view import JsonText
 from pgwatch_gui.ui.common.wording import counted
 from pgwatch_gui.ui.inspector.diff import DiffView
