@@ -12,7 +12,12 @@ from pgwatch_gui.cli.common import CliError
 from pgwatch_gui.cli.filter_args import add_filter_args, filter_spec_from_args
 from pgwatch_gui.core.journal.reader import open_reader
 from pgwatch_gui.core.journal.store import JournalError
-from pgwatch_gui.core.stream.export import RecordError, event_to_json, event_to_text, parse_time
+from pgwatch_gui.core.stream.export import (
+    JsonlFormatter,
+    RecordError,
+    TextFormatter,
+    parse_time,
+)
 
 _RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhd])$")
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -60,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     if args.limit is not None and args.limit < 1:
         raise CliError("--limit must be at least 1")
     spec = filter_spec_from_args(args)
-    fmt_line = event_to_json if args.format == "jsonl" else event_to_text
+    fmt_line = (JsonlFormatter() if args.format == "jsonl" else TextFormatter()).line
     try:
         reader = open_reader(Path(args.journal) if args.journal else None)
     except JournalError as exc:

@@ -9,7 +9,7 @@ from typing import TextIO
 from pgwatch_gui.core.filtering.engine import FilterSpec, compile_filter
 from pgwatch_gui.core.filtering.facets import FacetCache
 from pgwatch_gui.core.stream.events import KIND_NOTIFY, Event
-from pgwatch_gui.core.stream.export import JsonlFormatter, event_to_text
+from pgwatch_gui.core.stream.export import JsonlFormatter, TextFormatter
 
 
 class LinePrinter:
@@ -18,7 +18,7 @@ class LinePrinter:
 
     def __init__(self, fmt: str, *, count: int | None = None, kind: str = KIND_NOTIFY,
                  spec: FilterSpec | None = None, out: TextIO | None = None) -> None:
-        self._line = JsonlFormatter().line if fmt == "jsonl" else event_to_text
+        self._line = (JsonlFormatter() if fmt == "jsonl" else TextFormatter()).line
         flt = compile_filter(spec) if spec is not None else None
         self._filter = flt if flt is not None and flt.active else None
         self.count = count

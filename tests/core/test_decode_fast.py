@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pgwatch_gui.core.stream import payloads as events
-from pgwatch_gui.core.stream.payloads import _loads, _loads_stdlib, decode_payload
+from pgwatch_gui.core.stream.payloads import _loads, _loads_stdlib, decode_payload, peek_payload
 
 
 def outcome(fn, text: str) -> str:
@@ -113,3 +113,75 @@ def test_non_ascii_text_keeps_no_utf8_copy() -> None:
     before = sys.getsizeof(text)
     assert decode_payload(text).value == {"name": "é" * 10_000}
     assert sys.getsizeof(text) == before
+
+
+# ---- peek_payload: the envelope's fields without the rest ---------------------------------
+
+
+def fields(d) -> tuple:
+    return (d.shape, repr(d.op), repr(d.schema), repr(d.table), repr(d.key), d.error)
+
+
+def assert_peek_agrees(text: str) -> None:
+    assert fields(peek_payload(text)) == fields(decode_payload(text)), text[:200]
+
+
+ENVELOPE_EDGES = [
+    '{"v":1,"op":"INSERT","schema":"public","table":"t","key":{"id":1},"row":{"id":1}}',
+    '{"v" : 1, "op" : "update", "table" : "t", "key" : {"id" : 1}, "row" : {"x" : NaN}}',
+    '{"v":1,"op":"INSERT","table":"t","row":{"x":1e400}}',
+    '{"v":1,"op":"INSERT","table":"t","key":{"id":1e400}}',
+    '{"v":1,"op":"INSERT","table":"t","row":"\\ud800"}',
+    '{"v":1,"op":"INSERT","table":"t","row":"\\x"}',
+    '{"v":1,"op":"INSERT","table":"t","row":[1,]}',
+    '{"v":1,"op":"INSERT","table":"t"} trailing',
+    '{"v":1,"op":"INSERT","table":"t"}\\u000b',
+    '{"v":1,"op":"INSERT","table":"t"}\x0b',
+    '{"v":1,"op":"INSERT","table":"t"}\n',
+    '{"v":1,"op":"INSERT","table":"t","op":"DELETE","v":2}',
+    '{"v":2,"op":"INSERT","table":"t"}',
+    '{"v":1.0,"op":"INSERT","table":"t"}',
+    '{"v":true,"op":"INSERT","table":"t"}',
+    '{"v":1,"op":7,"schema":3,"table":["t"],"key":"k"}',
+    '{"v":1,"op":"INSERT"}',
+    '{"v":1,"table":"t"}',
+    '{"v":1,"op":"INSERT","table":"t","key":{"id":' + "[" * 2000 + "]" * 2000 + "}}",
+    '{"v":1,"op":"INSERT","table":"t","key":{"é":"\ud800"}}',
+    '{"v":1,"op":"INSERT","table":"tä","row":{"name":"' + "é" * 1000 + '"}}',
+    '{"v"',
+    '{"v":1,"op":"INSERT","table":"t","key":{"id":12345678901234567890123}}',
+]
+
+
+@pytest.mark.parametrize("text", ENVELOPE_EDGES, ids=range(len(ENVELOPE_EDGES)))
+def test_peek_agrees_with_decode_on_edges(text: str) -> None:
+    assert_peek_agrees(text)
+
+
+envelopes = st.fixed_dictionaries(
+    {"v": st.sampled_from([1, 1.0, 2, True, "1"])},
+    optional={"op": json_values | st.sampled_from(["INSERT", "update", "DELETE(x)"]),
+              "schema": json_values, "table": json_values, "key": json_values,
+              "row": json_values, "old": json_values},
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(envelopes, st.sampled_from([None, (",", ":"), (", ", ": "), (" , ", " : ")]),
+       st.booleans())
+def test_peek_agrees_with_decode_on_generated_envelopes(obj, separators, ascii_only) -> None:
+    assert_peek_agrees(json.dumps(obj, separators=separators, ensure_ascii=ascii_only))
+
+
+@settings(max_examples=400, deadline=None)
+@given(envelopes, st.integers(min_value=0, max_value=300), st.text(max_size=3))
+def test_peek_agrees_with_decode_on_damaged_envelopes(obj, at: int, junk: str) -> None:
+    text = json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+    at = min(at, len(text))
+    assert_peek_agrees(text[:at] + junk + text[at:])
+    assert_peek_agrees(text[:at])
+
+
+def test_peek_builds_nothing_but_the_envelope_fields() -> None:
+    d = peek_payload('{"v":1,"op":"INSERT","table":"t","key":{"id":1},"row":{"id":1}}')
+    assert d.value is None and d.key == {"id": 1} and d.op == "INSERT"

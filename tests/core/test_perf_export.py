@@ -13,7 +13,9 @@ from pgwatch_gui.core.stream.events import Event, make_gap, new_event
 from pgwatch_gui.core.stream.export import (
     EventWriter,
     JsonlFormatter,
+    TextFormatter,
     event_to_json,
+    event_to_text,
     write_jsonl,
 )
 from pgwatch_gui.core.stream.payloads import decode_payload
@@ -112,3 +114,16 @@ def _reference_decode(payload: str):
 def test_payload_decoding_matches_json_loads(payload):
     got, ref = decode_payload(payload), _reference_decode(payload)
     assert repr(got) == repr(ref)
+
+
+def test_text_lines_are_event_to_text_byte_for_byte():
+    fast = TextFormatter().line
+
+    def outcome(fn, ev):
+        try:
+            return fn(ev)
+        except TypeError:  # the odd Event whose channel is a list: both refuse it
+            return TypeError
+
+    assert [outcome(fast, ev) for ev in sample()] == [outcome(event_to_text, ev)
+                                                      for ev in sample()]

@@ -38,8 +38,15 @@ def test_a_painted_row_does_not_decode_again(qapp, monkeypatch):
         calls.append(payload)
         return real(payload)
 
+    real_peek = facets_mod.peek_payload
+
+    def counting_peek(payload):
+        calls.append(payload)
+        return real_peek(payload)
+
     monkeypatch.setattr(events_mod, "decode_payload", counting)
     monkeypatch.setattr(facets_mod, "decode_payload", counting)
+    monkeypatch.setattr(facets_mod, "peek_payload", counting_peek)
     model = EventTableModel(capacity=100)
     model.append_events([mk(i) for i in range(10)])
     model.set_filter(FilterSpec(ops=frozenset({"UPDATE"})))  # decodes each row once

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Iterable
 
 from pgwatch_gui.core.stream.events import Event, format_key
-from pgwatch_gui.core.stream.payloads import Decoded, decode_payload
+from pgwatch_gui.core.stream.payloads import Decoded, decode_payload, peek_payload
 
 # (operation, schema.table, key text); "" when unknown.
 Facets = tuple[str, str, str]
@@ -46,7 +46,9 @@ def qualified(d: Decoded) -> str:
 def facets_of(ev: Event) -> Facets:
     if ev.is_gap:
         return NO_FACETS
-    d = decoded_of(ev)
+    d = ev._decoded
+    if d is None:
+        d = peek_payload(ev.payload)  # op, table and key only: the rest is not built
     f = (d.op or "", sys.intern(qualified(d)), format_key(d.key))
     if f[2] == "":
         # Share the tuple: most rows without a key have one of a few (op, table) pairs.

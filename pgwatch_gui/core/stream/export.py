@@ -25,7 +25,7 @@ from datetime import datetime, timezone
 from typing import Any, TextIO
 
 from pgwatch_gui.core.stream.events import KIND_NOTIFY, PAYLOAD_KINDS, Event
-from pgwatch_gui.core.stream.payloads import Decoded, decode_payload
+from pgwatch_gui.core.stream.payloads import Decoded, peek_payload
 from pgwatch_gui.core.stream.safe_text import finite_json, strict_json, utf8_safe, visible
 
 CSV_FIELDS = (
@@ -44,10 +44,11 @@ _NO_DECODE = Decoded("empty")
 
 
 def _decoded(ev: Event) -> Decoded:
-    """The event's decoded payload, without keeping it in the event."""
+    """What the event's payload says of op, schema, table and key, without keeping a
+    decode in the event."""
     d = ev._decoded
     if d is None:
-        d = decode_payload(ev.payload) if ev.kind in PAYLOAD_KINDS else _NO_DECODE
+        d = peek_payload(ev.payload) if ev.kind in PAYLOAD_KINDS else _NO_DECODE
     return d
 
 
@@ -176,14 +177,34 @@ class JsonlFormatter:
         return text if text.isascii() else utf8_safe(text)
 
 
-def event_to_text(ev: Event) -> str:
+def _clock_text(ts: float) -> str:
+    return datetime.fromtimestamp(ts).strftime("%H:%M:%S.%f")[:-3]
+
+
+def event_to_text(ev: Event, t: str | None = None) -> str:
     """One line for people: time, channel, pid, payload (gap markers say what was lost)."""
-    t = datetime.fromtimestamp(ev.received_at).strftime("%H:%M:%S.%f")[:-3]
+    if t is None:
+        t = _clock_text(ev.received_at)
     if ev.kind not in PAYLOAD_KINDS:
         return f"{t}  -- {visible(ev.payload)}"
     if ev.kind != KIND_NOTIFY:  # a row change: no sender pid, the publication as channel
         return f"{t}  {visible(ev.channel)}  {ev.kind}  {visible(ev.payload)}"
     return f"{t}  {visible(ev.channel)}  pid={ev.pid}  {visible(ev.payload)}"
+
+
+class TextFormatter:
+    """event_to_text, the same lines, with the clock text made once per receive time
+    (the listener stamps a whole read with one)."""
+
+    def __init__(self) -> None:
+        self._ts = -1.0
+        self._clock = ""
+
+    def line(self, ev: Event) -> str:
+        ts = ev.received_at
+        if ts != self._ts:
+            self._ts, self._clock = ts, _clock_text(ts)
+        return event_to_text(ev, self._clock)
 
 
 def _csv_row(ev: Event) -> list[Any]:
