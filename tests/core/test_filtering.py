@@ -206,3 +206,45 @@ def test_non_json_payloads_never_break_filters():
         compile_filter(spec).select(weird, 0, FacetCache())
     assert seqs(FilterSpec(fields="$.0 = 1"), weird) == [6]
     assert seqs(FilterSpec(text="ÜN"), weird) == [4]
+
+
+def test_facet_scan_fills_the_cache_a_slice_at_a_time():
+    from pgwatch_gui.core.filtering.facets import FacetScan
+
+    keyed = [(k, Event(k, 0.0, "p", "c", 1, json.dumps(
+        {"v": 1, "op": "INSERT", "table": f"t{k % 3}", "key": {"id": k}}))) for k in range(1000)]
+    cache = FacetCache()
+    scan = FacetScan(cache.missing(keyed), cache)
+    assert len(scan) == 1000 and not scan.done
+    assert scan.step(0.0) is False  # no time at all: one slice, then the clock says stop
+    assert len(cache) == FacetScan.SLICE
+    while not scan.step(0.0):
+        pass
+    assert len(cache) == 1000 and cache.missing(keyed) == []
+    assert cache.known() == ({"INSERT"}, {"t0", "t1", "t2"})
+
+
+def test_facets_of_rows_gone_are_not_kept():
+    """A scan that started before the oldest rows left must not put them back."""
+    from pgwatch_gui.core.filtering.facets import FacetScan
+
+    keyed = list(enumerate(EVENTS))
+    cache = FacetCache()
+    scan = FacetScan(keyed, cache)
+    cache.forget_range(0, 3)  # rows 0..2 evicted meanwhile
+    scan.step(float("inf"))
+    assert cache.peek(2) is None and cache.peek(3) is not None
+    cache.clear(floor=len(EVENTS))  # the model was cleared
+    FacetScan(keyed, cache).step(float("inf"))
+    assert len(cache) == 0
+    assert cache.get(1, EVENTS[1]) == facets_of(EVENTS[1])  # still answered, not kept
+    assert len(cache) == 0
+
+
+def test_known_values_leave_gap_rows_out():
+    gap = make_gap(9, "p", 0.0, 1.0, "lost")
+    cache = FacetCache()
+    cache.get(0, gap)
+    cache.get(1, EVENTS[0])
+    assert cache.known() == ({"UPDATE"}, {"public.orders"})
+    assert cache.missing([(0, gap), (2, EVENTS[1])]) == [(2, EVENTS[1])]

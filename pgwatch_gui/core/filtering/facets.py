@@ -9,9 +9,10 @@ would cost hundreds of megabytes).
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Iterable
 
-from pgwatch_gui.core.stream.events import Event, format_key
+from pgwatch_gui.core.stream.events import KIND_GAP, Event, format_key
 from pgwatch_gui.core.stream.payloads import Decoded, decode_payload, peek_payload
 
 # (operation, schema.table, key text); "" when unknown.
@@ -62,10 +63,15 @@ def facets_of(ev: Event) -> Facets:
 
 
 class FacetCache:
-    """Facets by a caller-chosen key (the model uses each row's absolute position)."""
+    """Facets by a caller-chosen key (the model uses each row's absolute position).
+
+    Keys below `floor` belong to rows that are gone (the model forgets the oldest rows
+    and, when cleared, everything before its new first position): their facets are
+    computed but not kept, so work that started before the rows left stores nothing."""
 
     def __init__(self) -> None:
         self._d: dict[int, Facets] = {}
+        self.floor = 0
 
     def __len__(self) -> int:
         return len(self._d)
@@ -73,13 +79,17 @@ class FacetCache:
     def get(self, key: int, ev: Event) -> Facets:
         f = self._d.get(key)
         if f is None:
-            f = self._d[key] = facets_of(ev)
+            f = facets_of(ev)
+            if key >= self.floor:
+                self._d[key] = f
         return f
 
     def peek(self, key: int) -> Facets | None:
         return self._d.get(key)
 
     def forget_range(self, start: int, stop: int) -> None:
+        """The rows at start..stop-1, the oldest held, are gone."""
+        self.floor = max(self.floor, stop)
         d = self._d
         if not d:
             return
@@ -91,8 +101,54 @@ class FacetCache:
             for k in range(start, stop):
                 pop(k, None)
 
-    def clear(self) -> None:
+    def clear(self, floor: int | None = None) -> None:
+        """Forget every facet; with `floor`, rows before it are gone too."""
         self._d.clear()
+        if floor is not None:
+            self.floor = max(self.floor, floor)
+
+    def missing(self, keyed: Iterable[tuple[int, Event]]) -> list[tuple[int, Event]]:
+        """The (key, event) pairs, gap rows left out, whose facets are not cached."""
+        d = self._d
+        return [(k, ev) for k, ev in keyed if k not in d and ev.kind != KIND_GAP]
+
+    def known(self) -> tuple[set[str], set[str]]:
+        """(operations, tables) among the cached facets, gap rows left out."""
+        held = [f for f in self._d.values() if f is not NO_FACETS]
+        return {f[0] or OP_NONE for f in held}, {f[1] or TABLE_NONE for f in held}
+
+
+class FacetScan:
+    """Fills a FacetCache for many rows a slice at a time, so that code on an event loop
+    can look at 20,000 rows (a decode each) without stopping the loop for their sum:
+    `step(budget)` works for about `budget` seconds and says whether all are done."""
+
+    SLICE = 256  # rows between looks at the clock
+
+    def __init__(self, keyed: list[tuple[int, Event]], cache: FacetCache) -> None:
+        self._keyed = keyed
+        self._cache = cache
+        self._i = 0
+
+    @property
+    def done(self) -> bool:
+        return self._i >= len(self._keyed)
+
+    def __len__(self) -> int:
+        return len(self._keyed)
+
+    def step(self, budget: float = 0.004) -> bool:
+        clock = time.perf_counter
+        until = clock() + budget
+        keyed, get, i, n = self._keyed, self._cache.get, self._i, len(self._keyed)
+        while i < n:
+            for k, ev in keyed[i:i + self.SLICE]:
+                get(k, ev)
+            i += self.SLICE
+            if clock() > until:
+                break
+        self._i = min(i, n)
+        return self.done
 
 
 def known_values(events: Iterable[tuple[int, Event]], cache: FacetCache

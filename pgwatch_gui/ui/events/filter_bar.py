@@ -56,6 +56,7 @@ class _Picker(QToolButton):
         self._plural = plural
         self._selected: set[str] = set()
         self._values: Callable[[], set[str]] = set
+        self.busy_note: str | None = None  # shown last while values are still being read
         self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
@@ -85,7 +86,7 @@ class _Picker(QToolButton):
         any_act.setChecked(not self._selected)
         any_act.triggered.connect(lambda: self.set_selected(()))
         m.addSeparator()
-        if not values:
+        if not values and self.busy_note is None:
             none = m.addAction("(none seen yet)")
             none.setEnabled(False)
         for v in values:
@@ -93,6 +94,14 @@ class _Picker(QToolButton):
             act.setCheckable(True)
             act.setChecked(v in self._selected)
             act.toggled.connect(lambda on, v=v: self._toggle(v, on))
+        if self.busy_note is not None:
+            m.addSeparator()
+            m.addAction(self.busy_note).setEnabled(False)
+
+    def set_busy_note(self, note: str | None) -> None:
+        self.busy_note = note
+        if self._menu.isVisible():
+            self._fill()
 
     def _toggle(self, value: str, on: bool) -> None:
         if on:
@@ -221,6 +230,11 @@ class FilterBar(QWidget):
         self.channel_picker.set_values_source(lambda: provider()[0])
         self.op_picker.set_values_source(lambda: provider()[1])  # only what was seen
         self.table_picker.set_values_source(lambda: provider()[2])
+
+    def set_pickers_busy(self, note: str | None) -> None:
+        """While values are being read, an open picker says `note`; None refills it."""
+        for p in (self.channel_picker, self.op_picker, self.table_picker):
+            p.set_busy_note(note)
 
     # ---- the spec ---------------------------------------------------------------------
 

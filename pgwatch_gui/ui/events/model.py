@@ -162,9 +162,12 @@ class EventTableModel(QAbstractTableModel):
         """Every buffered Event, shown or filtered out, oldest first."""
         return list(self._ring)
 
-    def keyed_events(self) -> Iterator[tuple[int, Event]]:
-        """(absolute position, Event) for every buffered Event."""
-        return zip(range(self._base, self._base + len(self._ring)), self._ring, strict=False)
+    def keyed_events(self, newest: int | None = None) -> Iterator[tuple[int, Event]]:
+        """(absolute position, Event) for every buffered Event (or the `newest` n)."""
+        n = len(self._ring)
+        first = 0 if newest is None else max(0, n - newest)
+        return zip(range(self._base + first, self._base + n), self._ring.slice(first, n),
+                   strict=False)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = DISPLAY_ROLE):
         if orientation == Qt.Orientation.Horizontal and 0 <= section < len(HEADERS):
@@ -361,7 +364,7 @@ class EventTableModel(QAbstractTableModel):
         self._ring = EventRing(capacity)
         self._ring.extend(keep)
         self._cache.clear()
-        self._facets.clear()
+        self._facets.clear(self._base)
         if self._filter is not None:
             hits = self._filter.select(keep, self._base, self._facets)
             self._vis = array("q", [self._base + i for i in hits])
@@ -374,7 +377,7 @@ class EventTableModel(QAbstractTableModel):
         self._ring.clear()
         self._pending.clear()
         self._cache.clear()
-        self._facets.clear()
+        self._facets.clear(self._base)
         if self._vis is not None:
             self._vis = array("q")
         self.evicted = 0

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import os
+from operator import attrgetter
 
+import shiboken6
 from PySide6.QtCore import QObject, QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QInputDialog, QStyle, QVBoxLayout, QWidget
 
 from pgwatch_gui.core.filtering.engine import FilterSpec
-from pgwatch_gui.core.filtering.facets import TABLE_NONE, known_values
+from pgwatch_gui.core.filtering.facets import FacetScan
 from pgwatch_gui.ui.common.dialogs import inform
 from pgwatch_gui.ui.common.tasks import AsyncWork
 from pgwatch_gui.ui.events.channels import ChannelsPanel
@@ -25,7 +27,9 @@ from pgwatch_gui.ui.events.table import EventTableView
 from pgwatch_gui.ui.events.toolbar import steady_width
 from pgwatch_gui.ui.inspector.dock import Inspector
 
-PICKER_SCAN_ROWS = 20_000  # the table picker decodes at most this many of the newest rows
+PICKER_SCAN_ROWS = 20_000  # the pickers decode at most this many of the newest rows
+PICKER_INLINE_ROWS = 2_000  # up to this many are decoded at once, more a slice at a time
+PICKER_SLICE_SECONDS = 0.004  # the longest slice of that work between two loop turns
 
 
 class EventScreen(QObject):
@@ -36,6 +40,7 @@ class EventScreen(QObject):
         self.model = model = window.event_model
         self.work = AsyncWork(self)
         self.recording: str | None = None
+        self._facet_scan: FacetScan | None = None
 
         self.table = EventTableView(model, window)
         self.filter_bar = FilterBar(window)
@@ -145,23 +150,40 @@ class EventScreen(QObject):
 
     def seen_values(self) -> tuple[set[str], set[str], set[str]]:
         """(channels, ops, tables) for the pickers: channels listened to or seen, and the
-        tables of the newest rows (decoding at most PICKER_SCAN_ROWS of them)."""
+        operations and tables of the rows whose facets are known. Facets of the newest
+        PICKER_SCAN_ROWS rows are made first: a few at once, many a slice per loop turn
+        (the picker says so meanwhile and fills in when they are done)."""
         model = self.model
         channels: set[str] = set()
         for name in self.hub.names():
             lst = self.hub.listener(name)
             if lst is not None:
                 channels.update(lst.channels)
-        channels.update(ev.channel for ev in model.all_events() if not ev.is_gap)
-        keyed = list(model.keyed_events())
+        channels.update(map(attrgetter("channel"), model.all_events()))
+        channels.discard("")  # gap rows
         cache = model.facet_cache
-        recent = keyed[-PICKER_SCAN_ROWS:]
-        _, ops, tables = known_values(recent, cache)
-        for k, _ev in keyed[:-PICKER_SCAN_ROWS]:
-            f = cache.peek(k)
-            if f is not None:
-                tables.add(f[1] or TABLE_NONE)
+        missing = cache.missing(model.keyed_events(newest=PICKER_SCAN_ROWS))
+        if len(missing) <= PICKER_INLINE_ROWS:
+            FacetScan(missing, cache).step(float("inf"))
+        elif self._facet_scan is None:
+            self._scan_facets(FacetScan(missing, cache))
+        ops, tables = cache.known()
         return channels, ops, tables
+
+    def _scan_facets(self, scan: FacetScan) -> None:
+        self._facet_scan = scan
+        self.filter_bar.set_pickers_busy(f"Reading the newest {len(scan):,} rows…")
+
+        async def run() -> None:
+            try:
+                while not scan.step(PICKER_SLICE_SECONDS):
+                    await asyncio.sleep(0)  # the loop (and the screen) gets its turn
+            finally:  # done, failed (AsyncWork reports it) or cancelled at quit
+                self._facet_scan = None
+                if shiboken6.isValid(self.filter_bar):
+                    self.filter_bar.set_pickers_busy(None)  # refills an open picker
+
+        self.work.spawn(run())
 
     # ---- flow -----------------------------------------------------------------------
 
