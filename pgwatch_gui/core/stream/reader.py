@@ -47,6 +47,10 @@ async def read_notifications(conn: psycopg.AsyncConnection, batches: Batcher,
     # Channel names by their raw bytes: one str per channel, not one per notification
     # (100,000 held events would otherwise hold 100,000 copies of "orders").
     names: dict[bytes, str] = {}
+    # Likewise one int per sender pid and per payload size above 256 (smaller ints are
+    # shared by Python itself): 28 bytes each, 2.8 MB per 100,000 held events.
+    ints: dict[int, int] = {}
+    shared_int = ints.setdefault
 
     def on_readable() -> None:
         # One consume_input() reads at most libpq's 16 kB buffer (~70 notifications
@@ -66,8 +70,11 @@ async def read_notifications(conn: psycopg.AsyncConnection, batches: Batcher,
                 t = now()
                 before = len(backlog)
                 count = 0
+                if len(ints) >= 10_000:
+                    ints.clear()
                 while n is not None:
                     pid = n.be_pid
+                    pid = shared_int(pid, pid)
                     raw = n.relname
                     channel = names.get(raw)
                     if channel is None:
@@ -75,9 +82,10 @@ async def read_notifications(conn: psycopg.AsyncConnection, batches: Batcher,
                             names.clear()
                         channel = names[raw] = raw.decode(enc, "replace")
                     extra = n.extra
+                    size = len(extra)
                     append(new_event(next(seq), t, profile, channel, pid,
                                      extra.decode(enc, "replace"), pid == own_pid,
-                                     len(extra)))
+                                     size if size < 257 else shared_int(size, size)))
                     count += 1
                     n = pgconn.notifies()
                 batches.added(before, count)
