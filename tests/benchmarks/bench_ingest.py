@@ -22,9 +22,11 @@ Phases, each reported on its own line, then one JSON object on the last line:
    queue is the receiver's worst case and measures the receiver alone; a sender running
    concurrently would cap both rates and flatter the ratio. `max_stall_ms` is the
    longest the event loop went without running a 5 ms ticker, over this phase and
-   phase 2. The CPU time each receiver's process spends on its drain is measured too
-   (process time, all threads): `cpu_ratio` = the bare loop's least CPU seconds / the
-   app's least, for the same N, is how much more work the app does per notification,
+   phase 2 (not while the benchmark itself queues a burst or runs the full garbage
+   collection it does before reading memory). The CPU time each receiver's process
+   spends on its drain is measured too (process time, all threads): `cpu_ratio` = the
+   bare loop's least CPU seconds / the app's least, for the same N, is how much more
+   work the app does per notification,
    whatever else runs on the machine (the wall-clock ratio moves with the load: a bare
    drain takes half a second and its best run often finds the machine free).
    `journal_ratio`: then eight pairs of drains of N/4, one with the journal on and one
@@ -314,10 +316,15 @@ def run_app(dsn: str, n: int, total: int, latency_count: int) -> dict:
         proc = spawn("--send-bulk", dsn, "bench_app", str(drained + 1), str(total))
         try:
             await wait_count(half, 900)
+            # The benchmark's own full collections (so that RSS is read without garbage)
+            # took 16-26 ms: not the app's stalls, so the meter does not run meanwhile.
+            stall.stop()
             gc.collect()
             result["rss_mb_half"] = rss_mb()
+            stall.start()
             await wait_count(drained + total, 900)
             await asyncio.sleep(0.2)
+            stall.stop()
             gc.collect()
             result["rss_mb_1m"] = rss_mb()
         finally:
