@@ -100,7 +100,7 @@ def test_opening_a_picker_decodes_few_rows_at_once(qtbot, tmp_path, qloop, monke
     channels, ops, tables = scr.seen_values()
     assert len(decoded) <= screen_mod.PICKER_INLINE_ROWS
     picker = scr.filter_bar.table_picker
-    assert picker.busy_note is not None and "20,000" in picker.busy_note
+    assert picker.busy_note is not None and picker.busy_note.startswith("Reading the newest")
     picker._fill()
     texts = [a.text() for a in picker.menu().actions()]
     assert texts[-1] == picker.busy_note  # the open menu says it is still reading
