@@ -150,30 +150,31 @@ class JsonlFormatter:
         return middle
 
     def line(self, ev: Event) -> str:
-        size = ev._size
-        if not (type(ev.pid) is int and type(ev.seq) is int and type(ev.own) is bool
-                and isinstance(ev.payload, str) and isinstance(ev.kind, str)
-                and isinstance(ev.profile, str) and isinstance(ev.channel, str)):
+        pid, seq, own, size = ev.pid, ev.seq, ev.own, ev._size
+        # What is written by repr() must be what JSON reads (not a str pid, not own=1).
+        if not (type(pid) is int and type(seq) is int and type(own) is bool):
             return event_to_json(ev)  # an odd Event (a test's, a recording's): the slow way
         if type(size) is not int or size < 0:
             size = ev.size
             if type(size) is not int:
                 return event_to_json(ev)
-        key = (ev.received_at, ev.profile, ev.channel)
-        head = self._heads.get(key) or self._head(key)
-        d = _decoded(ev)
-        triple = (d.op, d.schema, d.table)
-        try:
-            middle = self._middles.get(triple) or self._middle(triple)
-        except TypeError:  # an unhashable op (a change envelope can carry anything)
-            return event_to_json(ev)
+        d = ev._decoded
+        if d is None:
+            d = peek_payload(ev.payload) if ev.kind in PAYLOAD_KINDS else _NO_DECODE
         k = d.key
-        text = (
-            f'{head}{ev.pid!r}, "payload": {_quote(ev.payload)}, {middle}'
-            f'{"null" if k is None else _json_key(k)}, '
-            f'"size": {size!r}, "kind": {_quote(ev.kind)}, '
-            f'"own": {"true" if ev.own else "false"}, "seq": {ev.seq!r}}}'
-        )
+        try:  # a name, kind or payload that is not text, or an unhashable op: TypeError
+            key = (ev.received_at, ev.profile, ev.channel)
+            head = self._heads.get(key) or self._head(key)
+            triple = (d.op, d.schema, d.table)
+            middle = self._middles.get(triple) or self._middle(triple)
+            text = (
+                f'{head}{pid!r}, "payload": {_quote(ev.payload)}, {middle}'
+                f'{"null" if k is None else _json_key(k)}, '
+                f'"size": {size!r}, "kind": {_quote(ev.kind)}, '
+                f'"own": {"true" if own else "false"}, "seq": {seq!r}}}'
+            )
+        except TypeError:
+            return event_to_json(ev)
         return text if text.isascii() else utf8_safe(text)
 
 
