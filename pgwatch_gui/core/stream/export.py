@@ -114,6 +114,14 @@ def _json_value(v: Any) -> str:
     return _dumps(v)
 
 
+def _kept(cache: dict, limit: int, key: Any, text: str) -> str:
+    """`text`, remembered under `key` in a cache that starts over at `limit` entries."""
+    if len(cache) >= limit:
+        cache.clear()
+    cache[key] = text
+    return text
+
+
 class JsonlFormatter:
     """event_to_json, line for line the same text, for a stream of events.
 
@@ -130,24 +138,16 @@ class JsonlFormatter:
         self._middles: dict[tuple[Any, Any, Any], str] = {}
 
     def _head(self, key: tuple[float, str, str]) -> str:
-        if len(self._heads) >= 256:
-            self._heads.clear()
         received_at, profile, channel = key
-        head = self._heads[key] = (
+        return _kept(self._heads, 256, key, (
             f'{{"received_at": {_quote(iso_time(received_at))}, '
-            f'"profile": {_quote(profile)}, "channel": {_quote(channel)}, "pid": '
-        )
-        return head
+            f'"profile": {_quote(profile)}, "channel": {_quote(channel)}, "pid": '))
 
     def _middle(self, key: tuple[Any, Any, Any]) -> str:
-        if len(self._middles) >= 1024:
-            self._middles.clear()
         op, schema, table = key
-        middle = self._middles[key] = (
+        return _kept(self._middles, 1024, key, (
             f'"op": {_json_value(op)}, "schema": {_json_value(schema)}, '
-            f'"table": {_json_value(table)}, "key": '
-        )
-        return middle
+            f'"table": {_json_value(table)}, "key": '))
 
     def line(self, ev: Event) -> str:
         pid, seq, own, size = ev.pid, ev.seq, ev.own, ev._size
