@@ -127,3 +127,14 @@ def test_text_lines_are_event_to_text_byte_for_byte():
 
     assert [outcome(fast, ev) for ev in sample()] == [outcome(event_to_text, ev)
                                                       for ev in sample()]
+
+
+def test_payload_quoting_matches_json_for_every_character():
+    """The payload is quoted by msgspec: its escapes must be json.dumps's, for every
+    character of Unicode (a lone surrogate goes to json's own function)."""
+    from pgwatch_gui.core.stream.export import _quote, _quote_text
+
+    chars = [chr(c) for c in range(0x110000)]
+    assert [_quote_text(c) for c in chars] == [_quote(c) for c in chars]
+    mixed = 'a"b\\c\n\x00\x1f\x7f\u2028é\ud800😀' * 3
+    assert _quote_text(mixed) == _quote(mixed) == json.dumps(mixed, ensure_ascii=False)
