@@ -20,7 +20,7 @@ from pgwatch_gui.cli.filter_args import add_filter_args, filter_spec_from_args
 from pgwatch_gui.core.filtering.engine import EventFilter, compile_filter
 from pgwatch_gui.core.filtering.facets import FacetCache
 from pgwatch_gui.core.stream.events import Event
-from pgwatch_gui.core.stream.export import RecordError, record_to_event
+from pgwatch_gui.core.stream.recording import RecordError, record_to_event
 
 CHUNK = 2000  # lines filtered together (one select() per chunk)
 

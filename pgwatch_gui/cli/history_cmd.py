@@ -12,12 +12,8 @@ from pgwatch_gui.cli.common import CliError
 from pgwatch_gui.cli.filter_args import add_filter_args, filter_spec_from_args
 from pgwatch_gui.core.journal.reader import open_reader
 from pgwatch_gui.core.journal.store import JournalError
-from pgwatch_gui.core.stream.export import (
-    JsonlFormatter,
-    RecordError,
-    TextFormatter,
-    parse_time,
-)
+from pgwatch_gui.core.stream.export import JsonlFormatter, TextFormatter
+from pgwatch_gui.core.stream.recording import RecordError, parse_time
 
 _RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhd])$")
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}

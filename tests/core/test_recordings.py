@@ -13,14 +13,11 @@ from pgwatch_gui.core.stream.events import Event, make_gap
 from pgwatch_gui.core.stream.export import (
     CSV_FIELDS,
     EventWriter,
-    JsonlReader,
     csv_text,
     format_for_path,
-    parse_time,
-    read_jsonl,
-    record_to_event,
     write_jsonl,
 )
+from pgwatch_gui.core.stream.recording import JsonlReader, parse_time, read_jsonl, record_to_event
 
 NOW = time.time()
 EVENTS = [

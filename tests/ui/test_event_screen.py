@@ -11,7 +11,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication
 
 from pgwatch_gui.core.stream.events import Event, make_gap
-from pgwatch_gui.core.stream.export import read_jsonl
+from pgwatch_gui.core.stream.recording import read_jsonl
 from pgwatch_gui.ui.events.columns import COL_PAYLOAD
 from pgwatch_gui.ui.inspector.dock import TAB_DIFF
 from pgwatch_gui.ui.shell.main_window import MainWindow

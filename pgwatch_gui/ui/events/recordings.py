@@ -17,7 +17,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QProgressDialog, QWidget
 
 from pgwatch_gui.core.stream.events import Event
-from pgwatch_gui.core.stream.export import EventWriter, JsonlReader, format_for_path
+from pgwatch_gui.core.stream.export import EventWriter, format_for_path
+from pgwatch_gui.core.stream.recording import JsonlReader
 from pgwatch_gui.ui.common.dialogs import warn
 from pgwatch_gui.ui.common.wording import counted
 
