@@ -65,10 +65,13 @@ def sample_events(n: int = 1000, seed: int = 7, start: float = 1_763_719_200.0) 
 
 
 @pytest.fixture
-def window(qtbot, tmp_path):
+def window(qtbot, tmp_path, qloop):
+    """The window with its loop, as the app has it: whatever it starts runs, and ends
+    with it (without a loop, a started task was left pending and failed a later test)."""
     w = shown_window(qtbot, tmp_path, (1500, 900))
     qtbot.waitExposed(w)
-    return w
+    yield w
+    qloop.run_until_complete(w.shutdown())
 
 
 def test_filter_bar_drives_the_model(window, qtbot):

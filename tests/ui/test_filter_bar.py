@@ -17,10 +17,13 @@ from .test_event_screen import sample_events
 
 
 @pytest.fixture
-def window(qtbot, tmp_path):
+def window(qtbot, tmp_path, qloop):
+    """The window with its loop, as the app has it: whatever it starts runs, and ends
+    with it (without a loop, a started task was left pending and failed a later test)."""
     w = shown_window(qtbot, tmp_path, (1280, 720))
     qtbot.waitExposed(w)
-    return w
+    yield w
+    qloop.run_until_complete(w.shutdown())
 
 
 def menu_values(picker) -> list[str]:

@@ -16,12 +16,15 @@ EVENTS = sample_events(2000)
 
 
 @pytest.fixture
-def window(qtbot, tmp_path):
+def window(qtbot, tmp_path, qloop):
+    """The window with its loop, as the app has it: whatever it starts runs, and ends
+    with it (without a loop, a started task was left pending and failed a later test)."""
     w = shown_window(qtbot, tmp_path, (1280, 720))
     qtbot.waitExposed(w)
     w.event_model.append_events(EVENTS[:300])
     QApplication.processEvents()
-    return w
+    yield w
+    qloop.run_until_complete(w.shutdown())
 
 
 def stream(qtbot, window, first: int, n: int, per_batch: int = 5) -> None:
