@@ -90,6 +90,8 @@ def _quote_text(s: str) -> str:
         return _encode(s).decode()
     except UnicodeEncodeError:
         return _quote(s)
+
+
 # strict_json's json.dumps without a new JSONEncoder per call
 _dumps_strict = json.JSONEncoder(ensure_ascii=False, allow_nan=False, default=str).encode
 
@@ -111,11 +113,7 @@ def _json_key(key: dict) -> str:
         ((k, v),) = key.items()
         tv = type(v)
         if (tv is int or tv is str) and type(k) is str:
-            head = _KEY_HEADS.get(k)
-            if head is None:
-                if len(_KEY_HEADS) >= 1024:
-                    _KEY_HEADS.clear()
-                head = _KEY_HEADS[k] = f"{{{_quote(k)}: "
+            head = _KEY_HEADS.get(k) or _kept(_KEY_HEADS, 1024, k, f"{{{_quote(k)}: ")
             return f"{head}{_quote(v) if tv is str else repr(v)}}}"
     return _dumps(key)
 
@@ -175,7 +173,7 @@ class JsonlFormatter:
         payload = ev.payload
         if type(payload) is not str:  # msgspec would write None as null
             return event_to_json(ev)
-        d = ev._decoded
+        d = ev._decoded  # _decoded(ev), written out: a call less per line
         if d is None:
             d = peek_payload(payload) if ev.kind in PAYLOAD_KINDS else _NO_DECODE
         k = d.key
