@@ -11,8 +11,8 @@ from pgwatch_gui.core.filtering.facets import (
     OP_NONE,
     TABLE_NONE,
     FacetCache,
+    FacetScan,
     facets_of,
-    known_values,
 )
 from pgwatch_gui.core.filtering.fields import FieldSyntaxError, parse_fields
 from pgwatch_gui.core.stream.events import Event, make_gap
@@ -190,8 +190,9 @@ def test_filter_never_fills_the_events_decode_cache():
 def test_facets_and_known_values():
     assert facets_of(EVENTS[0]) == ("UPDATE", "public.orders", "id=42")
     assert facets_of(EVENTS[5]) == ("", "", "")
-    channels, ops, tables = known_values(enumerate(EVENTS), FacetCache())
-    assert channels >= {"orders", "my_channel", "Order Events"}
+    cache = FacetCache()  # what the pickers offer: the cache a FacetScan fills
+    FacetScan(cache.missing(enumerate(EVENTS)), cache).step(float("inf"))
+    ops, tables = cache.known()
     assert ops == {"UPDATE", "INSERT", "DELETE", OP_NONE}
     # rows that name no table get a picker entry of their own (issue 11)
     assert tables == {"public.orders", "notification", "public.Order Items", TABLE_NONE}
@@ -209,8 +210,6 @@ def test_non_json_payloads_never_break_filters():
 
 
 def test_facet_scan_fills_the_cache_a_slice_at_a_time():
-    from pgwatch_gui.core.filtering.facets import FacetScan
-
     keyed = [(k, Event(k, 0.0, "p", "c", 1, json.dumps(
         {"v": 1, "op": "INSERT", "table": f"t{k % 3}", "key": {"id": k}}))) for k in range(1000)]
     cache = FacetCache()
@@ -226,8 +225,6 @@ def test_facet_scan_fills_the_cache_a_slice_at_a_time():
 
 def test_facets_of_rows_gone_are_not_kept():
     """A scan that started before the oldest rows left must not put them back."""
-    from pgwatch_gui.core.filtering.facets import FacetScan
-
     keyed = list(enumerate(EVENTS))
     cache = FacetCache()
     scan = FacetScan(keyed, cache)

@@ -149,19 +149,3 @@ class FacetScan:
                 break
         self._i = min(i, n)
         return self.done
-
-
-def known_values(events: Iterable[tuple[int, Event]], cache: FacetCache
-                 ) -> tuple[set[str], set[str], set[str]]:
-    """(channels, ops, tables) seen among (key, event) pairs, for the pickers."""
-    channels: set[str] = set()
-    ops: set[str] = set()
-    tables: set[str] = set()
-    for k, ev in events:
-        if ev.is_gap:
-            continue
-        channels.add(ev.channel)
-        f = cache.get(k, ev)
-        ops.add(f[0] or OP_NONE)
-        tables.add(f[1] or TABLE_NONE)
-    return channels, ops, tables
