@@ -45,24 +45,9 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.benchmarks.bench_ingest import send_bulk  # noqa: E402
+from tests.benchmarks.bench_ingest import bare_rate, send_bulk  # noqa: E402
 
 CHANNEL = "bench_cli"
-
-
-def bare_rate(dsn: str, n: int) -> tuple[float, float]:
-    """(notifications/s, CPU seconds) of a bare synchronous psycopg listener's drain."""
-    import psycopg
-
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute("LISTEN bench_bare")
-        send_bulk(dsn, "bench_bare", 1, n)  # queued while nobody reads
-        c0 = time.process_time()
-        t0 = time.perf_counter()
-        for got, _ in enumerate(conn.notifies(), 1):
-            if got >= n:
-                break
-        return n / (time.perf_counter() - t0), time.process_time() - c0
 
 
 def _cpu_now(pid: int) -> float:
