@@ -54,7 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", choices=("jsonl", "text"), default="jsonl",
                    help="jsonl (default): one JSON object per line; text: for people")
     add_filter_args(p)
-    # For tests and the curious; see the README ("Connection health").
+    # For tests and the curious; see docs/guide/cli.md ("Connection health").
     hidden = argparse.SUPPRESS
     p.add_argument("--heartbeat-interval", type=positive_seconds, default=HEARTBEAT_INTERVAL,
                    help=hidden)

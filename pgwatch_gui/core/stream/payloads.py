@@ -1,6 +1,6 @@
 """Payload decoding: what a notification's payload says (operation, table, key).
 
-Decoding recognises this tool's envelope (version 1, see the README's "What gets
+Decoding recognises this tool's envelope (version 1, see docs/guide/triggers.md, "What gets
 installed") and the shapes that hand-written triggers commonly send, and never
 raises: empty payloads, plain text, JSON that is not an object, deeply nested or huge
 payloads all decode to something a screen can show.
