@@ -24,6 +24,7 @@ from pgwatch_gui.cli import (
     trigger_cmd,
 )
 from pgwatch_gui.cli.common import CliError, OneLineParser, add_connection_args, close_tunnels
+from pgwatch_gui.core.applog import quiet_library_warnings
 
 # Subcommand modules, in the order `--help` lists them.
 COMMANDS = [listen_cmd, changes_cmd, filter_cmd, history_cmd, notify_cmd, profiles_cmd,
@@ -68,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    quiet_library_warnings()  # before anything imports asyncssh (five warnings at import)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

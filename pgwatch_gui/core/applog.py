@@ -17,6 +17,7 @@ import logging.handlers
 import os
 import sys
 import threading
+import warnings
 from pathlib import Path
 
 APP_NAME = "pgwatch-gui"
@@ -64,6 +65,19 @@ def setup_logging(level: int = logging.INFO) -> logging.Handler | None:
     _hook_uncaught()
     log.info("pgwatch-gui started (pid %d)", os.getpid())
     return handler
+
+
+def quiet_library_warnings(*, to_log: bool = False) -> None:
+    """Warnings that libraries raise (asyncssh's CryptographyDeprecationWarnings at import,
+    say) are for their developers, not for a user's terminal: they are dropped, or with
+    `to_log` (the window) written to the log. Our own warnings still show, and `-W` or
+    PYTHONWARNINGS set by the user win over this."""
+    if sys.warnoptions:
+        return
+    warnings.filterwarnings("ignore" if not to_log else "default",
+                            module=r"(?!pgwatch_gui(\.|$))")
+    if to_log:
+        logging.captureWarnings(True)
 
 
 def remove_logging(handler: logging.Handler | None) -> None:

@@ -41,11 +41,12 @@ def run_gui(connections: Sequence[StartupConnection] = (), *, demo: bool = False
             demo_reset: bool = False, journal: bool = True) -> int:
     import qasync
 
-    from pgwatch_gui.core.applog import setup_logging
+    from pgwatch_gui.core.applog import quiet_library_warnings, setup_logging
     from pgwatch_gui.ui.shell.main_window import MainWindow
     from pgwatch_gui.ui.shell.quit import QuitGuard
 
     setup_logging()
+    quiet_library_warnings(to_log=True)
     app = make_app()
     # The loop ends when the window's close has been cleaned up, not when Qt sees no window.
     app.setQuitOnLastWindowClosed(False)
