@@ -6,20 +6,17 @@
 
 Installing on a table that already has the trigger changes it (CREATE OR REPLACE
 FUNCTION, DROP TRIGGER IF EXISTS + CREATE TRIGGER), never duplicates it. Removing
-drops the triggers and their function; when schema pgwatch was created by this tool
-and nothing else is left in it, it is dropped too, so removing everything leaves
-nothing behind.
+(core/triggers/removal.py, re-exported here) drops the triggers and their function.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import psycopg
 from psycopg import sql
-from psycopg.rows import dict_row
 
 from pgwatch_gui import __version__
 from pgwatch_gui.core.pg.names import qualified
@@ -31,7 +28,8 @@ from pgwatch_gui.core.triggers.catalog import (
     TriggerInfo,
     server_message,
 )
-from pgwatch_gui.core.triggers.plan import Installed, Plan, Step, TriggerError
+from pgwatch_gui.core.triggers.plan import Installed, Plan, Step, TriggerError, header, query
+from pgwatch_gui.core.triggers.removal import plan_remove, plan_remove_all
 from pgwatch_gui.core.triggers.spec import (
     TRIGGER_NAME,
     TRIGGER_NAMES,
@@ -40,8 +38,6 @@ from pgwatch_gui.core.triggers.spec import (
     TriggerSpec,
 )
 from pgwatch_gui.core.triggers.sql import (
-    LOCK_TIMEOUT,
-    SCHEMA_COMMENT,
     Placement,
     render,
     render_schema,
@@ -56,10 +52,6 @@ __all__ = [
 ]
 
 Progress = Callable[[int, int, str], None]
-
-
-def _header() -> str:
-    return f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}';\n"
 
 
 def _placement(facts: catalog.ServerFacts, table_schema: str) -> tuple[Placement, str | None]:
@@ -144,7 +136,7 @@ async def plan_install(conn: psycopg.AsyncConnection, specs: Sequence[TriggerSpe
             if objection:
                 raise TriggerError(f"{info.qualified}: {objection}")
         if not steps:
-            steps.append(Step("settings", _header()))
+            steps.append(Step("settings", header()))
         if placement.create_schema:
             steps.append(Step("schema pgwatch", render_schema(placement)))
             schema_created = True
@@ -156,91 +148,6 @@ async def plan_install(conn: psycopg.AsyncConnection, specs: Sequence[TriggerSpe
     return Plan("install", tuple(steps), tuple(resolved),
                 tuple(qualified(s.schema, s.table) for s in resolved), tuple(notes),
                 tuple(blockers))
-
-
-def _drop_steps(found: Sequence[TriggerInfo], functions_left: set[int]) -> list[Step]:
-    steps = []
-    by_table: dict[tuple[str, str], list[TriggerInfo]] = {}
-    for t in found:
-        by_table.setdefault((t.schema, t.table), []).append(t)
-    for (schema, table), trigs in by_table.items():
-        parts = [sql.SQL("DROP TRIGGER IF EXISTS {} ON {};\n").format(
-            sql.Identifier(t.name), sql.Identifier(schema, table)) for t in trigs]
-        for fn in {(t.function_oid, t.function_schema, t.function_name) for t in trigs}:
-            if fn[0] not in functions_left:
-                parts.append(sql.SQL("DROP FUNCTION IF EXISTS {}();\n").format(
-                    sql.Identifier(fn[1], fn[2])))
-                functions_left.add(fn[0])  # dropped once even if two tables share it
-        steps.append(Step(qualified(schema, table), sql.Composed(parts).as_string(None)))
-    return steps
-
-
-_FUNCTION_USERS = """
-SELECT DISTINCT tgfoid FROM pg_trigger WHERE tgfoid = ANY(%s) AND NOT (oid = ANY(%s))
-"""
-
-_SCHEMA_LEFT = """
-SELECT n.oid IS NOT NULL AS exists, obj_description(n.oid, 'pg_namespace') AS comment,
-       (SELECT count(*) FROM pg_depend d
-         WHERE d.refclassid = 'pg_namespace'::regclass AND d.refobjid = n.oid
-           AND d.deptype = 'n'
-           AND NOT (d.classid = 'pg_proc'::regclass AND d.objid = ANY(%s))) AS others
-FROM (SELECT 1) AS one LEFT JOIN pg_namespace n ON n.nspname = %s
-"""
-
-
-async def _query(conn: psycopg.AsyncConnection, query: str, params: object) -> list[dict]:
-    try:
-        async with conn.cursor(row_factory=dict_row) as cur:
-            await cur.execute(query, params)
-            return await cur.fetchall()
-    except psycopg.Error as exc:
-        raise TriggerError(server_message(exc)) from None
-
-
-async def _removal(conn: psycopg.AsyncConnection, found: Sequence[TriggerInfo]) -> Plan:
-    if not found:
-        return Plan("remove", ())
-    blockers: list[str] = []
-    for t in found:
-        if not t.owned and not any(t.qualified_table in b for b in blockers):
-            user = (await catalog.server_facts(conn)).user
-            blockers.append(f"permission denied: {user} does not own table "
-                            f"{t.qualified_table}; removing a trigger needs the owner's rights")
-    trig_oids = [t.oid for t in found]
-    fn_oids = sorted({t.function_oid for t in found})
-    rows = await _query(conn, _FUNCTION_USERS, (fn_oids, trig_oids))
-    still_used = {r["tgfoid"] for r in rows}
-    steps = [Step("settings", _header()), *_drop_steps(found, set(still_used))]
-    dropped = [f for f in fn_oids if f not in still_used]
-    (left,) = await _query(conn, _SCHEMA_LEFT, (dropped, PGWATCH_SCHEMA))
-    if left["exists"] and left["others"] == 0 and left["comment"] == SCHEMA_COMMENT:
-        steps.append(Step("schema pgwatch", sql.SQL("DROP SCHEMA {};\n").format(
-            sql.Identifier(PGWATCH_SCHEMA)).as_string(None)))
-    tables = tuple(dict.fromkeys(t.qualified_table for t in found))
-    return Plan("remove", tuple(steps), (), tables, (), tuple(blockers))
-
-
-async def plan_remove(conn: psycopg.AsyncConnection,
-                      tables: Iterable[tuple[str | None, str]]) -> Plan:
-    """The script removing this tool's triggers from these tables (schema None: search_path)."""
-    found: list[TriggerInfo] = []
-    for schema, name in tables:
-        info = await _table(conn, schema, name)
-        ours = [t for t in info.triggers if t.is_pgwatch]
-        if not ours:
-            raise TriggerError(f"{info.qualified} has no trigger installed by pgwatch-gui")
-        found += [t for t in ours if t not in found]
-    return await _removal(conn, found)
-
-
-async def plan_remove_all(conn: psycopg.AsyncConnection) -> Plan:
-    """The script removing every trigger this tool installed in the database."""
-    try:
-        found = [t for t in await catalog.list_triggers(conn) if t.is_pgwatch]
-    except CatalogError as exc:
-        raise TriggerError(str(exc)) from None
-    return await _removal(conn, found)
 
 
 async def execute(conn: psycopg.AsyncConnection, plan: Plan,
@@ -335,7 +242,7 @@ async def list_installed(conn: psycopg.AsyncConnection, schema: str | None = Non
         raise TriggerError(str(exc)) from None
     if not trigs:
         return []
-    rows = await _query(conn, _COLUMNS_OF_INSTALLED, (list(TRIGGER_NAMES),))
+    rows = await query(conn, _COLUMNS_OF_INSTALLED, (list(TRIGGER_NAMES),))
     cols = {(r["schema"], r["table"]): r["columns"] for r in rows}
     grouped: dict[tuple[str, str], list[TriggerInfo]] = {}
     for t in trigs:
@@ -352,7 +259,7 @@ async def list_installed(conn: psycopg.AsyncConnection, schema: str | None = Non
 
 async def function_definition(conn: psycopg.AsyncConnection, installed: Installed) -> str:
     """CREATE FUNCTION ... of the installed function, as the server has it now."""
-    rows = await _query(conn, "SELECT pg_get_functiondef(%s) AS d",
+    rows = await query(conn, "SELECT pg_get_functiondef(%s) AS d",
                         (installed.triggers[0].function_oid,))
     return rows[0]["d"]
 

@@ -1,17 +1,37 @@
 """What install and remove work with: a Plan of Steps, the Installed triggers of a
-table, and TriggerError (one line). The operations are in core/triggers/manage.py."""
+table, and TriggerError (one line). The operations are in core/triggers/manage.py
+(install, list) and core/triggers/removal.py (remove)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import psycopg
+from psycopg.rows import dict_row
+
 from pgwatch_gui.core.pg.names import qualified
-from pgwatch_gui.core.triggers.catalog import TriggerInfo
+from pgwatch_gui.core.triggers.catalog import TriggerInfo, server_message
 from pgwatch_gui.core.triggers.spec import Stored, TriggerSpec
+from pgwatch_gui.core.triggers.sql import LOCK_TIMEOUT
 
 
 class TriggerError(Exception):
     """Installing or removing failed; the message is one line (the server's, when it spoke)."""
+
+
+def header() -> str:
+    """The first step of every plan."""
+    return f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}';\n"
+
+
+async def query(conn: psycopg.AsyncConnection, text: str, params: object) -> list[dict]:
+    """Rows of a catalog query as dicts; a server error becomes a one-line TriggerError."""
+    try:
+        async with conn.cursor(row_factory=dict_row) as cur:
+            await cur.execute(text, params)
+            return await cur.fetchall()
+    except psycopg.Error as exc:
+        raise TriggerError(server_message(exc)) from None
 
 
 @dataclass(frozen=True)
