@@ -56,7 +56,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     inst.add_argument("--key", default="", metavar="COL,...",
                       help="key columns (default: the primary key, else the replica identity)")
     inst.add_argument("--dry-run", action="store_true",
-                      help="print the SQL script and change nothing")
+                      help="print the script (one transaction, for psql -v ON_ERROR_STOP=1 -f) "
+                      "and change nothing")
     inst.set_defaults(func=run_install)
 
     rem = actions.add_parser("remove", help="remove notify triggers installed by pgwatch-gui",
@@ -68,7 +69,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                        help="table to remove the trigger from (repeatable)")
     which.add_argument("--all", action="store_true",
                        help="remove every trigger pgwatch-gui installed in the database")
-    rem.add_argument("--dry-run", action="store_true", help="print the SQL and change nothing")
+    rem.add_argument("--dry-run", action="store_true",
+                     help="print the script (one transaction) and change nothing")
     rem.set_defaults(func=run_remove)
 
     lst = actions.add_parser("list", help="list notify triggers",
@@ -166,7 +168,7 @@ def run_install(args: argparse.Namespace) -> int:
         plan = await triggers.plan_install(conn, specs)
         _notes(plan)
         if args.dry_run:
-            sys.stdout.write(plan.sql)
+            sys.stdout.write(plan.script)
             return 0
         await triggers.execute(conn, plan)
         for spec in plan.specs:
@@ -190,7 +192,7 @@ def run_remove(args: argparse.Namespace) -> int:
             print("nothing to remove: no trigger installed by pgwatch-gui", file=sys.stderr)
             return 0
         if args.dry_run:
-            sys.stdout.write(plan.sql)
+            sys.stdout.write(plan.script)
             return 0
         await triggers.execute(conn, plan)
         for t in plan.tables:

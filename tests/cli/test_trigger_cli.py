@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import uuid
 
 import psycopg
+import pytest
 from psycopg import sql
 
+from pgwatch_gui.core.triggers import manage as triggers
+from pgwatch_gui.core.triggers.spec import TriggerSpec
 from tests.conftest import dsn_for, run_cli
+from tests.core.trigger_helpers import call, pgwatch_leftovers
 from tests.seed_triggers import ALL_SEEDS, EXPECTED
 
 
@@ -70,9 +76,9 @@ def test_dry_run_prints_the_script_and_changes_nothing(db, pg_dsn):
     assert "CREATE TRIGGER \"pgwatch_notify\"" in p.stdout
     assert db.execute("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'pgwatch%'"
                       ).fetchone()[0] == 0
-    # the printed script is a working migration
-    with db.transaction():
-        db.execute(p.stdout.encode())
+    # the printed script is a working migration: one transaction of its own
+    assert "\nBEGIN;\nSET LOCAL lock_timeout" in p.stdout and p.stdout.endswith("COMMIT;\n")
+    db.execute(p.stdout.encode())
     assert trig("remove", "--dsn", pg_dsn, "--table", "t", "--dry-run").stdout.count("DROP") == 3
 
 
@@ -139,3 +145,69 @@ def test_show_prints_spec_and_function(db, pg_dsn):
     p = trig("show", "--dsn", pg_dsn, "--table", "t")
     assert p.returncode == 0, p.stderr
     assert '"channel": "c"' in p.stdout and "CREATE OR REPLACE FUNCTION pgwatch" in p.stdout
+
+
+PSQL_15 = "/usr/lib/postgresql/15/bin/psql"
+
+
+def psql_file(dsn, path):
+    return subprocess.run([PSQL_15, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", dsn, "-f",
+                           str(path)], capture_output=True, text=True, timeout=60,
+                          env={"PATH": os.environ.get("PATH", ""), "LC_ALL": "C"})
+
+
+@pytest.mark.skipif(not os.path.exists(PSQL_15), reason="Debian's psql 15 is not installed")
+def test_dry_run_is_a_migration_psql_runs_as_one_transaction(db, pg_dsn, tmp_path):
+    db.execute('CREATE TABLE "Order Items" (id int PRIMARY KEY, "bäck\\slash" text, '
+               "note text)")
+    db.execute("CREATE TABLE doomed (id int PRIMARY KEY)")
+    args = ("--dsn", pg_dsn, "--payload", "row", "--channel", "oi:1", "--exclude", "note")
+    # Two tables, the second gone by the time the migration runs: nothing may be left.
+    p = trig("install", "--table", 'public."Order Items"', "--table", "doomed", "--dry-run",
+             *args)
+    assert p.returncode == 0, p.stderr
+    (tmp_path / "both.sql").write_text(p.stdout, encoding="utf-8")
+    db.execute("DROP TABLE doomed")
+    r = psql_file(pg_dsn, tmp_path / "both.sql")
+    assert r.returncode == 3 and 'relation "public.doomed" does not exist' in r.stderr
+    assert pgwatch_leftovers(db) == {"triggers": 0, "functions": 0, "schema": 0}
+
+    p = trig("install", "--table", 'public."Order Items"', "--dry-run", *args)
+    (tmp_path / "one.sql").write_text(p.stdout, encoding="utf-8")
+    r = psql_file(pg_dsn, tmp_path / "one.sql")
+    assert r.returncode == 0, r.stderr
+    assert "WARNING" not in r.stderr  # SET LOCAL inside the script's own transaction
+    db.execute('LISTEN "oi:1"')
+    db.execute("INSERT INTO \"Order Items\" VALUES (1, 'a\\b', 'private')")
+    (n,) = list(db.notifies(timeout=3, stop_after=1))
+    assert json.loads(n.payload)["row"] == {"id": 1, "bäck\\slash": "a\\b"}
+    # what --dry-run printed is the plan's script, byte for byte (the window shows and
+    # saves the same)
+    spec = TriggerSpec("public", "Order Items", channel="oi:1", payload="row",
+                       exclude=("note",))
+    (tmp_path / "again.sql").write_text(
+        trig("install", "--table", 'public."Order Items"', "--dry-run", *args).stdout)
+    assert (tmp_path / "again.sql").read_text() == call(
+        pg_dsn, triggers.plan_install, [spec]).script
+
+
+def test_dry_run_refuses_a_when_the_install_would_refuse(db, pg_dsn):
+    db.execute("CREATE TABLE t (id int PRIMARY KEY, status text)")
+    for events, when, word in (("insert,update,delete", "NEW.status = 'x'", "DELETE"),
+                               ("delete", "NEW.status = 'x'", "DELETE"),
+                               ("insert", "OLD.status IS NULL", "INSERT"),
+                               ("insert,update", "NEW IS DISTINCT FROM OLD", "INSERT")):
+        for extra in (("--dry-run",), ()):
+            line = one_line_error(trig("install", "--dsn", pg_dsn, "--table", "t",
+                                       "--events", events, "--when", when, *extra))
+            assert f"{word} trigger's WHEN condition cannot reference" in line, line
+    line = one_line_error(trig("install", "--dsn", pg_dsn, "--table", "t", "--dry-run",
+                               "--when", "EXISTS (SELECT 1 FROM t WHERE id = NEW.id)",
+                               "--events", "insert"))
+    assert "subquery" in line
+    for events, when in (("update", "NEW IS DISTINCT FROM OLD"), ("delete", "OLD.id > 0"),
+                         ("insert", 'NEW."status" = \'x\'')):
+        p = trig("install", "--dsn", pg_dsn, "--table", "t", "--dry-run", "--events", events,
+                 "--when", when)
+        assert p.returncode == 0, p.stderr
+    assert pgwatch_leftovers(db)["triggers"] == 0

@@ -134,7 +134,8 @@ def test_the_preview_is_exactly_what_runs(two_tables, pg_dsn):
     assert src == body
     assert plan.sql.startswith("SET LOCAL lock_timeout")
     text = triggers.migration_text(plan)
-    assert text.endswith(plan.sql) and "--single-transaction" in text
+    assert text == plan.script and text.endswith("BEGIN;\n" + plan.sql + "COMMIT;\n")
+    assert "psql -v ON_ERROR_STOP=1 -f" in text
     assert plan.channels == ("c",)
 
 

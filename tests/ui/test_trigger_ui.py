@@ -7,6 +7,7 @@ import os
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QLabel
 
 from pgwatch_gui.core.pg.connection import make_conninfo
@@ -110,13 +111,17 @@ def test_dialog_preview_save_install_then_listen(qloop, qtbot, browser, hub_on, 
     dlg.preview_btn.click()
     run_until(qloop, lambda: dlg.plan is not None)
     expected = call(pg_dsn, triggers.plan_install, form.specs())
-    assert dlg.sql_view.toPlainText() == expected.sql
+    # the preview, Copy and Save as migration give the script --dry-run prints
+    assert dlg.sql_view.toPlainText() == expected.script
+    assert expected.script.endswith("BEGIN;\n" + expected.sql + "COMMIT;\n")
     assert '"secret"' not in expected.sql.split("COMMENT ON TRIGGER")[0]
     shot(dlg, "trigger_dialog_preview.png")
 
     path = tmp_path / "mig.sql"
     dlg.save_migration(str(path))
-    assert path.read_text().endswith(expected.sql)
+    assert path.read_text() == expected.script
+    dlg.copy_sql()
+    assert QGuiApplication.clipboard().text() == expected.script
 
     asked = []
     dlg.ask = lambda q, answer: (asked.append(q), answer(True))
@@ -144,6 +149,14 @@ def test_when_is_checked_by_the_server(qloop, qtbot, browser):
     dlg.form.when_edit.setText("NEW.name IS DISTINCT FROM OLD.name")
     dlg.form.when_check.click()
     run_until(qloop, lambda: dlg.form.when_status.text() == "OK")
+    # what CREATE TRIGGER would refuse, Check refuses: NEW in a DELETE trigger
+    dlg.form.event_boxes["DELETE"].setChecked(True)
+    dlg.form.when_edit.setText("NEW.name <> 'x'")
+    dlg.form.when_check.click()
+    run_until(qloop, lambda: dlg.form.when_status.text() not in ("", "checking..."))
+    assert "DELETE trigger's WHEN condition cannot reference NEW values" in \
+        dlg.form.when_status.text()
+    dlg.form.event_boxes["DELETE"].setChecked(False)
     dlg.form.when_edit.setText("")
     dlg.form.event_boxes["UPDATE"].setChecked(False)
     assert "at least one event" in dlg.form.problem.text()
@@ -263,7 +276,7 @@ def test_install_straight_from_the_form_and_the_dock_follows(qloop, qtbot, brows
     dlg.ask = lambda q, answer: answer(False)
     dlg.install_btn.click()  # no Preview SQL... first
     run_until(qloop, lambda: dlg.install_done)
-    assert dlg.sql_view.toPlainText() == dlg.plan.sql  # what ran was shown
+    assert dlg.sql_view.toPlainText() == dlg.plan.script  # what ran was shown
     installed = {i.table: i.spec for i in call(pg_dsn, triggers.list_installed)}
     assert installed["Order Items"].channel == "order_items"
     assert installed["Order Items"].events == ("INSERT", "DELETE")

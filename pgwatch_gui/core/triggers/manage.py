@@ -11,14 +11,12 @@ FUNCTION, DROP TRIGGER IF EXISTS + CREATE TRIGGER), never duplicates it. Removin
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import psycopg
 from psycopg import sql
 
-from pgwatch_gui import __version__
 from pgwatch_gui.core.pg.names import qualified
 from pgwatch_gui.core.triggers import catalog
 from pgwatch_gui.core.triggers.catalog import (
@@ -132,7 +130,8 @@ async def plan_install(conn: psycopg.AsyncConnection, specs: Sequence[TriggerSpe
         except SpecError as exc:
             raise TriggerError(f"{info.qualified}: {exc}") from None
         if spec.when:  # the server parses it: one expression over the table's row
-            objection = await check_when(conn, info.schema, info.name, spec.when)
+            objection = await check_when(conn, info.schema, info.name, spec.when,
+                                         spec.row_events)
             if objection:
                 raise TriggerError(f"{info.qualified}: {objection}")
         if not steps:
@@ -184,24 +183,46 @@ async def check(conn: psycopg.AsyncConnection, plan: Plan) -> str | None:
     return None
 
 
-async def check_when(conn: psycopg.AsyncConnection, schema: str, table: str,
-                     text: str) -> str | None:
-    """The server's objection to `text` as the table's WHEN condition, or None.
+# Which of NEW and OLD a row event has: a WHEN condition may name only those.
+_SCOPES = {"INSERT": ("new",), "UPDATE": ("new", "old"), "DELETE": ("old",)}
+_MISSING = {"INSERT": "OLD", "DELETE": "NEW"}
 
-    Prepared only, never executed, inside a transaction that is rolled back.
-    """
-    problem = when_problem(text)
-    if problem:
-        return problem
+
+async def _explain_where(conn: psycopg.AsyncConnection, schema: str, table: str,
+                         aliases: Sequence[str], text: str) -> str | None:
     tbl = sql.Identifier(schema, table)
-    query = sql.SQL("SELECT 1 FROM {} AS new, {} AS old WHERE ({})").format(
-        tbl, tbl, sql.SQL(text))
+    rows = sql.SQL(", ").join(sql.SQL("{} AS {}").format(tbl, sql.SQL(a)) for a in aliases)
+    query = sql.SQL("SELECT 1 FROM {} WHERE ({})").format(rows, sql.SQL(text))
     try:
         async with conn.transaction(force_rollback=True):
             # prepare=True: Parse over the extended protocol, one statement at most.
             await conn.execute(sql.SQL("EXPLAIN {}").format(query), prepare=True)
     except psycopg.Error as exc:
         return server_message(exc)
+    return None
+
+
+async def check_when(conn: psycopg.AsyncConnection, schema: str, table: str,
+                     text: str, events: Sequence[str] = ("UPDATE",)) -> str | None:
+    """The server's objection to `text` as the table's WHEN condition, or None.
+
+    The server parses it as one boolean expression over the table's row named NEW and
+    OLD, then once for each of `events` with only the rows that event has, as CREATE
+    TRIGGER ... WHEN would: NEW in a DELETE trigger or OLD in an INSERT trigger is
+    refused. Prepared only, never executed, inside a transaction that is rolled back.
+    """
+    problem = when_problem(text)
+    if problem:
+        return problem
+    objection = await _explain_where(conn, schema, table, ("new", "old"), text)
+    if objection:
+        return objection
+    for event in dict.fromkeys(events):
+        scope = _SCOPES.get(event)
+        if scope is None or len(scope) == 2:
+            continue
+        if await _explain_where(conn, schema, table, scope, text) is not None:
+            return f"{event} trigger's WHEN condition cannot reference {_MISSING[event]} values"
     return None
 
 
@@ -265,12 +286,5 @@ async def function_definition(conn: psycopg.AsyncConnection, installed: Installe
 
 
 def migration_text(plan: Plan) -> str:
-    """The plan as a migration file: a header saying how to run it, then the script."""
-    stamp = time.strftime("%Y-%m-%d %H:%M:%S %z")
-    what = ", ".join(plan.tables) or "nothing"
-    head = (f"-- pgwatch-gui {__version__}: {plan.action} notify triggers on {what}\n"
-            f"-- generated {stamp}\n"
-            "-- Run it in ONE transaction, e.g.  psql --single-transaction -f this_file.sql\n"
-            "-- (SET LOCAL lock_timeout only applies inside a transaction.)\n")
-    notes = "".join(f"-- note: {n}\n" for n in plan.notes)
-    return head + notes + "\n" + plan.sql
+    """The plan as a migration file: `plan.script` (one transaction, BEGIN ... COMMIT)."""
+    return plan.script

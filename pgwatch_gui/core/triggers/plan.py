@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 import psycopg
 from psycopg.rows import dict_row
 
+from pgwatch_gui import __version__
 from pgwatch_gui.core.pg.names import qualified
+from pgwatch_gui.core.triggers.body import comment_safe
 from pgwatch_gui.core.triggers.catalog import TriggerInfo, server_message
 from pgwatch_gui.core.triggers.spec import Stored, TriggerSpec
 from pgwatch_gui.core.triggers.sql import LOCK_TIMEOUT
@@ -53,7 +55,27 @@ class Plan:
 
     @property
     def sql(self) -> str:
+        """The steps, as `execute` runs them inside its own transaction."""
         return "".join(s.sql for s in self.steps)
+
+    @property
+    def script(self) -> str:
+        """The plan as one file that any client runs as one transaction: a header saying
+        how, then BEGIN, the steps and COMMIT. It is what `--dry-run` prints, the
+        window's preview shows and *Save as migration* writes, byte for byte.
+
+        `SET client_encoding` comes first because the file is UTF-8 whatever the
+        locale of the psql that runs it (as pg_dump does)."""
+        what = ", ".join(self.tables) or "nothing"
+        head = (f"-- pgwatch-gui {__version__}: {self.action} notify triggers on "
+                f"{comment_safe(what)}\n"
+                "-- One transaction (BEGIN ... COMMIT): run it with\n"
+                "--   psql -v ON_ERROR_STOP=1 -f this_file.sql\n"
+                "-- An error stops it before COMMIT, and nothing is changed.\n")
+        notes = "".join(f"-- note: {comment_safe(n)}\n" for n in self.notes)
+        notes += "".join(f"-- needs: {comment_safe(b)}\n" for b in self.blockers)
+        return (head + notes + "\nSET client_encoding = 'UTF8';\nBEGIN;\n" + self.sql
+                + "COMMIT;\n")
 
     @property
     def empty(self) -> bool:
