@@ -44,6 +44,12 @@ class Column:
     not_null: bool = False
     comparable: bool = True  # `IS DISTINCT FROM` works on the type itself
     position: int = 0
+    generated: str = ""  # pg_attribute.attgenerated: "s" stored, "v" virtual (18), "" not
+
+    @property
+    def virtual(self) -> bool:
+        """A virtual generated column: PostgreSQL never computes it for a trigger."""
+        return self.generated == "v"
 
 
 @dataclass(frozen=True)
@@ -165,6 +171,7 @@ WHERE c.oid = %s::regclass
 
 _COLUMNS = """
 SELECT a.attname, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull, a.attnum,
+       a.attgenerated::text AS generated,
        (ty.typtype IN ('e', 'r') OR EXISTS (
           SELECT 1 FROM pg_opclass oc JOIN pg_am am ON am.oid = oc.opcmethod
           WHERE am.amname = 'btree' AND oc.opcdefault
@@ -316,7 +323,8 @@ async def table_info(conn: psycopg.AsyncConnection, schema: str | None, name: st
     row = await _resolve(conn, schema, name)
     oid, nsp, rel = row["oid"], row["nspname"], row["relname"]
     cols = tuple(
-        Column(r["attname"], r["type"], r["attnotnull"], r["comparable"], r["attnum"])
+        Column(r["attname"], r["type"], r["attnotnull"], r["comparable"], r["attnum"],
+               r["generated"].strip("\x00 "))
         for r in await _fetch(conn, _COLUMNS, (oid,))
     )
     key_rows = await _fetch(conn, _KEY, (oid,))

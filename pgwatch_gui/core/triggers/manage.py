@@ -139,6 +139,16 @@ async def plan_install(conn: psycopg.AsyncConnection, specs: Sequence[TriggerSpe
         if placement.create_schema:
             steps.append(Step("schema pgwatch", render_schema(placement)))
             schema_created = True
+        virtual = [c.name for c in info.columns if c.virtual]
+        for what, names in (("channel column", [spec.channel_column]),
+                            ("key column", spec.key_columns)):
+            if bad := [n for n in names if n in virtual]:
+                raise TriggerError(f"{info.qualified}: {what} {bad[0]!r} is a virtual generated "
+                                   "column, which PostgreSQL never computes for a trigger")
+        if spec.payload != "keys" and (gone := [c for c in virtual if c not in spec.exclude]):
+            notes.append(f"{info.qualified}: virtual generated column {gone[0]!r}"
+                         + (f" (and {len(gone) - 1} more)" if len(gone) > 1 else "")
+                         + " is left out of payloads: PostgreSQL never computes it for a trigger")
         if not spec.key_columns and not info.key:
             notes.append(f"{info.qualified} has no primary key or replica identity index: "
                          "payloads carry no key (choose key columns)")
@@ -232,6 +242,7 @@ SELECT n.nspname AS schema, c.relname AS table,
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+  AND a.attgenerated::text <> 'v'
 WHERE c.oid IN (SELECT tgrelid FROM pg_trigger WHERE tgname = ANY(%s))
 GROUP BY n.nspname, c.relname
 """

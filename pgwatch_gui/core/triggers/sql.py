@@ -26,7 +26,7 @@ from psycopg import sql
 
 from pgwatch_gui import __version__
 from pgwatch_gui.core.pg.names import MAX_IDENTIFIER_BYTES, qualified
-from pgwatch_gui.core.triggers.body import Columnish, FunctionBody, comment_safe
+from pgwatch_gui.core.triggers.body import Columnish, FunctionBody, comment_safe, sent_columns
 from pgwatch_gui.core.triggers.spec import (
     TRIGGER_NAME,
     TRUNCATE_TRIGGER_NAME,
@@ -95,7 +95,7 @@ def render_table(spec: TriggerSpec, columns: Sequence[Columnish], *, key: Sequen
     fn = sql.Identifier(placement.schema, fn_name)
     table = sql.Identifier(spec.schema, spec.table)
     body = FunctionBody(spec, columns, key_cols).source()
-    stored = Stored(spec, key_cols, tuple(c.name for c in columns if c.name not in spec.exclude),
+    stored = Stored(spec, key_cols, tuple(c.name for c in sent_columns(spec, columns)),
                     __version__).to_json()
     channel = spec.channel + (f"<{spec.channel_column}>" if spec.per_row_channel else "")
     title = (f"{qualified(spec.schema, spec.table)}: {', '.join(spec.events)} -> channel "
@@ -118,12 +118,13 @@ def render_table(spec: TriggerSpec, columns: Sequence[Columnish], *, key: Sequen
                     sql.SQL(", ").join(sql.Identifier(c) for c in spec.update_of)))
             else:
                 ev.append(sql.SQL(e))
-        when = sql.SQL("\n  WHEN ({})").format(sql.SQL(spec.when)) if spec.when else sql.SQL("")
+        # No CREATE TRIGGER ... WHEN: an error there fails the user's write. The condition
+        # is evaluated inside the function's guarded block (body.py).
         out.append(sql.SQL(
-            "CREATE TRIGGER {name}\n  AFTER {events} ON {table}\n  FOR EACH ROW{when}\n"
+            "CREATE TRIGGER {name}\n  AFTER {events} ON {table}\n  FOR EACH ROW\n"
             "  EXECUTE FUNCTION {fn}();\nCOMMENT ON TRIGGER {name} ON {table} IS {comment};\n"
         ).format(name=sql.Identifier(TRIGGER_NAME), events=sql.SQL(" OR ").join(ev),
-                 table=table, when=when, fn=fn, comment=sql.Literal(stored)))
+                 table=table, fn=fn, comment=sql.Literal(stored)))
     if "TRUNCATE" in spec.events:
         out.append(sql.SQL(
             "CREATE TRIGGER {name}\n  AFTER TRUNCATE ON {table}\n  FOR EACH STATEMENT\n"
