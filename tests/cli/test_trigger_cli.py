@@ -211,3 +211,25 @@ def test_dry_run_refuses_a_when_the_install_would_refuse(db, pg_dsn):
                  "--when", when)
         assert p.returncode == 0, p.stderr
     assert pgwatch_leftovers(db)["triggers"] == 0
+
+
+def test_listen_reads_the_numbered_payloads_of_one_transaction(db, pg_dsn):
+    """Two identical updates of one row in one transaction: both reach `listen`, which
+    parses op, table and key and keeps txid and seq in the payload (--where sees them)."""
+    from tests.cli.test_listen_notify import start_listen
+
+    db.execute("CREATE TABLE t (id int PRIMARY KEY, qty int)")
+    db.execute("INSERT INTO t VALUES (7, 0)")
+    assert trig("install", "--dsn", pg_dsn, "--table", "t", "--channel", "t").returncode == 0
+    p = start_listen("--dsn", pg_dsn, "-c", "t", "--count", "2", "--timeout", "30",
+                     "--where", "seq >= 1 and txid > 0")
+    with db.transaction():
+        db.execute("UPDATE t SET qty = 1 WHERE id = 7")
+        db.execute("UPDATE t SET qty = 1 WHERE id = 7")
+    out, err = p.communicate(timeout=30)
+    assert p.returncode == 0, err
+    lines = [json.loads(x) for x in out.splitlines()]
+    assert [(x["op"], x["table"], x["key"]) for x in lines] == [("UPDATE", "t", {"id": 7})] * 2
+    payloads = [json.loads(x["payload"]) for x in lines]
+    assert [x["seq"] for x in payloads] == [1, 2]
+    assert payloads[0]["txid"] == payloads[1]["txid"]

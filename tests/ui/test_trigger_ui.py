@@ -14,6 +14,7 @@ from pgwatch_gui.core.pg.connection import make_conninfo
 from pgwatch_gui.core.triggers import manage as triggers
 from pgwatch_gui.core.triggers.spec import TriggerSpec
 from pgwatch_gui.ui.common.hub import ConnectionHub
+from pgwatch_gui.ui.inspector.dock import Inspector
 from pgwatch_gui.ui.triggers.form import VISIBILITY_WARNING
 from pgwatch_gui.ui.triggers.tables import TablesBrowser
 from tests.core.trigger_helpers import call, install, pgwatch_leftovers
@@ -133,6 +134,19 @@ def test_dialog_preview_save_install_then_listen(qloop, qtbot, browser, hub_on, 
     ev = next(e for e in events if e.channel == "orders feed")
     assert ev.decoded.shape == "pgwatch" and ev.table == "Order Items" and ev.key == {"id": 1}
     assert "pw" not in ev.payload
+    # two identical updates in one transaction: both arrive, told apart by "seq"
+    with shop.transaction():
+        for _ in range(2):
+            shop.execute("UPDATE \"Order Items\" SET qty = 3 WHERE id = 1")
+    run_until(qloop, lambda: sum(e.channel == "orders feed" for e in events) == 3)
+    upd = [e for e in events if e.channel == "orders feed"][1:]
+    assert [e.decoded.op for e in upd] == ["UPDATE", "UPDATE"]
+    assert [e.decoded.value["seq"] for e in upd] == [1, 2]
+    inspector = Inspector()
+    qtbot.addWidget(inspector)
+    inspector.show_event(upd[1])
+    assert '"seq": 2' in inspector.json_view.toPlainText()
+    assert inspector.title.text() == "UPDATE public.Order Items"
     run_until(qloop, lambda: "pgwatch" in marks(browser)[("public", "Order Items")])
 
 

@@ -74,6 +74,21 @@ def _concat(parts: Sequence[object], indent: str) -> sql.Composable:
     return sql.SQL("\n" + indent + "|| ").join(items)
 
 
+# The payload's number within the transaction: PostgreSQL drops a notification that is
+# identical to one already queued by the same transaction (two identical updates of a
+# row, rows of a table without a key, two TRUNCATEs), and "seq" keeps each one distinct.
+# A transaction-local setting counts (set_config(..., true) ends with the transaction);
+# it is taken first, so an error later in the block still has a number. A rolled-back
+# block (the error path) undoes set_config: the handler sets it again, and starts over
+# from 0 when the setting was not a number (someone set it by hand).
+SEQ_SETTING = "pgwatch_gui.seq"
+_SEQ_NEXT = (f"    seq := coalesce(nullif(current_setting('{SEQ_SETTING}', true), ''), '0')::int8"
+             " + 1;\n"
+             f"    PERFORM set_config('{SEQ_SETTING}', seq::text, true);\n")
+_SEQ_KEEP = ("    seq := coalesce(seq, 0);\n"
+             f"    PERFORM set_config('{SEQ_SETTING}', seq::text, true);\n")
+
+
 class FunctionBody:
     """Builds the PL/pgSQL source of one spec's function."""
 
@@ -107,8 +122,8 @@ class FunctionBody:
 
     @staticmethod
     def tail(extra: str = "") -> list[object]:
-        return [extra + ',"txid":', sql.SQL("txid_current()::text"), ',"ts":',
-                sql.SQL("to_json(now())::text"), "}"]
+        return [extra + ',"txid":', sql.SQL("txid_current()::text"), ',"seq":',
+                sql.SQL("seq::text"), ',"ts":', sql.SQL("to_json(now())::text"), "}"]
 
     def op_head(self, op: str | None) -> list[object]:
         """The envelope's start; op None: TG_OP at run time (in shared branches)."""
@@ -269,7 +284,7 @@ class FunctionBody:
     def source(self) -> str:
         spec = self.spec
         per_row = spec.per_row_channel
-        decl = ["  payload text;\n"]
+        decl = ["  payload text;\n  seq int8;\n"]
         if per_row:
             decl.append("  channel text;\n")
         if spec.payload == "diff" and "UPDATE" in spec.events:
@@ -288,10 +303,12 @@ class FunctionBody:
                 "-- and errors become an \"error\" payload: a write never fails because of "
                 "this function.\n"),
             sql.SQL("DECLARE\n" + "".join(decl) + "BEGIN\n  BEGIN\n"),
+            sql.SQL(_SEQ_NEXT),
             *self.when("    "),
             *self.dispatch("    "),
             *self.fallback("    "),
             sql.SQL("  EXCEPTION WHEN OTHERS THEN\n"),
+            sql.SQL(_SEQ_KEEP),
             self.assign("payload", error, "    "),
             sql.SQL("  END;\n"),
         ]
