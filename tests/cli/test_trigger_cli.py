@@ -72,7 +72,8 @@ def test_dry_run_prints_the_script_and_changes_nothing(db, pg_dsn):
     db.execute("CREATE TABLE t (id int PRIMARY KEY)")
     p = trig("install", "--dsn", pg_dsn, "--table", "t", "--dry-run")
     assert p.returncode == 0, p.stderr
-    assert "CREATE OR REPLACE FUNCTION \"pgwatch\".\"public.t\"()" in p.stdout
+    oid = db.execute("SELECT 't'::regclass::oid").fetchone()[0]
+    assert f'CREATE OR REPLACE FUNCTION "pgwatch"."public.t#{oid}"()' in p.stdout
     assert "CREATE TRIGGER \"pgwatch_notify\"" in p.stdout
     assert db.execute("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'pgwatch%'"
                       ).fetchone()[0] == 0
@@ -233,3 +234,31 @@ def test_listen_reads_the_numbered_payloads_of_one_transaction(db, pg_dsn):
     payloads = [json.loads(x["payload"]) for x in lines]
     assert [x["seq"] for x in payloads] == [1, 2]
     assert payloads[0]["txid"] == payloads[1]["txid"]
+
+
+def test_list_and_remove_all_see_leftovers_and_partitions(db, pg_dsn):
+    db.execute("CREATE TABLE gone (id int PRIMARY KEY)")
+    db.execute("CREATE TABLE m (id int, PRIMARY KEY (id)) PARTITION BY RANGE (id)")
+    db.execute("CREATE TABLE m1 PARTITION OF m FOR VALUES FROM (0) TO (10)")
+    db.execute("CREATE TABLE m2 PARTITION OF m FOR VALUES FROM (10) TO (20)")
+    assert trig("install", "--dsn", pg_dsn, "--table", "gone", "--table", "m").returncode == 0
+    db.execute("DROP TABLE gone")
+    text = trig("list", "--dsn", pg_dsn).stdout
+    assert "  public.m  INSERT,UPDATE,DELETE  channel pgwatch  payload keys  key id  " \
+           "and its 2 partitions" in text
+    assert "leftover functions of pgwatch-gui (trigger remove --all drops them):" in text
+    assert '  pgwatch."public.gone#' in text and "made for public.gone, which no longer " \
+           "exists" in text
+    data = json.loads(trig("list", "--dsn", pg_dsn, "--format", "json").stdout)
+    assert data["installed"][0]["partitions"] == 2
+    (left,) = data["leftovers"]
+    assert left["schema"] == "pgwatch" and left["function"].startswith("public.gone#")
+    line = one_line_error(trig("remove", "--dsn", pg_dsn, "--table", "m1"))
+    assert "public.m1 is a partition of public.m, whose pgwatch trigger covers it" in line
+    r = trig("remove", "--dsn", pg_dsn, "--all")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[0] == "removed from public.m"
+    assert r.stdout.splitlines()[1].startswith('removed leftover function pgwatch."public.gone#')
+    assert pgwatch_leftovers(db) == {"triggers": 0, "functions": 0, "schema": 0}
+    r = trig("remove", "--dsn", pg_dsn, "--all")
+    assert r.returncode == 0 and "nothing to remove" in r.stderr

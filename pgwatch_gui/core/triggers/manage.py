@@ -18,7 +18,7 @@ import psycopg
 from psycopg import sql
 
 from pgwatch_gui.core.pg.names import qualified
-from pgwatch_gui.core.triggers import catalog
+from pgwatch_gui.core.triggers import catalog, functions
 from pgwatch_gui.core.triggers.catalog import (
     PGWATCH_SCHEMA,
     CatalogError,
@@ -32,8 +32,8 @@ from pgwatch_gui.core.triggers.spec import (
     TRIGGER_NAME,
     TRIGGER_NAMES,
     SpecError,
-    Stored,
     TriggerSpec,
+    check_spec,
 )
 from pgwatch_gui.core.triggers.sql import (
     Placement,
@@ -86,6 +86,62 @@ def _ours(info: TableInfo) -> list[TriggerInfo]:
     return [t for t in info.triggers if t.is_pgwatch]
 
 
+def _virtual_columns(spec: TriggerSpec, info: TableInfo) -> list[str]:
+    """PostgreSQL 18 never computes a virtual generated column for a trigger: the payload
+    leaves it out (a note says so); it cannot be the key or the channel column."""
+    virtual = [c.name for c in info.columns if c.virtual]
+    for what, names in (("channel column", [spec.channel_column]),
+                        ("key column", spec.key_columns)):
+        if bad := [n for n in names if n in virtual]:
+            raise TriggerError(f"{info.qualified}: {what} {bad[0]!r} is a virtual generated "
+                               "column, which PostgreSQL never computes for a trigger")
+    gone = [c for c in virtual if c not in spec.exclude]
+    if spec.payload == "keys" or not gone:
+        return []
+    more = f" (and {len(gone) - 1} more)" if len(gone) > 1 else ""
+    return [f"{info.qualified}: virtual generated column {gone[0]!r}{more} is left out of "
+            "payloads: PostgreSQL never computes it for a trigger"]
+
+
+async def _table_steps(conn: psycopg.AsyncConnection, spec: TriggerSpec, info: TableInfo,
+                       existing: Sequence[TriggerInfo], placement: Placement
+                       ) -> tuple[list[Step], list[str]]:
+    """One table's steps: its function (the table's own, named by its oid), its triggers,
+    and the functions they replace once nothing else uses them.
+
+    A partitioned table's trigger is copied to every partition: a partition whose own
+    trigger of ours is in the way loses it first (a note says so); a partition covered by
+    its parent's trigger is refused, naming the parent."""
+    parts = await functions.partitions(conn, info.oid)
+    if parts.covered_by:
+        raise TriggerError(
+            f"{info.qualified} is a partition of {parts.covered_by}, whose pgwatch trigger "
+            f"covers it; change or remove the trigger of {parts.covered_by}")
+    if foreign := [t for t in parts.own if not t.is_pgwatch]:
+        raise TriggerError(
+            f"partition {foreign[0].qualified_table} of {info.qualified} already has a trigger "
+            f"named {foreign[0].name} that pgwatch-gui did not install; rename or drop it first")
+    own = [t.oid for t in existing]
+    fn_schema = placement.schema
+    name = await functions.free_name(conn, info.schema, info.name, info.oid, placement, own)
+    old = {(t.function_oid, t.function_schema, t.function_name) for t in (*existing, *parts.own)}
+    used = await functions.still_used(conn, [f[0] for f in old], own + [t.oid for t in parts.own])
+    drops = sorted((s, n) for oid, s, n in old if oid not in used and (s, n) != (fn_schema, name))
+    steps, notes = [], []
+    if parts.own:
+        tables = sorted({t.qualified_table for t in parts.own})
+        steps.append(Step(f"partitions of {info.qualified}", "".join(
+            sql.SQL("DROP TRIGGER IF EXISTS {} ON {};\n").format(
+                sql.Identifier(t.name), sql.Identifier(t.schema, t.table)).as_string(None)
+            for t in parts.own)))
+        notes.append(f"{', '.join(tables)}: its own pgwatch trigger gives way to the one "
+                     f"{info.qualified} gives its partitions")
+    text = render_table(spec, info.columns, key=info.key, table_oid=info.oid,
+                        placement=Placement(fn_schema, False), function=name,
+                        drop_functions=drops)
+    return [*steps, Step(info.qualified, text)], notes
+
+
 async def plan_install(conn: psycopg.AsyncConnection, specs: Sequence[TriggerSpec]) -> Plan:
     """The script installing (or changing) each spec, checked against the real tables."""
     if not specs:
@@ -122,13 +178,13 @@ async def plan_install(conn: psycopg.AsyncConnection, specs: Sequence[TriggerSpe
             blockers.append(blocker)
         if placement.create_schema and schema_created:
             placement = Placement(placement.schema, create_schema=False)
-        replaces = ((existing[0].function_schema, existing[0].function_name)
-                    if existing else None)
         try:
-            text = render_table(spec, info.columns, key=info.key,
-                                placement=Placement(placement.schema, False), replaces=replaces)
+            check_spec(spec, info.column_names, info.key)
         except SpecError as exc:
             raise TriggerError(f"{info.qualified}: {exc}") from None
+        notes += _virtual_columns(spec, info)
+        table_steps, table_notes = await _table_steps(conn, spec, info, existing, placement)
+        notes += table_notes
         if spec.when:  # the server parses it: one expression over the table's row
             objection = await check_when(conn, info.schema, info.name, spec.when,
                                          spec.row_events)
@@ -139,20 +195,10 @@ async def plan_install(conn: psycopg.AsyncConnection, specs: Sequence[TriggerSpe
         if placement.create_schema:
             steps.append(Step("schema pgwatch", render_schema(placement)))
             schema_created = True
-        virtual = [c.name for c in info.columns if c.virtual]
-        for what, names in (("channel column", [spec.channel_column]),
-                            ("key column", spec.key_columns)):
-            if bad := [n for n in names if n in virtual]:
-                raise TriggerError(f"{info.qualified}: {what} {bad[0]!r} is a virtual generated "
-                                   "column, which PostgreSQL never computes for a trigger")
-        if spec.payload != "keys" and (gone := [c for c in virtual if c not in spec.exclude]):
-            notes.append(f"{info.qualified}: virtual generated column {gone[0]!r}"
-                         + (f" (and {len(gone) - 1} more)" if len(gone) > 1 else "")
-                         + " is left out of payloads: PostgreSQL never computes it for a trigger")
         if not spec.key_columns and not info.key:
             notes.append(f"{info.qualified} has no primary key or replica identity index: "
                          "payloads carry no key (choose key columns)")
-        steps.append(Step(info.qualified, text))
+        steps += table_steps
         resolved.append(spec)
     return Plan("install", tuple(steps), tuple(resolved),
                 tuple(qualified(s.schema, s.table) for s in resolved), tuple(notes),
@@ -248,14 +294,37 @@ GROUP BY n.nspname, c.relname
 """
 
 
-def _problems(stored: Stored, schema: str, table: str, columns: Sequence[str]) -> tuple[str, ...]:
+def _function_problem(trigger: TriggerInfo) -> str | None:
+    """What is wrong with the function behind one of our triggers, or None."""
+    mark = trigger.mark
+    if mark is None:
+        when = ("; its WHEN condition is in CREATE TRIGGER, where an error fails the write"
+                if " WHEN (" in trigger.definition else "")
+        return ("installed by an older pgwatch-gui: its function is named after the table, "
+                f"so a table made later under that name would share it{when}; install again "
+                "to upgrade")
+    if mark.table_oid != trigger.table_oid:
+        return (f"its function {trigger.function} was made for another table "
+                f"({mark.stored.spec.qualified_table}, a partitioned table it was detached "
+                "from, or a dump restored); install again to give it its own")
+    return None
+
+
+def _problems(trigger: TriggerInfo, schema: str, table: str, columns: Sequence[str]
+              ) -> tuple[str, ...]:
+    stored = trigger.stored
+    assert stored is not None
     out = []
+    function = _function_problem(trigger)
+    if function:
+        out.append(function)
     have = set(columns)
     gone = [c for c in (*stored.key, *stored.columns) if c not in have]
     if gone:
         out.append(f"column {sorted(set(gone))[0]!r} no longer exists: notifications carry an "
                    "\"error\" until the trigger is installed again")
-    if (stored.spec.schema, stored.spec.table) != (schema, table):
+    renamed = (stored.spec.schema, stored.spec.table) != (schema, table)
+    if renamed and (trigger.mark is None or trigger.mark.table_oid == trigger.table_oid):
         out.append(f"table was renamed from {qualified(stored.spec.schema, stored.spec.table)}: "
                    "payloads still name the old table until the trigger is installed again")
     if stored.spec.payload != "keys":
@@ -267,7 +336,8 @@ def _problems(stored: Stored, schema: str, table: str, columns: Sequence[str]) -
 
 async def list_installed(conn: psycopg.AsyncConnection, schema: str | None = None,
                          table: str | None = None) -> list[Installed]:
-    """This tool's triggers, one entry per table, with what has gone stale since installing."""
+    """This tool's triggers, one entry per table, with what has gone stale since installing
+    and how many partitions a partitioned table's trigger reaches."""
     try:
         trigs = [t for t in await catalog.list_triggers(conn, schema, table) if t.is_pgwatch]
     except CatalogError as exc:
@@ -276,6 +346,7 @@ async def list_installed(conn: psycopg.AsyncConnection, schema: str | None = Non
         return []
     rows = await query(conn, _COLUMNS_OF_INSTALLED, (list(TRIGGER_NAMES),))
     cols = {(r["schema"], r["table"]): r["columns"] for r in rows}
+    copies = await functions.copies(conn, [t.oid for t in trigs])
     grouped: dict[tuple[str, str], list[TriggerInfo]] = {}
     for t in trigs:
         grouped.setdefault((t.schema, t.table), []).append(t)
@@ -285,7 +356,8 @@ async def list_installed(conn: psycopg.AsyncConnection, schema: str | None = Non
         stored = ts[0].stored
         assert stored is not None
         out.append(Installed(sch, tab, stored, tuple(ts),
-                             _problems(stored, sch, tab, cols.get((sch, tab), ()))))
+                             _problems(ts[0], sch, tab, cols.get((sch, tab), ())),
+                             max(copies.get(t.oid, 0) for t in ts)))
     return out
 
 

@@ -52,6 +52,7 @@ class Plan:
     tables: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     blockers: tuple[str, ...] = ()  # why the current role cannot run it (dry runs still can)
+    leftovers: tuple[str, ...] = ()  # what a removal drops besides the tables' triggers
 
     @property
     def sql(self) -> str:
@@ -79,7 +80,7 @@ class Plan:
 
     @property
     def empty(self) -> bool:
-        return not self.tables
+        return not self.tables and not self.leftovers
 
     @property
     def channels(self) -> tuple[str, ...]:
@@ -100,6 +101,7 @@ class Installed:
     stored: Stored
     triggers: tuple[TriggerInfo, ...]
     problems: tuple[str, ...] = field(default=())
+    partitions: int = 0  # partitions carrying copies of its trigger (a partitioned table)
 
     @property
     def spec(self) -> TriggerSpec:

@@ -1,9 +1,12 @@
 """Remove this tool's notify triggers: from some tables, or every one in the database.
 
-Removing drops the triggers and their function; when schema pgwatch was created by this
-tool and nothing else is left in it, it is dropped too, so removing everything leaves
-nothing behind. Like installing, a removal is a Plan run in one transaction
-(core/triggers/manage.py `execute`).
+Removing drops the triggers (a partitioned table's copies on its partitions go with
+them) and each function no other trigger uses; removing everything also drops the
+functions of ours that no trigger uses any more (a dropped table's, say: see
+core/triggers/functions.py); when schema pgwatch was created by this tool and nothing
+else is left in it, it is dropped too, so removing everything leaves nothing behind.
+Like installing, a removal is a Plan run in one transaction (core/triggers/manage.py
+`execute`).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import psycopg
 from psycopg import sql
 
 from pgwatch_gui.core.pg.names import qualified
-from pgwatch_gui.core.triggers import catalog
+from pgwatch_gui.core.triggers import catalog, functions
 from pgwatch_gui.core.triggers.catalog import PGWATCH_SCHEMA, CatalogError, TriggerInfo
 from pgwatch_gui.core.triggers.plan import Plan, Step, TriggerError, header, query
 from pgwatch_gui.core.triggers.sql import SCHEMA_COMMENT
@@ -45,10 +48,6 @@ def _drop_steps(found: Sequence[TriggerInfo], functions_left: set[int]) -> list[
     return steps
 
 
-_FUNCTION_USERS = """
-SELECT DISTINCT tgfoid FROM pg_trigger WHERE tgfoid = ANY(%s) AND NOT (oid = ANY(%s))
-"""
-
 _SCHEMA_LEFT = """
 SELECT n.oid IS NOT NULL AS exists, obj_description(n.oid, 'pg_namespace') AS comment,
        (SELECT count(*) FROM pg_depend d
@@ -59,27 +58,37 @@ FROM (SELECT 1) AS one LEFT JOIN pg_namespace n ON n.nspname = %s
 """
 
 
-async def _removal(conn: psycopg.AsyncConnection, found: Sequence[TriggerInfo]) -> Plan:
-    if not found:
-        return Plan("remove", ())
+async def _removal(conn: psycopg.AsyncConnection, found: Sequence[TriggerInfo],
+                   leftovers: Sequence[functions.Leftover] = ()) -> Plan:
+    """Drop these triggers (their copies on partitions go with them), each function no
+    other trigger uses, the leftover functions, and schema pgwatch when that empties it."""
     blockers: list[str] = []
     for t in found:
         if not t.owned and not any(t.qualified_table in b for b in blockers):
             user = (await catalog.server_facts(conn)).user
             blockers.append(f"permission denied: {user} does not own table "
                             f"{t.qualified_table}; removing a trigger needs the owner's rights")
-    trig_oids = [t.oid for t in found]
     fn_oids = sorted({t.function_oid for t in found})
-    rows = await query(conn, _FUNCTION_USERS, (fn_oids, trig_oids))
-    still_used = {r["tgfoid"] for r in rows}
+    still_used = await functions.still_used(conn, fn_oids, [t.oid for t in found])
     steps = [Step("settings", header()), *_drop_steps(found, set(still_used))]
     dropped = [f for f in fn_oids if f not in still_used]
-    (left,) = await query(conn, _SCHEMA_LEFT, (dropped, PGWATCH_SCHEMA))
+    gone = [f for f in leftovers if f.oid not in dropped]
+    if gone:
+        steps.append(Step("leftover functions", "".join(
+            sql.SQL("DROP FUNCTION IF EXISTS {}();\n").format(
+                sql.Identifier(f.schema, f.name)).as_string(None) for f in gone)))
+    described = [f"function {f.describe()}" for f in gone]
+    (left,) = await query(conn, _SCHEMA_LEFT, ([*dropped, *(f.oid for f in gone)],
+                                               PGWATCH_SCHEMA))
     if left["exists"] and left["others"] == 0 and left["comment"] == SCHEMA_COMMENT:
         steps.append(Step("schema pgwatch", sql.SQL("DROP SCHEMA {};\n").format(
             sql.Identifier(PGWATCH_SCHEMA)).as_string(None)))
+        if not found and not gone:
+            described.append("schema pgwatch, empty")
+    if not found and not described:
+        return Plan("remove", ())
     tables = tuple(dict.fromkeys(t.qualified_table for t in found))
-    return Plan("remove", tuple(steps), (), tables, (), tuple(blockers))
+    return Plan("remove", tuple(steps), (), tables, (), tuple(blockers), tuple(described))
 
 
 async def plan_remove(conn: psycopg.AsyncConnection,
@@ -90,15 +99,21 @@ async def plan_remove(conn: psycopg.AsyncConnection,
         info = await _table(conn, schema, name)
         ours = [t for t in info.triggers if t.is_pgwatch]
         if not ours:
+            parts = await functions.partitions(conn, info.oid)
+            if parts.covered_by:
+                raise TriggerError(
+                    f"{info.qualified} is a partition of {parts.covered_by}, whose pgwatch "
+                    f"trigger covers it; remove the trigger of {parts.covered_by}")
             raise TriggerError(f"{info.qualified} has no trigger installed by pgwatch-gui")
         found += [t for t in ours if t not in found]
     return await _removal(conn, found)
 
 
 async def plan_remove_all(conn: psycopg.AsyncConnection) -> Plan:
-    """The script removing every trigger this tool installed in the database."""
+    """The script removing every trigger this tool installed in the database, the functions
+    no trigger uses any more (`functions.leftovers`) and schema pgwatch."""
     try:
         found = [t for t in await catalog.list_triggers(conn) if t.is_pgwatch]
     except CatalogError as exc:
         raise TriggerError(str(exc)) from None
-    return await _removal(conn, found)
+    return await _removal(conn, found, await functions.leftovers(conn))

@@ -1,6 +1,8 @@
 """TriggerSpec -> the exact SQL script that installs it (psycopg.sql throughout).
 
-One PL/pgSQL function per table, generated for its spec with the columns written in
+One PL/pgSQL function per table, never shared: named after the table's oid and marked
+with it in COMMENT ON FUNCTION (core/triggers/functions.py reads the marks back),
+generated for its spec with the columns written in
 statically (NEW."id", never a lookup at run time), builds the payload by
 concatenating constant JSON text with to_json() of each value. Constant parts (the
 schema, table and column names) are JSON-encoded here, once, and passed as SQL
@@ -18,7 +20,6 @@ Safety, inside the function:
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -30,6 +31,7 @@ from pgwatch_gui.core.triggers.body import Columnish, FunctionBody, comment_safe
 from pgwatch_gui.core.triggers.spec import (
     TRIGGER_NAME,
     TRUNCATE_TRIGGER_NAME,
+    FunctionMark,
     Stored,
     TriggerSpec,
     check_spec,
@@ -49,22 +51,21 @@ class Placement:
     create_schema: bool = True
 
 
-def _fit(name: str, digest_of: str, force_hash: bool = False) -> str:
-    """`name`, or if it is too long (or ambiguous), a cut of it plus a short hash."""
-    raw = name.encode("utf-8")
-    if len(raw) <= MAX_IDENTIFIER_BYTES and not force_hash:
-        return name
-    tag = "_" + hashlib.sha1(digest_of.encode("utf-8")).hexdigest()[:8]
-    cut = raw[: MAX_IDENTIFIER_BYTES - len(tag)].decode("utf-8", "ignore")
-    return cut + tag
+def function_name(schema: str, table: str, table_oid: int, placement: Placement,
+                  n: int = 1) -> str:
+    """pgwatch."public.orders#16384" in schema pgwatch, else
+    public."pgwatch_notify_orders#16384": the table's name when installed, for people, and
+    its oid, which makes the name the table's own. A table renamed keeps its function; a
+    new table under the old name gets another one, never the renamed table's.
 
-
-def function_name(schema: str, table: str, placement: Placement) -> str:
-    """pgwatch."public.orders" in schema pgwatch, else public."pgwatch_notify_orders"."""
-    key = f"{schema}\x00{table}"
-    if placement.schema == PGWATCH_SCHEMA:
-        return _fit(f"{schema}.{table}", key, force_hash="." in schema + table)
-    return _fit(f"pgwatch_notify_{table}", key)
+    `n` > 1 gives the n-th alternative (`#16384-2`), for a name some other table's trigger
+    still uses (a partition detached with its copy of the trigger, a dump restored under
+    other oids). Long names are cut so that the oid always fits in 63 bytes."""
+    tag = f"#{table_oid}" + (f"-{n}" if n > 1 else "")
+    readable = f"{schema}.{table}" if placement.schema == PGWATCH_SCHEMA else \
+        f"pgwatch_notify_{table}"
+    raw = readable.encode("utf-8")[: MAX_IDENTIFIER_BYTES - len(tag)]
+    return raw.decode("utf-8", "ignore") + tag
 
 
 def _dollar_quote(body: str) -> str:
@@ -85,18 +86,24 @@ def render_schema(placement: Placement) -> str:
 
 
 def render_table(spec: TriggerSpec, columns: Sequence[Columnish], *, key: Sequence[str] = (),
-                 placement: Placement = Placement(),
-                 replaces: tuple[str, str] | None = None) -> str:
-    """The function, triggers and comments for one table (no schema creation)."""
+                 table_oid: int, placement: Placement = Placement(),
+                 function: str | None = None,
+                 drop_functions: Sequence[tuple[str, str]] = ()) -> str:
+    """The function, triggers and comments for one table (no schema creation).
+
+    `function` is the function's name in the placement's schema (function_name() when
+    not given); `drop_functions` are dropped at the end (the table's former function)."""
     names = [c.name for c in columns]
     check_spec(spec, names, key)
     key_cols = tuple(spec.key_columns or key)
-    fn_name = function_name(spec.schema, spec.table, placement)
+    fn_name = function or function_name(spec.schema, spec.table, table_oid, placement)
     fn = sql.Identifier(placement.schema, fn_name)
     table = sql.Identifier(spec.schema, spec.table)
     body = FunctionBody(spec, columns, key_cols).source()
-    stored = Stored(spec, key_cols, tuple(c.name for c in sent_columns(spec, columns)),
-                    __version__).to_json()
+    stored_spec = Stored(spec, key_cols, tuple(c.name for c in sent_columns(spec, columns)),
+                         __version__)
+    stored = stored_spec.to_json()
+    mark = FunctionMark(table_oid, stored_spec).to_json()
     channel = spec.channel + (f"<{spec.channel_column}>" if spec.per_row_channel else "")
     title = (f"{qualified(spec.schema, spec.table)}: {', '.join(spec.events)} -> channel "
              f"{channel}, payload {spec.payload}")
@@ -104,7 +111,7 @@ def render_table(spec: TriggerSpec, columns: Sequence[Columnish], *, key: Sequen
         sql.SQL("-- " + comment_safe(title) + "\n"),
         sql.SQL("CREATE OR REPLACE FUNCTION {}()\n RETURNS trigger\n LANGUAGE plpgsql\nAS ")
         .format(fn), sql.SQL(_dollar_quote(body)),
-        sql.SQL(";\n"),
+        sql.SQL(";\nCOMMENT ON FUNCTION {}() IS {};\n").format(fn, sql.Literal(mark)),
         sql.SQL("DROP TRIGGER IF EXISTS {} ON {};\n").format(sql.Identifier(TRIGGER_NAME), table),
         sql.SQL("DROP TRIGGER IF EXISTS {} ON {};\n").format(
             sql.Identifier(TRUNCATE_TRIGGER_NAME), table),
@@ -131,13 +138,16 @@ def render_table(spec: TriggerSpec, columns: Sequence[Columnish], *, key: Sequen
             "  EXECUTE FUNCTION {fn}();\nCOMMENT ON TRIGGER {name} ON {table} IS {comment};\n"
         ).format(name=sql.Identifier(TRUNCATE_TRIGGER_NAME), table=table, fn=fn,
                  comment=sql.Literal(stored)))
-    if replaces is not None and tuple(replaces) != (placement.schema, fn_name):
-        out.append(sql.SQL("DROP FUNCTION IF EXISTS {}();\n").format(sql.Identifier(*replaces)))
+    for schema, name in drop_functions:
+        if (schema, name) != (placement.schema, fn_name):
+            out.append(sql.SQL("DROP FUNCTION IF EXISTS {}();\n").format(
+                sql.Identifier(schema, name)))
     return sql.Composed(out).as_string(None)
 
 
 def render(spec: TriggerSpec, columns: Sequence[Columnish], *, key: Sequence[str] = (),
-           placement: Placement = Placement(), replaces: tuple[str, str] | None = None) -> str:
-    """The whole script installing (or changing) `spec`, to run in one transaction."""
+           table_oid: int = 1, placement: Placement = Placement()) -> str:
+    """The whole script installing `spec` on a table without this tool's trigger, to run in
+    one transaction (core/triggers/manage.py plans against the real catalog)."""
     return (f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}';\n" + render_schema(placement)
-            + render_table(spec, columns, key=key, placement=placement, replaces=replaces))
+            + render_table(spec, columns, key=key, table_oid=table_oid, placement=placement))
