@@ -226,6 +226,58 @@ def test_remove_and_remove_all_ask_first(qloop, browser, pg_dsn, shop):
     assert pgwatch_leftovers(shop) == {"triggers": 0, "functions": 0, "schema": 0}
 
 
+def test_the_dock_shows_leftover_functions_and_remove_all_drops_them(qloop, browser, pg_dsn,
+                                                                    shop):
+    """A dropped table leaves its function: the dock lists it under the tables and
+    Remove all... (enabled although no table has a trigger any more) drops it."""
+    shop.execute("CREATE TABLE doomed (id int PRIMARY KEY)")
+    install(pg_dsn, TriggerSpec("public", "doomed", channel="d"),
+            TriggerSpec("public", "customers", channel="crm"))
+    shop.execute("DROP TABLE doomed")
+    shop.execute("DROP TRIGGER pgwatch_notify ON customers")  # by hand
+    browser.refresh()
+    run_until(qloop, lambda: browser.snapshot is not None and len(browser.snapshot.leftovers) == 2)
+    top = browser.tree.topLevelItem(browser.tree.topLevelItemCount() - 1)
+    assert top.text(0) == "⚠ Leftover functions (2)"
+    rows = sorted((top.child(i).text(0), top.child(i).text(2)) for i in range(top.childCount()))
+    assert [r[0] for r in rows] == ["public.customers", "public.doomed"]
+    assert rows[0][1].startswith('made for public.customers, whose trigger is gone · '
+                                 'pgwatch."public.customers#')
+    assert rows[1][1].startswith("made for public.doomed, which no longer exists · ")
+    assert "2 leftover functions (Remove all... drops them)" in browser.status.text()
+    assert browser.remove_all_btn.isEnabled() and not browser.snapshot.installed
+    shot(browser, "tables_leftovers_dock.png")
+    browser.resize(1280, 720)
+    shot(browser, "tables_leftovers_1280x720.png")
+    browser.resize(1920, 1080)
+    shot(browser, "tables_leftovers_1920x1080.png")
+    browser.tree.setCurrentItem(top.child(0))
+    assert browser.selected_tables() == [] and not browser.remove_btn.isEnabled()
+    questions, said = [], []
+    browser.ask = lambda q: questions.append(q) or True
+    original = browser.set_status
+    browser.set_status = lambda text, error=False: (said.append(text), original(text, error))
+    browser.remove_all()
+    run_until(qloop, lambda: not browser.snapshot.leftovers)
+    assert "and 2 leftover functions that no trigger uses any more" in questions[0]
+    assert "Removed from 0 table(s) and 2 leftover functions." in said
+    assert pgwatch_leftovers(shop) == {"triggers": 0, "functions": 0, "schema": 0}
+    assert not browser.remove_all_btn.isEnabled()
+
+
+def test_a_partitioned_table_says_how_many_partitions_its_trigger_reaches(qloop, browser,
+                                                                          pg_dsn, shop):
+    shop.execute("CREATE TABLE m (id int PRIMARY KEY) PARTITION BY RANGE (id)")
+    shop.execute("CREATE TABLE m1 PARTITION OF m FOR VALUES FROM (0) TO (10)")
+    shop.execute("CREATE TABLE m2 PARTITION OF m FOR VALUES FROM (10) TO (20)")
+    install(pg_dsn, TriggerSpec("public", "m", channel="m"))
+    browser.refresh()
+    run_until(qloop, lambda: ("public", "m") in marks(browser) and "pgwatch" in
+              marks(browser)[("public", "m")])
+    assert marks(browser)[("public", "m")] == "● pgwatch → m (keys, +2 partitions)"
+    assert ("public", "m1") not in marks(browser)  # partitions are not listed
+
+
 def test_show_dialog_has_spec_and_function(qloop, qtbot, browser, pg_dsn):
     install(pg_dsn, TriggerSpec("public", "customers", channel="crm", exclude=("password_hash",)))
     browser.refresh()

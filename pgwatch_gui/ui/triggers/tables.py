@@ -34,7 +34,13 @@ from pgwatch_gui.ui.common.combo import refill_keeping_current
 from pgwatch_gui.ui.common.hub import ConnectionHub
 from pgwatch_gui.ui.common.tasks import AsyncWork
 from pgwatch_gui.ui.triggers.dialog import TriggerDialog
-from pgwatch_gui.ui.triggers.snapshot import Snapshot, mark, read_snapshot, rows_text
+from pgwatch_gui.ui.triggers.snapshot import (
+    Snapshot,
+    add_leftovers,
+    mark,
+    read_snapshot,
+    rows_text,
+)
 from pgwatch_gui.ui.triggers.views import ShowTriggerDialog
 
 ROLE = Qt.UserRole
@@ -74,6 +80,8 @@ class TablesBrowser(QWidget):
         self.install_btn.setToolTip("Install (or change) a notify trigger on the selected tables")
         self.remove_btn = QPushButton("Remove", clicked=self.remove_selected)
         self.remove_all_btn = QPushButton("Remove all...", clicked=self.remove_all)
+        self.remove_all_btn.setToolTip("Remove every trigger pgwatch-gui installed in this "
+                                       "database, and its functions that no trigger uses")
         self.watch_btn = QPushButton("Watch changes...", clicked=lambda: self.watch_changes())
         self.watch_btn.setToolTip("Watch row changes of the selected tables (or every table) "
                                   "through logical replication, without a trigger")
@@ -147,9 +155,12 @@ class TablesBrowser(QWidget):
         for name, parent in schemas.items():
             parent.setToolTip(0, f"schema {name}: {parent.childCount()} table(s)")
             parent.setExpanded(name in expanded or len(schemas) <= 3)
-        n_ours, n_other = len(snap.installed), len(snap.others)
+        add_leftovers(self.tree, snap, ROLE)
+        n_ours, n_other, n_left = len(snap.installed), len(snap.others), len(snap.leftovers)
+        left = (f" · {n_left} leftover function{'s' if n_left > 1 else ''} (Remove all... "
+                "drops them)" if n_left else "")
         self.set_status(f"{len(snap.tables)} tables · {n_ours} with a pgwatch trigger · "
-                        f"{n_other} with another notify trigger")
+                        f"{n_other} with another notify trigger{left}")
         self._sync_buttons()
         self.refreshed.emit()
 
@@ -174,8 +185,8 @@ class TablesBrowser(QWidget):
         has_conn = self.conninfo is not None
         self.install_btn.setEnabled(has_conn and bool(self.selected_tables()))
         self.remove_btn.setEnabled(has_conn and bool(self.selected_installed()))
-        self.remove_all_btn.setEnabled(has_conn and bool(self.snapshot and
-                                                         self.snapshot.installed))
+        self.remove_all_btn.setEnabled(has_conn and bool(self.snapshot and (
+            self.snapshot.installed or self.snapshot.leftovers)))
         self.watch_btn.setEnabled(has_conn)
 
     def select(self, *tables: tuple[str, str]) -> None:
@@ -222,7 +233,9 @@ class TablesBrowser(QWidget):
             menu.addAction(QAction(f"Stop watching: {name}", menu,
                                    triggered=lambda _c=False, n=name: self.stop_stream(n)))
         menu.addSeparator()
-        menu.addAction(QAction("Remove all pgwatch triggers...", menu,
+        leftovers = bool(self.snapshot and self.snapshot.leftovers)
+        menu.addAction(QAction("Remove all pgwatch triggers"
+                               + (" and leftover functions..." if leftovers else "..."), menu,
                                triggered=self.remove_all))
         menu.addAction(QAction("Refresh", menu, triggered=self.refresh))
         menu.popup(self.tree.viewport().mapToGlobal(pos))
@@ -321,8 +334,11 @@ class TablesBrowser(QWidget):
 
     def remove_all(self) -> None:
         n = len(self.snapshot.installed) if self.snapshot else 0
+        m = len(self.snapshot.leftovers) if self.snapshot else 0
+        left = (f", and {m} leftover function{'s' if m > 1 else ''} that no trigger uses any "
+                "more" if m else "")
         if not self.ask(f"Remove every notify trigger pgwatch-gui installed in this database "
-                        f"({n} table(s)) and their functions?"):
+                        f"({n} table(s)) and their functions{left}?"):
             return
         self._remove(triggers.plan_remove_all)
 
@@ -337,7 +353,9 @@ class TablesBrowser(QWidget):
             return plan
 
         def done(plan: triggers.Plan) -> None:
-            self.set_status(f"Removed from {len(plan.tables)} table(s).")
+            m = sum(w.startswith("function ") for w in plan.leftovers)
+            left = f" and {m} leftover function{'s' if m > 1 else ''}" if m else ""
+            self.set_status(f"Removed from {len(plan.tables)} table(s){left}.")
             self.refresh()
 
         self.work.run(go, conninfo, on_done=done, on_error=lambda e: self.set_status(e, True))
