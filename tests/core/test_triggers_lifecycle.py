@@ -263,3 +263,22 @@ def test_an_old_partitioned_removal_left_its_function(measures, pg_dsn):
     remove_all(pg_dsn)
     assert db.execute("SELECT count(*) FROM pg_proc WHERE pronamespace = 'pgwatch'::regnamespace"
                       ).fetchone()[0] == 1  # mine stays, and so does the schema
+
+
+def test_an_old_function_in_the_tables_schema(db, pg_dsn):
+    """0.1 put the function into the table's schema as pgwatch_notify_<table> when the
+    role could not create schema pgwatch: recognised there too, by name and header."""
+    db.execute("CREATE TABLE t (id int PRIMARY KEY)")
+    body = ("\n-- pgwatch-gui notify trigger function for public.t, payload mode keys.\n"
+            "BEGIN\n  RETURN NULL;\nEND\n")
+    db.execute(sql.SQL('CREATE FUNCTION public."pgwatch_notify_t"() RETURNS trigger '
+                       "LANGUAGE plpgsql AS {}").format(sql.Literal(body)))
+    db.execute(sql.SQL('CREATE FUNCTION public."pgwatchXnotify_t"() RETURNS trigger '
+                       "LANGUAGE plpgsql AS {}").format(sql.Literal(body)))  # not our name
+    (left,) = leftovers(pg_dsn)
+    assert (left.schema, left.name) == ("public", "pgwatch_notify_t")
+    assert left.reason == "made for public.t, whose trigger is gone"
+    remove_all(pg_dsn)
+    assert db.execute("SELECT array_agg(proname::text) FROM pg_proc "
+                      "WHERE pronamespace = 'public'::regnamespace").fetchone()[0] == \
+        ["pgwatchXnotify_t"]
