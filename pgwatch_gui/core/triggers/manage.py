@@ -26,7 +26,15 @@ from pgwatch_gui.core.triggers.catalog import (
     TriggerInfo,
     server_message,
 )
-from pgwatch_gui.core.triggers.plan import Installed, Plan, Step, TriggerError, header, query
+from pgwatch_gui.core.triggers.plan import (
+    Installed,
+    Plan,
+    Step,
+    TriggerError,
+    header,
+    query,
+    table_info,
+)
 from pgwatch_gui.core.triggers.removal import plan_remove, plan_remove_all
 from pgwatch_gui.core.triggers.spec import (
     TRIGGER_NAME,
@@ -61,13 +69,6 @@ def _placement(facts: catalog.ServerFacts, table_schema: str) -> tuple[Placement
            else "may not create schema pgwatch")
     return (Placement(table_schema, create_schema=False),
             f"{facts.user} {why}: the function goes into schema {table_schema}")
-
-
-async def _table(conn: psycopg.AsyncConnection, schema: str | None, table: str) -> TableInfo:
-    try:
-        return await catalog.table_info(conn, schema, table)
-    except CatalogError as exc:
-        raise TriggerError(str(exc)) from None
 
 
 def _not_owner(info: TableInfo, user: str, verb: str) -> str | None:
@@ -155,7 +156,7 @@ async def plan_install(conn: psycopg.AsyncConnection, specs: Sequence[TriggerSpe
     blockers: list[str] = []
     resolved: list[TriggerSpec] = []
     schema_created = False
-    infos = [await _table(conn, spec.schema or None, spec.table) for spec in specs]
+    infos = [await table_info(conn, spec.schema or None, spec.table) for spec in specs]
     everywhere = {c for info in infos for c in info.column_names}
     for spec, info in zip(specs, infos, strict=True):
         spec = spec.with_table(info.schema, info.name)

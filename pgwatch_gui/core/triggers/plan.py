@@ -11,6 +11,7 @@ from psycopg.rows import dict_row
 
 from pgwatch_gui import __version__
 from pgwatch_gui.core.pg.names import qualified
+from pgwatch_gui.core.triggers import catalog
 from pgwatch_gui.core.triggers.body import comment_safe
 from pgwatch_gui.core.triggers.catalog import TriggerInfo, server_message
 from pgwatch_gui.core.triggers.spec import Stored, TriggerSpec
@@ -24,6 +25,15 @@ class TriggerError(Exception):
 def header() -> str:
     """The first step of every plan."""
     return f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}';\n"
+
+
+async def table_info(conn: psycopg.AsyncConnection, schema: str | None, name: str
+                     ) -> catalog.TableInfo:
+    """catalog.table_info, its error a TriggerError."""
+    try:
+        return await catalog.table_info(conn, schema, name)
+    except catalog.CatalogError as exc:
+        raise TriggerError(str(exc)) from None
 
 
 async def query(conn: psycopg.AsyncConnection, text: str, params: object) -> list[dict]:

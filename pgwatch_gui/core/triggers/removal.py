@@ -19,16 +19,8 @@ from psycopg import sql
 from pgwatch_gui.core.pg.names import qualified
 from pgwatch_gui.core.triggers import catalog, functions
 from pgwatch_gui.core.triggers.catalog import PGWATCH_SCHEMA, CatalogError, TriggerInfo
-from pgwatch_gui.core.triggers.plan import Plan, Step, TriggerError, header, query
+from pgwatch_gui.core.triggers.plan import Plan, Step, TriggerError, header, query, table_info
 from pgwatch_gui.core.triggers.sql import SCHEMA_COMMENT
-
-
-async def _table(conn: psycopg.AsyncConnection, schema: str | None, table: str
-                 ) -> catalog.TableInfo:
-    try:
-        return await catalog.table_info(conn, schema, table)
-    except CatalogError as exc:
-        raise TriggerError(str(exc)) from None
 
 
 def _drop_steps(found: Sequence[TriggerInfo], functions_left: set[int]) -> list[Step]:
@@ -96,7 +88,7 @@ async def plan_remove(conn: psycopg.AsyncConnection,
     """The script removing this tool's triggers from these tables (schema None: search_path)."""
     found: list[TriggerInfo] = []
     for schema, name in tables:
-        info = await _table(conn, schema, name)
+        info = await table_info(conn, schema, name)
         ours = [t for t in info.triggers if t.is_pgwatch]
         if not ours:
             parts = await functions.partitions(conn, info.oid)
