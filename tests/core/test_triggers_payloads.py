@@ -72,7 +72,7 @@ def test_key_order_follows_the_envelope(items, pg_dsn):
     raw = next(items.notifies(timeout=3, stop_after=1)).payload
     assert raw.startswith('{"v":1,"op":"INSERT","schema":"public","table":"items","key":')
     assert list(json.loads(raw)) == ["v", "op", "schema", "table", "key", "row",
-                                     "txid", "seq", "ts"]
+                                     "seq", "txid", "ts"]
 
 
 def test_diff_with_no_change_and_with_nulls(items, pg_dsn):

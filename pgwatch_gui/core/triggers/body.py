@@ -81,12 +81,22 @@ def _concat(parts: Sequence[object], indent: str) -> sql.Composable:
 # it is taken first, so an error later in the block still has a number. A rolled-back
 # block (the error path) undoes set_config: the handler sets it again, and starts over
 # from 0 when the setting was not a number (someone set it by hand).
+# The transaction's id and start (the payload's "txid" and "ts") are the same for all its
+# changes: the first change writes them as JSON into a second setting, and the others
+# read that text, cheaper than txid_current() and formatting now() for every row.
+# set_config and pg_notify are called in expressions, not with PERFORM: PERFORM runs a
+# query through SPI, and two PERFORMs cost more than the rest of a keys payload.
 SEQ_SETTING = "pgwatch_gui.seq"
-_SEQ_NEXT = (f"    seq := coalesce(nullif(current_setting('{SEQ_SETTING}', true), ''), '0')::int8"
-             " + 1;\n"
-             f"    PERFORM set_config('{SEQ_SETTING}', seq::text, true);\n")
-_SEQ_KEEP = ("    seq := coalesce(seq, 0);\n"
-             f"    PERFORM set_config('{SEQ_SETTING}', seq::text, true);\n")
+TX_SETTING = "pgwatch_gui.tx"
+_TX_JSON = "',\"txid\":' || txid_current()::text || ',\"ts\":' || to_json(now())::text"
+_SEQ_NEXT = (f"    seq := set_config('{SEQ_SETTING}', (coalesce(nullif(current_setting("
+             f"'{SEQ_SETTING}', true), ''), '0')::int8 + 1)::text, true);\n")
+_TX_READ = (f"    IF seq > 1 THEN\n      tx := current_setting('{TX_SETTING}', true);\n"
+            f"    END IF;\n"
+            f"    IF tx IS NULL OR tx = '' THEN  -- the transaction's first change\n"
+            f"      tx := set_config('{TX_SETTING}', {_TX_JSON}, true);\n    END IF;\n")
+_SEQ_KEEP = (f"    seq := set_config('{SEQ_SETTING}', coalesce(seq, 0)::text, true);\n"
+             f"    tx := coalesce(nullif(tx, ''), {_TX_JSON});\n")
 
 
 class FunctionBody:
@@ -122,8 +132,8 @@ class FunctionBody:
 
     @staticmethod
     def tail(extra: str = "") -> list[object]:
-        return [extra + ',"txid":', sql.SQL("txid_current()::text"), ',"seq":',
-                sql.SQL("seq::text"), ',"ts":', sql.SQL("to_json(now())::text"), "}"]
+        """The envelope's end: "seq", then "txid" and "ts" as the variable tx has them."""
+        return [extra + ',"seq":', sql.SQL("seq::text"), sql.SQL("tx"), "}"]
 
     def op_head(self, op: str | None) -> list[object]:
         """The envelope's start; op None: TG_OP at run time (in shared branches)."""
@@ -284,7 +294,7 @@ class FunctionBody:
     def source(self) -> str:
         spec = self.spec
         per_row = spec.per_row_channel
-        decl = ["  payload text;\n  seq int8;\n"]
+        decl = ["  payload text;\n  seq int8;\n  tx text;\n"]
         if per_row:
             decl.append("  channel text;\n")
         if spec.payload == "diff" and "UPDATE" in spec.events:
@@ -305,6 +315,7 @@ class FunctionBody:
             sql.SQL("DECLARE\n" + "".join(decl) + "BEGIN\n  BEGIN\n"),
             sql.SQL(_SEQ_NEXT),
             *self.when("    "),
+            sql.SQL(_TX_READ),
             *self.dispatch("    "),
             *self.fallback("    "),
             sql.SQL("  EXCEPTION WHEN OTHERS THEN\n"),
@@ -318,7 +329,8 @@ class FunctionBody:
                 "    channel := {};\n  END IF;\n").format(
                     sql.Literal(MAX_CHANNEL_BYTES), sql.Literal(spec.channel)))
         channel = sql.SQL("channel") if per_row else sql.Literal(spec.channel)
-        body.append(sql.SQL("  PERFORM pg_notify({}, payload);\n  RETURN NULL;\nEND\n")
+        body.append(sql.SQL("  IF pg_notify({}, payload) IS NULL THEN  -- an expression: cheaper "
+                            "than PERFORM\n    NULL;\n  END IF;\n  RETURN NULL;\nEND\n")
                     .format(channel))
         return sql.Composed(body).as_string(None)
 

@@ -76,7 +76,7 @@ def example_payload(spec: TriggerSpec, columns: Sequence[Any], key: Sequence[str
         else:
             payload.update(row={c: new[c] for c in changed}, old={c: old[c] for c in changed},
                            changed=changed)
-    payload.update(txid=123456, seq=1, ts=_TS)
+    payload.update(seq=1, txid=123456, ts=_TS)
     return payload
 
 
