@@ -82,8 +82,9 @@ def _concat(parts: Sequence[object], indent: str) -> sql.Composable:
 # block (the error path) undoes set_config: the handler sets it again, and starts over
 # from 0 when the setting was not a number (someone set it by hand).
 # The transaction's id and start (the payload's "txid" and "ts") are the same for all its
-# changes: the first change writes them as JSON into a second setting, and the others
-# read that text, cheaper than txid_current() and formatting now() for every row.
+# changes: the second change writes them as JSON into a second setting, and the others
+# read that text, cheaper than txid_current() and formatting now() for every row (the
+# first computes them: a transaction of one change sets no second setting).
 # set_config and pg_notify are called in expressions, not with PERFORM: PERFORM runs a
 # query through SPI, and two PERFORMs cost more than the rest of a keys payload.
 SEQ_SETTING = "pgwatch_gui.seq"
@@ -91,10 +92,12 @@ TX_SETTING = "pgwatch_gui.tx"
 _TX_JSON = "',\"txid\":' || txid_current()::text || ',\"ts\":' || to_json(now())::text"
 _SEQ_NEXT = (f"    seq := set_config('{SEQ_SETTING}', (coalesce(nullif(current_setting("
              f"'{SEQ_SETTING}', true), ''), '0')::int8 + 1)::text, true);\n")
-_TX_READ = (f"    IF seq > 1 THEN\n      tx := current_setting('{TX_SETTING}', true);\n"
-            f"    END IF;\n"
-            f"    IF tx IS NULL OR tx = '' THEN  -- the transaction's first change\n"
-            f"      tx := set_config('{TX_SETTING}', {_TX_JSON}, true);\n    END IF;\n")
+_TX_READ = (f"    IF seq = 1 THEN  -- the transaction's first change (perhaps its only one)\n"
+            f"      tx := {_TX_JSON};\n"
+            f"    ELSE\n      tx := current_setting('{TX_SETTING}', true);\n"
+            f"      IF tx IS NULL OR tx = '' THEN  -- its second: kept for the others\n"
+            f"        tx := set_config('{TX_SETTING}', {_TX_JSON}, true);\n"
+            f"      END IF;\n    END IF;\n")
 _SEQ_KEEP = (f"    seq := set_config('{SEQ_SETTING}', coalesce(seq, 0)::text, true);\n"
              f"    tx := coalesce(nullif(tx, ''), {_TX_JSON});\n")
 
