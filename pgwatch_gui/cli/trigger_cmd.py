@@ -15,7 +15,7 @@ from pgwatch_gui.cli.common import CliError, OneLineParser, add_connection_args,
 from pgwatch_gui.core.pg.connection import connect, one_line, use_selector_loop_policy
 from pgwatch_gui.core.pg.names import IdentifierError, parse_identifier, parse_identifier_list
 from pgwatch_gui.core.pg.names import parse_qualified as _parse_qualified
-from pgwatch_gui.core.triggers import catalog
+from pgwatch_gui.core.triggers import catalog, functions
 from pgwatch_gui.core.triggers import manage as triggers
 from pgwatch_gui.core.triggers.spec import EVENTS, PAYLOAD_MODES, TriggerSpec
 
@@ -56,7 +56,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     inst.add_argument("--key", default="", metavar="COL,...",
                       help="key columns (default: the primary key, else the replica identity)")
     inst.add_argument("--dry-run", action="store_true",
-                      help="print the SQL script and change nothing")
+                      help="print the script (one transaction, for psql -v ON_ERROR_STOP=1 -f) "
+                      "and change nothing")
     inst.set_defaults(func=run_install)
 
     rem = actions.add_parser("remove", help="remove notify triggers installed by pgwatch-gui",
@@ -67,12 +68,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     which.add_argument("--table", action="append", metavar="SCHEMA.TABLE",
                        help="table to remove the trigger from (repeatable)")
     which.add_argument("--all", action="store_true",
-                       help="remove every trigger pgwatch-gui installed in the database")
-    rem.add_argument("--dry-run", action="store_true", help="print the SQL and change nothing")
+                       help="remove every trigger pgwatch-gui installed in the database, and "
+                       "its functions that no trigger uses any more (leftovers)")
+    rem.add_argument("--dry-run", action="store_true",
+                     help="print the script (one transaction) and change nothing")
     rem.set_defaults(func=run_remove)
 
     lst = actions.add_parser("list", help="list notify triggers",
-                             description="List this tool's triggers with their specs, and "
+                             description="List this tool's triggers with their specs, its "
+                             "leftover functions (whose table or trigger is gone), and "
                              "other notify triggers with the channels found in their source.")
     add_connection_args(lst)
     lst.add_argument("--format", choices=("text", "json"), default="text")
@@ -166,7 +170,7 @@ def run_install(args: argparse.Namespace) -> int:
         plan = await triggers.plan_install(conn, specs)
         _notes(plan)
         if args.dry_run:
-            sys.stdout.write(plan.sql)
+            sys.stdout.write(plan.script)
             return 0
         await triggers.execute(conn, plan)
         for spec in plan.specs:
@@ -190,11 +194,13 @@ def run_remove(args: argparse.Namespace) -> int:
             print("nothing to remove: no trigger installed by pgwatch-gui", file=sys.stderr)
             return 0
         if args.dry_run:
-            sys.stdout.write(plan.sql)
+            sys.stdout.write(plan.script)
             return 0
         await triggers.execute(conn, plan)
         for t in plan.tables:
             print(f"removed from {t}")
+        for what in plan.leftovers:
+            print(f"removed leftover {what}")
         return 0
 
     return _run(args, work)
@@ -204,7 +210,11 @@ def installed_record(i: triggers.Installed) -> dict[str, Any]:
     return {"schema": i.schema, "table": i.table, "triggers": [t.name for t in i.triggers],
             "function": i.function, "enabled": i.enabled, "spec": i.spec.to_dict(),
             "key": list(i.stored.key), "columns": list(i.stored.columns),
-            "problems": list(i.problems)}
+            "partitions": i.partitions, "problems": list(i.problems)}
+
+
+def leftover_record(f: functions.Leftover) -> dict[str, Any]:
+    return {"schema": f.schema, "function": f.name, "table": f.table, "reason": f.reason}
 
 
 def other_record(t: catalog.TriggerInfo) -> dict[str, Any]:
@@ -219,9 +229,12 @@ def run_list(args: argparse.Namespace) -> int:
     async def work(conn: psycopg.AsyncConnection) -> int:
         mine = await triggers.list_installed(conn)
         others = await catalog.notify_triggers(conn)
+        left = await functions.leftovers(conn)
         if args.format == "json":
             print(json.dumps({"installed": [installed_record(i) for i in mine],
-                              "other": [other_record(t) for t in others]}, ensure_ascii=False))
+                              "other": [other_record(t) for t in others],
+                              "leftovers": [leftover_record(f) for f in left]},
+                             ensure_ascii=False))
             return 0
         print("pgwatch-gui triggers:" if mine else "pgwatch-gui triggers: none")
         for i in mine:
@@ -234,6 +247,9 @@ def run_list(args: argparse.Namespace) -> int:
                 extra.append("update of " + ",".join(s.update_of))
             if s.when:
                 extra.append(f"when ({s.when})")
+            if i.partitions:
+                extra.append(f"and its {i.partitions} partition"
+                             + ("s" if i.partitions > 1 else ""))
             if not i.enabled:
                 extra.append("DISABLED")
             print(f"  {i.qualified_table}  {','.join(s.events)}  channel {chan}  "
@@ -241,6 +257,10 @@ def run_list(args: argparse.Namespace) -> int:
                   + "".join(f"  {e}" for e in extra))
             for p in i.problems:
                 print(f"    ! {p}")
+        if left:
+            print("leftover functions of pgwatch-gui (trigger remove --all drops them):")
+            for f in left:
+                print(f"  {f.describe()}")
         print("other notify triggers:" if others else "other notify triggers: none")
         for t in others:
             chans = ", ".join(c.describe() for c in t.channels) or "?"

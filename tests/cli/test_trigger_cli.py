@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import uuid
 
 import psycopg
+import pytest
 from psycopg import sql
 
+from pgwatch_gui.core.triggers import manage as triggers
+from pgwatch_gui.core.triggers.spec import TriggerSpec
 from tests.conftest import dsn_for, run_cli
+from tests.core.trigger_helpers import call, pgwatch_leftovers
 from tests.seed_triggers import ALL_SEEDS, EXPECTED
 
 
@@ -66,13 +72,14 @@ def test_dry_run_prints_the_script_and_changes_nothing(db, pg_dsn):
     db.execute("CREATE TABLE t (id int PRIMARY KEY)")
     p = trig("install", "--dsn", pg_dsn, "--table", "t", "--dry-run")
     assert p.returncode == 0, p.stderr
-    assert "CREATE OR REPLACE FUNCTION \"pgwatch\".\"public.t\"()" in p.stdout
+    oid = db.execute("SELECT 't'::regclass::oid").fetchone()[0]
+    assert f'CREATE OR REPLACE FUNCTION "pgwatch"."public.t#{oid}"()' in p.stdout
     assert "CREATE TRIGGER \"pgwatch_notify\"" in p.stdout
     assert db.execute("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'pgwatch%'"
                       ).fetchone()[0] == 0
-    # the printed script is a working migration
-    with db.transaction():
-        db.execute(p.stdout.encode())
+    # the printed script is a working migration: one transaction of its own
+    assert "\nBEGIN;\nSET LOCAL lock_timeout" in p.stdout and p.stdout.endswith("COMMIT;\n")
+    db.execute(p.stdout.encode())
     assert trig("remove", "--dsn", pg_dsn, "--table", "t", "--dry-run").stdout.count("DROP") == 3
 
 
@@ -139,3 +146,119 @@ def test_show_prints_spec_and_function(db, pg_dsn):
     p = trig("show", "--dsn", pg_dsn, "--table", "t")
     assert p.returncode == 0, p.stderr
     assert '"channel": "c"' in p.stdout and "CREATE OR REPLACE FUNCTION pgwatch" in p.stdout
+
+
+PSQL_15 = "/usr/lib/postgresql/15/bin/psql"
+
+
+def psql_file(dsn, path):
+    return subprocess.run([PSQL_15, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", dsn, "-f",
+                           str(path)], capture_output=True, text=True, timeout=60,
+                          env={"PATH": os.environ.get("PATH", ""), "LC_ALL": "C"})
+
+
+@pytest.mark.skipif(not os.path.exists(PSQL_15), reason="Debian's psql 15 is not installed")
+def test_dry_run_is_a_migration_psql_runs_as_one_transaction(db, pg_dsn, tmp_path):
+    db.execute('CREATE TABLE "Order Items" (id int PRIMARY KEY, "bäck\\slash" text, '
+               "note text)")
+    db.execute("CREATE TABLE doomed (id int PRIMARY KEY)")
+    args = ("--dsn", pg_dsn, "--payload", "row", "--channel", "oi:1", "--exclude", "note")
+    # Two tables, the second gone by the time the migration runs: nothing may be left.
+    p = trig("install", "--table", 'public."Order Items"', "--table", "doomed", "--dry-run",
+             *args)
+    assert p.returncode == 0, p.stderr
+    (tmp_path / "both.sql").write_text(p.stdout, encoding="utf-8")
+    db.execute("DROP TABLE doomed")
+    r = psql_file(pg_dsn, tmp_path / "both.sql")
+    assert r.returncode == 3 and 'relation "public.doomed" does not exist' in r.stderr
+    assert pgwatch_leftovers(db) == {"triggers": 0, "functions": 0, "schema": 0}
+
+    p = trig("install", "--table", 'public."Order Items"', "--dry-run", *args)
+    (tmp_path / "one.sql").write_text(p.stdout, encoding="utf-8")
+    r = psql_file(pg_dsn, tmp_path / "one.sql")
+    assert r.returncode == 0, r.stderr
+    assert "WARNING" not in r.stderr  # SET LOCAL inside the script's own transaction
+    db.execute('LISTEN "oi:1"')
+    db.execute("INSERT INTO \"Order Items\" VALUES (1, 'a\\b', 'private')")
+    (n,) = list(db.notifies(timeout=3, stop_after=1))
+    assert json.loads(n.payload)["row"] == {"id": 1, "bäck\\slash": "a\\b"}
+    # what --dry-run printed is the plan's script, byte for byte (the window shows and
+    # saves the same)
+    spec = TriggerSpec("public", "Order Items", channel="oi:1", payload="row",
+                       exclude=("note",))
+    (tmp_path / "again.sql").write_text(
+        trig("install", "--table", 'public."Order Items"', "--dry-run", *args).stdout)
+    assert (tmp_path / "again.sql").read_text() == call(
+        pg_dsn, triggers.plan_install, [spec]).script
+
+
+def test_dry_run_refuses_a_when_the_install_would_refuse(db, pg_dsn):
+    db.execute("CREATE TABLE t (id int PRIMARY KEY, status text)")
+    for events, when, word in (("insert,update,delete", "NEW.status = 'x'", "DELETE"),
+                               ("delete", "NEW.status = 'x'", "DELETE"),
+                               ("insert", "OLD.status IS NULL", "INSERT"),
+                               ("insert,update", "NEW IS DISTINCT FROM OLD", "INSERT")):
+        for extra in (("--dry-run",), ()):
+            line = one_line_error(trig("install", "--dsn", pg_dsn, "--table", "t",
+                                       "--events", events, "--when", when, *extra))
+            assert f"{word} trigger's WHEN condition cannot reference" in line, line
+    line = one_line_error(trig("install", "--dsn", pg_dsn, "--table", "t", "--dry-run",
+                               "--when", "EXISTS (SELECT 1 FROM t WHERE id = NEW.id)",
+                               "--events", "insert"))
+    assert "subquery" in line
+    for events, when in (("update", "NEW IS DISTINCT FROM OLD"), ("delete", "OLD.id > 0"),
+                         ("insert", 'NEW."status" = \'x\'')):
+        p = trig("install", "--dsn", pg_dsn, "--table", "t", "--dry-run", "--events", events,
+                 "--when", when)
+        assert p.returncode == 0, p.stderr
+    assert pgwatch_leftovers(db)["triggers"] == 0
+
+
+def test_listen_reads_the_numbered_payloads_of_one_transaction(db, pg_dsn):
+    """Two identical updates of one row in one transaction: both reach `listen`, which
+    parses op, table and key and keeps txid and seq in the payload (--where sees them)."""
+    from tests.cli.test_listen_notify import start_listen
+
+    db.execute("CREATE TABLE t (id int PRIMARY KEY, qty int)")
+    db.execute("INSERT INTO t VALUES (7, 0)")
+    assert trig("install", "--dsn", pg_dsn, "--table", "t", "--channel", "t").returncode == 0
+    p = start_listen("--dsn", pg_dsn, "-c", "t", "--count", "2", "--timeout", "30",
+                     "--where", "seq >= 1 and txid > 0")
+    with db.transaction():
+        db.execute("UPDATE t SET qty = 1 WHERE id = 7")
+        db.execute("UPDATE t SET qty = 1 WHERE id = 7")
+    out, err = p.communicate(timeout=30)
+    assert p.returncode == 0, err
+    lines = [json.loads(x) for x in out.splitlines()]
+    assert [(x["op"], x["table"], x["key"]) for x in lines] == [("UPDATE", "t", {"id": 7})] * 2
+    payloads = [json.loads(x["payload"]) for x in lines]
+    assert [x["seq"] for x in payloads] == [1, 2]
+    assert payloads[0]["txid"] == payloads[1]["txid"]
+
+
+def test_list_and_remove_all_see_leftovers_and_partitions(db, pg_dsn):
+    db.execute("CREATE TABLE gone (id int PRIMARY KEY)")
+    db.execute("CREATE TABLE m (id int, PRIMARY KEY (id)) PARTITION BY RANGE (id)")
+    db.execute("CREATE TABLE m1 PARTITION OF m FOR VALUES FROM (0) TO (10)")
+    db.execute("CREATE TABLE m2 PARTITION OF m FOR VALUES FROM (10) TO (20)")
+    assert trig("install", "--dsn", pg_dsn, "--table", "gone", "--table", "m").returncode == 0
+    db.execute("DROP TABLE gone")
+    text = trig("list", "--dsn", pg_dsn).stdout
+    assert "  public.m  INSERT,UPDATE,DELETE  channel pgwatch  payload keys  key id  " \
+           "and its 2 partitions" in text
+    assert "leftover functions of pgwatch-gui (trigger remove --all drops them):" in text
+    assert '  pgwatch."public.gone#' in text and "made for public.gone, which no longer " \
+           "exists" in text
+    data = json.loads(trig("list", "--dsn", pg_dsn, "--format", "json").stdout)
+    assert data["installed"][0]["partitions"] == 2
+    (left,) = data["leftovers"]
+    assert left["schema"] == "pgwatch" and left["function"].startswith("public.gone#")
+    line = one_line_error(trig("remove", "--dsn", pg_dsn, "--table", "m1"))
+    assert "public.m1 is a partition of public.m, whose pgwatch trigger covers it" in line
+    r = trig("remove", "--dsn", pg_dsn, "--all")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[0] == "removed from public.m"
+    assert r.stdout.splitlines()[1].startswith('removed leftover function pgwatch."public.gone#')
+    assert pgwatch_leftovers(db) == {"triggers": 0, "functions": 0, "schema": 0}
+    r = trig("remove", "--dsn", pg_dsn, "--all")
+    assert r.returncode == 0 and "nothing to remove" in r.stderr

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from pgwatch_gui.core.triggers.catalog import Column
-from pgwatch_gui.core.triggers.spec import SpecError, Stored, TriggerSpec, check_spec
+from pgwatch_gui.core.triggers.spec import (
+    FunctionMark,
+    SpecError,
+    Stored,
+    TriggerSpec,
+    check_spec,
+)
 from pgwatch_gui.core.triggers.sql import Placement, function_name, render
 
 COLS = ["id", "owner", "secret", "note"]
@@ -59,18 +65,30 @@ def test_render_quotes_everything_and_has_no_runtime_lookups():
     assert "EXCEPTION WHEN OTHERS" in text and "octet_length(payload) >= 8000" in text
 
 
-def test_function_names_fit_and_never_collide():
+def test_function_names_carry_the_table_oid_and_fit():
     pg = Placement()
-    assert function_name("public", "orders", pg) == "public.orders"
-    long_a = function_name("s" * 40, "t" * 40, pg)
-    long_b = function_name("s" * 40, "t" * 39 + "u", pg)
-    assert len(long_a.encode()) <= 63 and long_a != long_b
-    assert function_name("a.b", "c", pg) != function_name("a", "b.c", pg)
-    assert function_name("public", "é" * 31, Placement("public", False)).encode().__len__() <= 63
-    assert function_name("public", "orders", Placement("public", False)) == \
-        "pgwatch_notify_orders"
+    assert function_name("public", "orders", 16384, pg) == "public.orders#16384"
+    assert function_name("public", "orders", 16384, pg, 2) == "public.orders#16384-2"
+    long_a = function_name("s" * 40, "t" * 40, 4_000_000_000, pg)
+    assert len(long_a.encode()) == 63 and long_a.endswith("#4000000000")
+    # the name is the table's own: another table (another oid) never gets it
+    assert function_name("public", "a", 1, pg) != function_name("public", "a", 2, pg)
+    cut = function_name("public", "é" * 31, 16384, Placement("public", False))
+    assert len(cut.encode()) <= 63 and cut.endswith("#16384")
+    assert function_name("public", "orders", 7, Placement("public", False)) == \
+        "pgwatch_notify_orders#7"
+
+
+def test_the_function_comment_marks_the_table(monkeypatch):
+    text = render(TriggerSpec("public", "t"), cols(), key=("id",), table_oid=16384)
+    comment = text.split('COMMENT ON FUNCTION "pgwatch"."public.t#16384"() IS \'')[1]
+    mark = FunctionMark.from_comment(comment.split("';\n")[0].replace("''", "'"))
+    assert mark is not None and mark.table_oid == 16384
+    assert mark.stored.spec.table == "t" and mark.stored.key == ("id",)
+    for junk in ('{"pgwatch":1,"spec":{"schema":"s","table":"t"}}', "x", None):
+        assert FunctionMark.from_comment(junk) is None
 
 
 def test_placement_without_schema_creation():
     text = render(TriggerSpec("s", "t"), cols(), key=("id",), placement=Placement("s", False))
-    assert "CREATE SCHEMA" not in text and 'FUNCTION "s"."pgwatch_notify_t"()' in text
+    assert "CREATE SCHEMA" not in text and 'FUNCTION "s"."pgwatch_notify_t#1"()' in text

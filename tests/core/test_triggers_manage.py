@@ -130,11 +130,14 @@ def test_the_preview_is_exactly_what_runs(two_tables, pg_dsn):
     db = two_tables
     plan = install(pg_dsn, TriggerSpec("public", "a", payload="diff", channel="c"))
     body = re.search(r"AS \$pgwatch\$(.*?)\$pgwatch\$;", plan.sql, re.S).group(1)
-    src = db.execute("SELECT prosrc FROM pg_proc WHERE proname = 'public.a'").fetchone()[0]
+    src = db.execute("SELECT prosrc FROM pg_proc WHERE proname = %s",
+                     (f"public.a#{db.execute('SELECT %s::regclass::oid', ('a',)).fetchone()[0]}",)
+                     ).fetchone()[0]
     assert src == body
     assert plan.sql.startswith("SET LOCAL lock_timeout")
     text = triggers.migration_text(plan)
-    assert text.endswith(plan.sql) and "--single-transaction" in text
+    assert text == plan.script and text.endswith("BEGIN;\n" + plan.sql + "COMMIT;\n")
+    assert "psql -v ON_ERROR_STOP=1 -f" in text
     assert plan.channels == ("c",)
 
 
@@ -172,7 +175,8 @@ def test_without_create_on_the_database_functions_go_to_the_table_schema(db, pg_
     fn = db.execute("SELECT p.pronamespace::regnamespace::text, p.proname FROM pg_trigger t "
                     "JOIN pg_proc p ON p.oid = t.tgfoid WHERE t.tgname = 'pgwatch_notify'"
                     ).fetchone()
-    assert fn == ("public", "pgwatch_notify_Mine")
+    oid = db.execute("""SELECT '"Mine"'::regclass::oid""").fetchone()[0]
+    assert fn == ("public", f"pgwatch_notify_Mine#{oid}")
     listen(db, "mine")
     db.execute('INSERT INTO "Mine" VALUES (5)')
     (_, p), = received(db, 1)

@@ -10,7 +10,7 @@ from pgwatch_gui.core.stream.payloads import decode_payload
 from pgwatch_gui.core.triggers.spec import TriggerSpec
 from tests.core.trigger_helpers import install, listen, nothing_more, received
 
-ENVELOPE_KEYS = {"v", "op", "schema", "table", "key", "txid", "ts"}
+ENVELOPE_KEYS = {"v", "op", "schema", "table", "key", "txid", "seq", "ts"}
 
 
 @pytest.fixture
@@ -72,7 +72,7 @@ def test_key_order_follows_the_envelope(items, pg_dsn):
     raw = next(items.notifies(timeout=3, stop_after=1)).payload
     assert raw.startswith('{"v":1,"op":"INSERT","schema":"public","table":"items","key":')
     assert list(json.loads(raw)) == ["v", "op", "schema", "table", "key", "row",
-                                                    "txid", "ts"]
+                                     "seq", "txid", "ts"]
 
 
 def test_diff_with_no_change_and_with_nulls(items, pg_dsn):
@@ -103,3 +103,59 @@ def test_row_mode_types_stay_json_types(db, pg_dsn):
     assert row["a"] == [1, 2] and row["by"] == "\\x0102"
     # json and point have no equality operator: compared as text, never an error
     assert upd["changed"] == ["js", "p"] and "error" not in upd
+
+
+def test_identical_changes_in_one_transaction_are_all_delivered(db, pg_dsn):
+    """PostgreSQL drops a notification identical (channel and payload) to one already
+    queued in the same transaction: rows of a table without a key, two identical updates
+    of one row, two TRUNCATEs. Each payload carries its own number in the transaction."""
+    db.execute("CREATE TABLE logs (source text, line text)")
+    db.execute("CREATE TABLE items (id int PRIMARY KEY, qty int)")
+    db.execute("INSERT INTO items VALUES (1, 0)")
+    install(pg_dsn, TriggerSpec("public", "logs", channel="c",
+                                events=("insert", "update", "delete", "truncate")),
+            TriggerSpec("public", "items", channel="c"))
+    listen(db, "c")
+    with db.transaction():
+        db.execute("INSERT INTO logs VALUES ('app', 'same'), ('app', 'same'), ('app', 'same')")
+        db.execute("UPDATE items SET qty = 1 WHERE id = 1")
+        db.execute("UPDATE items SET qty = 1 WHERE id = 1")
+        db.execute("TRUNCATE logs")
+        db.execute("TRUNCATE logs")
+        txid = db.execute("SELECT txid_current()").fetchone()[0]
+    got = [p for _, p in received(db, 7)]
+    nothing_more(db)
+    assert [p["op"] for p in got] == ["INSERT"] * 3 + ["UPDATE"] * 2 + ["TRUNCATE"] * 2
+    assert {p["txid"] for p in got} == {txid}
+    seqs = [p["seq"] for p in got]
+    assert seqs == sorted(seqs) and len(set(seqs)) == 7  # one counter for the transaction
+    db.execute("INSERT INTO logs VALUES ('app', 'next')")
+    (_, nxt), = received(db, 1)
+    assert nxt["seq"] == 1 and nxt["txid"] != txid  # a new transaction counts from 1
+
+
+def test_the_counter_survives_errors_and_savepoints(db, pg_dsn):
+    db.execute("CREATE TABLE logs (source text, line text, gone text)")
+    install(pg_dsn, TriggerSpec("public", "logs", channel="c", payload="row",
+                                events=("insert",)))
+    db.execute("ALTER TABLE logs DROP COLUMN gone")  # every payload is an "error" one
+    listen(db, "c")
+    with db.transaction():
+        db.execute("INSERT INTO logs VALUES ('a', 'x'), ('a', 'x')")
+        try:
+            with db.transaction():  # a savepoint rolled back: its notifications go too
+                db.execute("INSERT INTO logs VALUES ('a', 'x')")
+                raise RuntimeError
+        except RuntimeError:
+            pass
+        db.execute("INSERT INTO logs VALUES ('a', 'x'), ('a', 'x')")
+    got = [p for _, p in received(db, 4)]
+    nothing_more(db)
+    assert all(p["error"].startswith("42703") for p in got)
+    assert len({p["seq"] for p in got}) == 4
+    with db.transaction():  # the counter tampered with: the writes still go through
+        db.execute("SET LOCAL pgwatch_gui.seq = 'not a number'")
+        db.execute("INSERT INTO logs VALUES ('a', 'x'), ('a', 'x')")
+    (_, first), (_, second) = received(db, 2)
+    assert first["error"].startswith("22P02") and second["error"].startswith("42703")
+    assert db.execute("SELECT count(*) FROM logs").fetchone()[0] == 6

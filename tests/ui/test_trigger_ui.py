@@ -7,12 +7,14 @@ import os
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QLabel
 
 from pgwatch_gui.core.pg.connection import make_conninfo
 from pgwatch_gui.core.triggers import manage as triggers
 from pgwatch_gui.core.triggers.spec import TriggerSpec
 from pgwatch_gui.ui.common.hub import ConnectionHub
+from pgwatch_gui.ui.inspector.dock import Inspector
 from pgwatch_gui.ui.triggers.form import VISIBILITY_WARNING
 from pgwatch_gui.ui.triggers.tables import TablesBrowser
 from tests.core.trigger_helpers import call, install, pgwatch_leftovers
@@ -110,13 +112,17 @@ def test_dialog_preview_save_install_then_listen(qloop, qtbot, browser, hub_on, 
     dlg.preview_btn.click()
     run_until(qloop, lambda: dlg.plan is not None)
     expected = call(pg_dsn, triggers.plan_install, form.specs())
-    assert dlg.sql_view.toPlainText() == expected.sql
+    # the preview, Copy and Save as migration give the script --dry-run prints
+    assert dlg.sql_view.toPlainText() == expected.script
+    assert expected.script.endswith("BEGIN;\n" + expected.sql + "COMMIT;\n")
     assert '"secret"' not in expected.sql.split("COMMENT ON TRIGGER")[0]
     shot(dlg, "trigger_dialog_preview.png")
 
     path = tmp_path / "mig.sql"
     dlg.save_migration(str(path))
-    assert path.read_text().endswith(expected.sql)
+    assert path.read_text() == expected.script
+    dlg.copy_sql()
+    assert QGuiApplication.clipboard().text() == expected.script
 
     asked = []
     dlg.ask = lambda q, answer: (asked.append(q), answer(True))
@@ -128,6 +134,19 @@ def test_dialog_preview_save_install_then_listen(qloop, qtbot, browser, hub_on, 
     ev = next(e for e in events if e.channel == "orders feed")
     assert ev.decoded.shape == "pgwatch" and ev.table == "Order Items" and ev.key == {"id": 1}
     assert "pw" not in ev.payload
+    # two identical updates in one transaction: both arrive, told apart by "seq"
+    with shop.transaction():
+        for _ in range(2):
+            shop.execute("UPDATE \"Order Items\" SET qty = 3 WHERE id = 1")
+    run_until(qloop, lambda: sum(e.channel == "orders feed" for e in events) == 3)
+    upd = [e for e in events if e.channel == "orders feed"][1:]
+    assert [e.decoded.op for e in upd] == ["UPDATE", "UPDATE"]
+    assert [e.decoded.value["seq"] for e in upd] == [1, 2]
+    inspector = Inspector()
+    qtbot.addWidget(inspector)
+    inspector.show_event(upd[1])
+    assert '"seq": 2' in inspector.json_view.toPlainText()
+    assert inspector.title.text() == "UPDATE public.Order Items"
     run_until(qloop, lambda: "pgwatch" in marks(browser)[("public", "Order Items")])
 
 
@@ -144,6 +163,14 @@ def test_when_is_checked_by_the_server(qloop, qtbot, browser):
     dlg.form.when_edit.setText("NEW.name IS DISTINCT FROM OLD.name")
     dlg.form.when_check.click()
     run_until(qloop, lambda: dlg.form.when_status.text() == "OK")
+    # what CREATE TRIGGER would refuse, Check refuses: NEW in a DELETE trigger
+    dlg.form.event_boxes["DELETE"].setChecked(True)
+    dlg.form.when_edit.setText("NEW.name <> 'x'")
+    dlg.form.when_check.click()
+    run_until(qloop, lambda: dlg.form.when_status.text() not in ("", "checking..."))
+    assert "DELETE trigger's WHEN condition cannot reference NEW values" in \
+        dlg.form.when_status.text()
+    dlg.form.event_boxes["DELETE"].setChecked(False)
     dlg.form.when_edit.setText("")
     dlg.form.event_boxes["UPDATE"].setChecked(False)
     assert "at least one event" in dlg.form.problem.text()
@@ -197,6 +224,58 @@ def test_remove_and_remove_all_ask_first(qloop, browser, pg_dsn, shop):
     run_until(qloop, lambda: not browser.snapshot.installed)
     assert "public.customers" in questions[0] and "every notify trigger" in questions[-1]
     assert pgwatch_leftovers(shop) == {"triggers": 0, "functions": 0, "schema": 0}
+
+
+def test_the_dock_shows_leftover_functions_and_remove_all_drops_them(qloop, browser, pg_dsn,
+                                                                    shop):
+    """A dropped table leaves its function: the dock lists it under the tables and
+    Remove all... (enabled although no table has a trigger any more) drops it."""
+    shop.execute("CREATE TABLE doomed (id int PRIMARY KEY)")
+    install(pg_dsn, TriggerSpec("public", "doomed", channel="d"),
+            TriggerSpec("public", "customers", channel="crm"))
+    shop.execute("DROP TABLE doomed")
+    shop.execute("DROP TRIGGER pgwatch_notify ON customers")  # by hand
+    browser.refresh()
+    run_until(qloop, lambda: browser.snapshot is not None and len(browser.snapshot.leftovers) == 2)
+    top = browser.tree.topLevelItem(browser.tree.topLevelItemCount() - 1)
+    assert top.text(0) == "⚠ Leftover functions (2)"
+    rows = sorted((top.child(i).text(0), top.child(i).text(2)) for i in range(top.childCount()))
+    assert [r[0] for r in rows] == ["public.customers", "public.doomed"]
+    assert rows[0][1].startswith('made for public.customers, whose trigger is gone · '
+                                 'pgwatch."public.customers#')
+    assert rows[1][1].startswith("made for public.doomed, which no longer exists · ")
+    assert "2 leftover functions (Remove all... drops them)" in browser.status.text()
+    assert browser.remove_all_btn.isEnabled() and not browser.snapshot.installed
+    shot(browser, "tables_leftovers_dock.png")
+    browser.resize(1280, 720)
+    shot(browser, "tables_leftovers_1280x720.png")
+    browser.resize(1920, 1080)
+    shot(browser, "tables_leftovers_1920x1080.png")
+    browser.tree.setCurrentItem(top.child(0))
+    assert browser.selected_tables() == [] and not browser.remove_btn.isEnabled()
+    questions, said = [], []
+    browser.ask = lambda q: questions.append(q) or True
+    original = browser.set_status
+    browser.set_status = lambda text, error=False: (said.append(text), original(text, error))
+    browser.remove_all()
+    run_until(qloop, lambda: not browser.snapshot.leftovers)
+    assert "and 2 leftover functions that no trigger uses any more" in questions[0]
+    assert "Removed from 0 table(s) and 2 leftover functions." in said
+    assert pgwatch_leftovers(shop) == {"triggers": 0, "functions": 0, "schema": 0}
+    assert not browser.remove_all_btn.isEnabled()
+
+
+def test_a_partitioned_table_says_how_many_partitions_its_trigger_reaches(qloop, browser,
+                                                                          pg_dsn, shop):
+    shop.execute("CREATE TABLE m (id int PRIMARY KEY) PARTITION BY RANGE (id)")
+    shop.execute("CREATE TABLE m1 PARTITION OF m FOR VALUES FROM (0) TO (10)")
+    shop.execute("CREATE TABLE m2 PARTITION OF m FOR VALUES FROM (10) TO (20)")
+    install(pg_dsn, TriggerSpec("public", "m", channel="m"))
+    browser.refresh()
+    run_until(qloop, lambda: ("public", "m") in marks(browser) and "pgwatch" in
+              marks(browser)[("public", "m")])
+    assert marks(browser)[("public", "m")] == "● pgwatch → m (keys, +2 partitions)"
+    assert ("public", "m1") not in marks(browser)  # partitions are not listed
 
 
 def test_show_dialog_has_spec_and_function(qloop, qtbot, browser, pg_dsn):
@@ -263,7 +342,7 @@ def test_install_straight_from_the_form_and_the_dock_follows(qloop, qtbot, brows
     dlg.ask = lambda q, answer: answer(False)
     dlg.install_btn.click()  # no Preview SQL... first
     run_until(qloop, lambda: dlg.install_done)
-    assert dlg.sql_view.toPlainText() == dlg.plan.sql  # what ran was shown
+    assert dlg.sql_view.toPlainText() == dlg.plan.script  # what ran was shown
     installed = {i.table: i.spec for i in call(pg_dsn, triggers.list_installed)}
     assert installed["Order Items"].channel == "order_items"
     assert installed["Order Items"].events == ("INSERT", "DELETE")

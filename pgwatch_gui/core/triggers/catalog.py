@@ -17,7 +17,7 @@ from psycopg.rows import dict_row
 from pgwatch_gui.core.pg.connection import one_line
 from pgwatch_gui.core.pg.names import qualified
 from pgwatch_gui.core.triggers.discovery import DiscoveredChannel, discover_channels
-from pgwatch_gui.core.triggers.spec import TRIGGER_NAMES, Stored
+from pgwatch_gui.core.triggers.spec import TRIGGER_NAMES, FunctionMark, Stored
 
 PGWATCH_SCHEMA = "pgwatch"
 SYSTEM_SCHEMAS = ("pg_catalog", "information_schema", "pg_toast")
@@ -44,6 +44,12 @@ class Column:
     not_null: bool = False
     comparable: bool = True  # `IS DISTINCT FROM` works on the type itself
     position: int = 0
+    generated: str = ""  # pg_attribute.attgenerated: "s" stored, "v" virtual (18), "" not
+
+    @property
+    def virtual(self) -> bool:
+        """A virtual generated column: PostgreSQL never computes it for a trigger."""
+        return self.generated == "v"
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,8 @@ class TriggerInfo:
     stored: Stored | None = None  # set for this tool's triggers
     oid: int = 0
     function_oid: int = 0
+    table_oid: int = 0
+    mark: FunctionMark | None = None  # the function's COMMENT, when it is one of ours
     owned: bool = True  # the current role owns the table (may drop or change the trigger)
     notifies: bool = False  # the function's source sends notifications
     channels: tuple[DiscoveredChannel, ...] = ()
@@ -111,6 +119,7 @@ class TableInfo:
     owner: str = ""
     owned: bool = True  # the current role is (a member of) the owner: may add triggers
     can_create_in_schema: bool = True  # may create a function in the table's schema
+    partitioned: bool = False  # its row triggers are copied to its partitions
 
     @property
     def qualified(self) -> str:
@@ -165,6 +174,7 @@ WHERE c.oid = %s::regclass
 
 _COLUMNS = """
 SELECT a.attname, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull, a.attnum,
+       a.attgenerated::text AS generated,
        (ty.typtype IN ('e', 'r') OR EXISTS (
           SELECT 1 FROM pg_opclass oc JOIN pg_am am ON am.oid = oc.opcmethod
           WHERE am.amname = 'btree' AND oc.opcdefault
@@ -191,6 +201,7 @@ LIMIT 1
 
 _TRIGGERS = """
 SELECT n.nspname AS schema, c.relname AS table, t.tgname AS name, t.oid, p.oid AS foid,
+       c.oid AS relid, obj_description(p.oid, 'pg_proc') AS fcomment,
        pg_has_role(c.relowner, 'USAGE') AS owned,
        pn.nspname AS fschema, p.proname AS fname, l.lanname AS language, p.prosrc AS source,
        t.tgenabled <> 'D' AS enabled, t.tgtype, t.tgnargs, t.tgargs,
@@ -207,6 +218,7 @@ WHERE NOT t.tgisinternal
   AND n.nspname <> ALL(%(system)s)
   AND (%(schema)s::text IS NULL OR n.nspname = %(schema)s)
   AND (%(table)s::text IS NULL OR c.relname = %(table)s)
+  AND (%(relids)s::oid[] IS NULL OR c.oid = ANY(%(relids)s::oid[]))
 ORDER BY n.nspname, c.relname, t.tgname
 """
 
@@ -244,10 +256,12 @@ async def list_schemas(conn: psycopg.AsyncConnection) -> list[str]:
 
 
 async def list_triggers(conn: psycopg.AsyncConnection, schema: str | None = None,
-                        table: str | None = None) -> list[TriggerInfo]:
-    """User triggers (not constraint triggers), each classified: ours, other notify, plain."""
+                        table: str | None = None, relids: list[int] | None = None
+                        ) -> list[TriggerInfo]:
+    """User triggers (not constraint triggers, not the copies a partitioned table's trigger
+    gives its partitions), each classified: ours, other notify, plain."""
     rows = await _fetch(conn, _TRIGGERS, {"system": list(SYSTEM_SCHEMAS), "schema": schema,
-                                          "table": table})
+                                          "table": table, "relids": relids})
     return [_trigger(r) for r in rows]
 
 
@@ -258,7 +272,10 @@ def _trigger(r: dict) -> TriggerInfo:
     timing = "INSTEAD OF" if tgtype & 64 else "BEFORE" if tgtype & 2 else "AFTER"
     raw = bytes(r["tgargs"] or b"")
     args = tuple(a.decode("utf-8", "replace") for a in raw.split(b"\x00")[: r["tgnargs"]])
-    stored = Stored.from_comment(r["comment"]) if r["name"] in TRIGGER_NAMES else None
+    mark = FunctionMark.from_comment(r["fcomment"])
+    stored = None
+    if r["name"] in TRIGGER_NAMES:  # ours by its own comment, or by its function's
+        stored = Stored.from_comment(r["comment"]) or (mark.stored if mark else None)
     notifies, channels = (False, [])
     if stored is None and r["language"] in ("plpgsql", "sql"):
         notifies, channels = discover_channels(r["source"] or "", args)
@@ -268,7 +285,7 @@ def _trigger(r: dict) -> TriggerInfo:
         level="ROW" if tgtype & 1 else "STATEMENT", enabled=r["enabled"],
         definition=r["definition"], args=args, comment=r["comment"], stored=stored,
         notifies=notifies, channels=tuple(channels), oid=r["oid"], function_oid=r["foid"],
-        owned=r["owned"],
+        owned=r["owned"], table_oid=r["relid"], mark=mark,
     )
 
 
@@ -316,7 +333,8 @@ async def table_info(conn: psycopg.AsyncConnection, schema: str | None, name: st
     row = await _resolve(conn, schema, name)
     oid, nsp, rel = row["oid"], row["nspname"], row["relname"]
     cols = tuple(
-        Column(r["attname"], r["type"], r["attnotnull"], r["comparable"], r["attnum"])
+        Column(r["attname"], r["type"], r["attnotnull"], r["comparable"], r["attnum"],
+               r["generated"].strip("\x00 "))
         for r in await _fetch(conn, _COLUMNS, (oid,))
     )
     key_rows = await _fetch(conn, _KEY, (oid,))
@@ -327,7 +345,7 @@ async def table_info(conn: psycopg.AsyncConnection, schema: str | None, name: st
         source = "primary key" if key_rows[0]["indisprimary"] else "replica identity"
     triggers = tuple(await list_triggers(conn, nsp, rel))
     return TableInfo(nsp, rel, oid, cols, key, source, triggers, row["owner"], row["owned"],
-                     row["can_create_in_schema"])
+                     row["can_create_in_schema"], row["relkind"] == "p")
 
 
 async def notify_triggers(conn: psycopg.AsyncConnection) -> list[TriggerInfo]:

@@ -11,6 +11,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from pgwatch_gui.core.triggers.body import sent_columns
 from pgwatch_gui.core.triggers.spec import TriggerSpec
 
 _TS = "2026-11-21T10:00:00.123456+00:00"
@@ -51,7 +52,7 @@ def example_payload(spec: TriggerSpec, columns: Sequence[Any], key: Sequence[str
     """The envelope `spec` would send for `op` on a table with these catalog columns."""
     keys = list(spec.key_columns or key)
     by_name = {c.name: c for c in columns}
-    out_cols = [c for c in columns if c.name not in spec.exclude]
+    out_cols = sent_columns(spec, columns)
     new = {c.name: sample_value(c.type) for c in out_cols}
     changed = [c.name for c in out_cols if c.name not in keys][:1]
     old = dict(new)
@@ -75,7 +76,7 @@ def example_payload(spec: TriggerSpec, columns: Sequence[Any], key: Sequence[str
         else:
             payload.update(row={c: new[c] for c in changed}, old={c: old[c] for c in changed},
                            changed=changed)
-    payload.update(txid=123456, ts=_TS)
+    payload.update(seq=1, txid=123456, ts=_TS)
     return payload
 
 

@@ -171,12 +171,12 @@ class Stored:
     columns: tuple[str, ...]
     version: str = ""
 
+    def to_dict(self) -> dict[str, Any]:
+        return {"pgwatch": SPEC_FORMAT, "spec": self.spec.to_dict(), "key": list(self.key),
+                "columns": list(self.columns), "version": self.version}
+
     def to_json(self) -> str:
-        return json.dumps(
-            {"pgwatch": SPEC_FORMAT, "spec": self.spec.to_dict(), "key": list(self.key),
-             "columns": list(self.columns), "version": self.version},
-            ensure_ascii=False, separators=(",", ":"),
-        )
+        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
     def from_comment(cls, text: str | None) -> Stored | None:
@@ -191,3 +191,30 @@ class Stored:
                        tuple(d.get("columns") or ()), str(d.get("version") or ""))
         except (ValueError, TypeError, KeyError, AttributeError):
             return None
+
+
+@dataclass(frozen=True)
+class FunctionMark:
+    """What COMMENT ON FUNCTION holds for one of this tool's functions: the oid of the one
+    table it was made for, and the stored spec (so a trigger that lost its own comment,
+    such as one a detached partition kept, is still recognised)."""
+
+    table_oid: int
+    stored: Stored
+
+    def to_json(self) -> str:
+        return json.dumps({**self.stored.to_dict(), "table_oid": self.table_oid},
+                          ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def from_comment(cls, text: str | None) -> FunctionMark | None:
+        stored = Stored.from_comment(text)
+        if stored is None:
+            return None
+        try:
+            oid = json.loads(text or "")["table_oid"]
+        except (ValueError, TypeError, KeyError):
+            return None
+        if not isinstance(oid, int) or isinstance(oid, bool) or oid <= 0:
+            return None
+        return cls(oid, stored)

@@ -7,10 +7,16 @@ multi-statement script, so it is checked twice before it gets there:
   identifiers there is no `;` (which would start another statement), no comment (which
   could hide the closing parenthesis) and the parentheses balance and never close
   more than they opened, so the text cannot leave `WHEN ( ... )`.
-* `check_when(conn, schema, table, text)` (core/triggers/manage.py): the server
-  parses it as one boolean expression over the table's row type (NEW and OLD),
+* `check_when(conn, schema, table, text, events)` (core/triggers/manage.py): the
+  server parses it as one boolean expression over the table's row type (NEW and OLD),
   alone, through the extended query protocol, which refuses a second statement by
-  itself. Nothing runs: the query is only explained, in a transaction rolled back.
+  itself, then with only the rows each event has (no NEW in a DELETE trigger, no OLD
+  in an INSERT trigger). Nothing runs: the query is only explained, in a transaction
+  rolled back.
+
+The condition is evaluated inside the trigger function (core/triggers/body.py), where
+an error cannot fail the user's write; CREATE TRIGGER ... WHEN refuses subqueries, and
+so does `when_problem`, so that a condition means the same in both places.
 """
 
 from __future__ import annotations
@@ -18,6 +24,16 @@ from __future__ import annotations
 import re
 
 _DOLLAR = re.compile(r"\$([A-Za-z_][A-Za-z_0-9]*)?\$")
+# Words that start a subquery: (SELECT ...), (VALUES ...), (TABLE t). After a dot they
+# are column names (NEW.select), which SQL allows.
+_SUBQUERY_WORDS = frozenset({"select", "values", "table"})
+
+
+def _after_dot(text: str, i: int) -> bool:
+    j = i - 1
+    while j >= 0 and text[j].isspace():
+        j -= 1
+    return j >= 0 and text[j] == "."
 
 
 def when_problem(text: str) -> str | None:
@@ -56,6 +72,13 @@ def when_problem(text: str) -> str | None:
             if end == -1:
                 return "a dollar-quoted string is not closed"
             i = end + len(tag) - 1
+        elif c.isalpha() or c == "_":
+            j = i + 1
+            while j < n and (text[j].isalnum() or text[j] in "_$"):
+                j += 1
+            if text[i:j].lower() in _SUBQUERY_WORDS and not _after_dot(text, i):
+                return f"a subquery ({text[i:j].upper()} ...) cannot be part of a WHEN condition"
+            i = j - 1
         elif c == ";":
             return "it must be one expression: ';' would start another statement"
         elif text.startswith("--", i) or text.startswith("/*", i):

@@ -70,7 +70,9 @@ class TriggerDialog(QDialog):
         self.progress = QProgressBar()
         self.progress.hide()
         pv.addWidget(QLabel("The exact SQL that Install runs in one transaction"
-                            + (" per table:" if per_table else ":")))
+                            + (" per table" if per_table else "") + " (Copy and Save as "
+                            "migration give this file; run it with psql -v ON_ERROR_STOP=1 "
+                            "-f):"))
         pv.addWidget(self.sql_view, 1)
         pv.addWidget(self.notes)
         pv.addWidget(self.progress)
@@ -138,7 +140,7 @@ class TriggerDialog(QDialog):
 
     def _show_plan(self, plan: triggers.Plan) -> None:
         self.plan = plan
-        self.sql_view.setPlainText(plan.sql)
+        self.sql_view.setPlainText(plan.script)
         lines = [f"Note: {n}" for n in plan.notes] + [f"Cannot install: {b}"
                                                       for b in plan.blockers]
         self.notes.setText("\n".join(lines))
@@ -171,7 +173,7 @@ class TriggerDialog(QDialog):
     # ---- output ----
     def copy_sql(self) -> None:
         if self.plan is not None:
-            QGuiApplication.clipboard().setText(self.plan.sql)
+            QGuiApplication.clipboard().setText(self.plan.script)
             self.set_status("SQL copied to the clipboard.")
 
     def save_migration(self, path: str | None = None) -> None:
@@ -185,7 +187,7 @@ class TriggerDialog(QDialog):
                 return
         try:
             with open(path, "w", encoding="utf-8") as f:
-                f.write(triggers.migration_text(self.plan))
+                f.write(self.plan.script)
         except OSError as exc:
             self.set_status(f"Could not save: {exc}", True)
             return

@@ -175,6 +175,10 @@ class TriggerForm(QWidget):
 
         # WHEN
         when_box = QGroupBox("Only when (WHEN condition, checked by the server)")
+        when_box.setToolTip("One SQL expression over NEW and OLD (an INSERT has no OLD, a "
+                            "DELETE no NEW). It is evaluated inside the trigger function: if "
+                            "it fails on a row, that row's notification carries the error "
+                            "and the write goes on.")
         when_lay = QGridLayout(when_box)
         self.when_edit = QLineEdit(spec.when or "")
         self.when_edit.setFont(mono)

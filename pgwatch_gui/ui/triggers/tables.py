@@ -9,7 +9,7 @@ change, show, listen to or remove triggers.
 from __future__ import annotations
 
 from PySide6.QtCore import QPoint, QSize, Qt, Signal
-from PySide6.QtGui import QAction, QBrush, QColor, QFont
+from PySide6.QtGui import QAction, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -28,34 +28,22 @@ from PySide6.QtWidgets import (
 from pgwatch_gui.core.replication.publication import WatchPlan
 from pgwatch_gui.core.triggers import catalog
 from pgwatch_gui.core.triggers import manage as triggers
-from pgwatch_gui.core.triggers.catalog import TableInfo, TableSummary, TriggerInfo
+from pgwatch_gui.core.triggers.catalog import TableInfo
 from pgwatch_gui.core.triggers.discovery import FIXED
 from pgwatch_gui.ui.common.combo import refill_keeping_current
 from pgwatch_gui.ui.common.hub import ConnectionHub
 from pgwatch_gui.ui.common.tasks import AsyncWork
 from pgwatch_gui.ui.triggers.dialog import TriggerDialog
+from pgwatch_gui.ui.triggers.snapshot import (
+    Snapshot,
+    add_leftovers,
+    mark,
+    read_snapshot,
+    rows_text,
+)
 from pgwatch_gui.ui.triggers.views import ShowTriggerDialog
 
-OURS = QColor("#1a7f37")
-OTHER = QColor("#9a6700")
 ROLE = Qt.UserRole
-
-
-class Snapshot:
-    """What one refresh read: tables, our triggers, other notify triggers."""
-
-    def __init__(self, tables: list[TableSummary], installed: list[triggers.Installed],
-                 others: list[TriggerInfo]) -> None:
-        self.tables = tables
-        self.installed = {(i.schema, i.table): i for i in installed}
-        self.others: dict[tuple[str, str], list[TriggerInfo]] = {}
-        for t in others:
-            self.others.setdefault((t.schema, t.table), []).append(t)
-
-
-async def read_snapshot(conn) -> Snapshot:
-    return Snapshot(await catalog.list_tables(conn), await triggers.list_installed(conn),
-                    await catalog.notify_triggers(conn))
 
 
 class TablesBrowser(QWidget):
@@ -92,6 +80,8 @@ class TablesBrowser(QWidget):
         self.install_btn.setToolTip("Install (or change) a notify trigger on the selected tables")
         self.remove_btn = QPushButton("Remove", clicked=self.remove_selected)
         self.remove_all_btn = QPushButton("Remove all...", clicked=self.remove_all)
+        self.remove_all_btn.setToolTip("Remove every trigger pgwatch-gui installed in this "
+                                       "database, and its functions that no trigger uses")
         self.watch_btn = QPushButton("Watch changes...", clicked=lambda: self.watch_changes())
         self.watch_btn.setToolTip("Watch row changes of the selected tables (or every table) "
                                   "through logical replication, without a trigger")
@@ -155,44 +145,24 @@ class TablesBrowser(QWidget):
                 parent.setFont(0, bold)
                 parent.setData(0, ROLE, ("schema", t.schema))
                 schemas[t.schema] = parent
-            item = QTreeWidgetItem(parent, [t.name, _rows(t.estimated_rows), ""])
+            item = QTreeWidgetItem(parent, [t.name, rows_text(t.estimated_rows), ""])
             item.setData(0, ROLE, ("table", t.schema, t.name))
             item.setTextAlignment(1, Qt.AlignRight | Qt.AlignVCenter)
             item.setToolTip(1, "estimated rows (pg_class.reltuples); ? = never analysed")
-            self._mark(item, t)
+            mark(item, t, snap)
             if ("table", t.schema, t.name) in selected:
                 item.setSelected(True)
         for name, parent in schemas.items():
             parent.setToolTip(0, f"schema {name}: {parent.childCount()} table(s)")
             parent.setExpanded(name in expanded or len(schemas) <= 3)
-        n_ours, n_other = len(snap.installed), len(snap.others)
+        add_leftovers(self.tree, snap, ROLE)
+        n_ours, n_other, n_left = len(snap.installed), len(snap.others), len(snap.leftovers)
+        left = (f" · {n_left} leftover function{'s' if n_left > 1 else ''} (Remove all... "
+                "drops them)" if n_left else "")
         self.set_status(f"{len(snap.tables)} tables · {n_ours} with a pgwatch trigger · "
-                        f"{n_other} with another notify trigger")
+                        f"{n_other} with another notify trigger{left}")
         self._sync_buttons()
         self.refreshed.emit()
-
-    def _mark(self, item: QTreeWidgetItem, t: TableSummary) -> None:
-        assert self.snapshot is not None
-        parts, tips = [], []
-        inst = self.snapshot.installed.get((t.schema, t.name))
-        if inst is not None:
-            s = inst.spec
-            chan = f"{s.channel}<{s.channel_column}>" if s.per_row_channel else s.channel
-            parts.append(f"● pgwatch → {chan} ({s.payload})")
-            tips.append(f"pgwatch trigger: {', '.join(s.events)} → channel {chan}, "
-                        f"payload {s.payload}" + "".join(f"\n⚠ {p}" for p in inst.problems))
-            item.setForeground(2, QBrush(OURS))
-        for o in self.snapshot.others.get((t.schema, t.name), []):
-            chans = ", ".join(c.describe() for c in o.channels) or "?"
-            parts.append(f"● {o.name} → {chans}")
-            tips.append(f"hand-written trigger {o.name} ({o.function}): channels {chans}")
-            if inst is None:
-                item.setForeground(2, QBrush(OTHER))
-        if inst is not None and inst.problems:
-            parts[0] = "⚠ " + parts[0][2:]
-        item.setText(2, "  ".join(parts))
-        item.setToolTip(2, "\n".join(tips))
-        item.setToolTip(0, f"{t.qualified} ({t.kind})")
 
     # ---- selection ----
     def selected_tables(self) -> list[tuple[str, str]]:
@@ -215,8 +185,8 @@ class TablesBrowser(QWidget):
         has_conn = self.conninfo is not None
         self.install_btn.setEnabled(has_conn and bool(self.selected_tables()))
         self.remove_btn.setEnabled(has_conn and bool(self.selected_installed()))
-        self.remove_all_btn.setEnabled(has_conn and bool(self.snapshot and
-                                                         self.snapshot.installed))
+        self.remove_all_btn.setEnabled(has_conn and bool(self.snapshot and (
+            self.snapshot.installed or self.snapshot.leftovers)))
         self.watch_btn.setEnabled(has_conn)
 
     def select(self, *tables: tuple[str, str]) -> None:
@@ -263,7 +233,9 @@ class TablesBrowser(QWidget):
             menu.addAction(QAction(f"Stop watching: {name}", menu,
                                    triggered=lambda _c=False, n=name: self.stop_stream(n)))
         menu.addSeparator()
-        menu.addAction(QAction("Remove all pgwatch triggers...", menu,
+        leftovers = bool(self.snapshot and self.snapshot.leftovers)
+        menu.addAction(QAction("Remove all pgwatch triggers"
+                               + (" and leftover functions..." if leftovers else "..."), menu,
                                triggered=self.remove_all))
         menu.addAction(QAction("Refresh", menu, triggered=self.refresh))
         menu.popup(self.tree.viewport().mapToGlobal(pos))
@@ -362,8 +334,11 @@ class TablesBrowser(QWidget):
 
     def remove_all(self) -> None:
         n = len(self.snapshot.installed) if self.snapshot else 0
+        m = len(self.snapshot.leftovers) if self.snapshot else 0
+        left = (f", and {m} leftover function{'s' if m > 1 else ''} that no trigger uses any "
+                "more" if m else "")
         if not self.ask(f"Remove every notify trigger pgwatch-gui installed in this database "
-                        f"({n} table(s)) and their functions?"):
+                        f"({n} table(s)) and their functions{left}?"):
             return
         self._remove(triggers.plan_remove_all)
 
@@ -378,7 +353,9 @@ class TablesBrowser(QWidget):
             return plan
 
         def done(plan: triggers.Plan) -> None:
-            self.set_status(f"Removed from {len(plan.tables)} table(s).")
+            m = sum(w.startswith("function ") for w in plan.leftovers)
+            left = f" and {m} leftover function{'s' if m > 1 else ''}" if m else ""
+            self.set_status(f"Removed from {len(plan.tables)} table(s){left}.")
             self.refresh()
 
         self.work.run(go, conninfo, on_done=done, on_error=lambda e: self.set_status(e, True))
@@ -386,13 +363,3 @@ class TablesBrowser(QWidget):
     def ask(self, question: str) -> bool:
         """Yes/no question (tests replace this)."""
         return QMessageBox.question(self, "Notify triggers", question) == QMessageBox.Yes
-
-
-def _rows(n: int | None) -> str:
-    if n is None:
-        return "?"
-    if n >= 1_000_000:
-        return f"{n / 1_000_000:.1f}M"
-    if n >= 10_000:
-        return f"{n // 1000}k"
-    return str(n)
