@@ -70,7 +70,7 @@ def ico_bytes(sizes=ICO_SIZES) -> bytes:
     images = [png_bytes(s) if s >= 256 else _bmp_bytes(s) for s in sizes]
     offset = 6 + 16 * len(images)
     out = [struct.pack("<HHH", 0, 1, len(images))]
-    for s, data in zip(sizes, images):
+    for s, data in zip(sizes, images, strict=True):
         dim = 0 if s >= 256 else s  # 0 means 256
         out.append(struct.pack("<BBBBHHII", dim, dim, 0, 0, 1, 32, len(data), offset))
         offset += len(data)

@@ -47,7 +47,7 @@ def _arch() -> str:
 
 def _normalize_modes(root: Path) -> None:
     """0755 for folders and executables, 0644 for the rest: what dpkg and lintian expect."""
-    for d, dirs, files in os.walk(root):
+    for d, _dirs, files in os.walk(root):
         os.chmod(d, 0o755)
         for f in files:
             p = Path(d) / f
