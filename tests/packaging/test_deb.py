@@ -147,6 +147,10 @@ def test_apt_install_smoke_from_path_then_purge_leaves_nothing(deb, tmp_path):
     # What apt would pull in besides the package is installed first and stays: those are
     # the package's prerequisites, not what the comparison below is about.
     sim = _apt("install", "-s", str(deb.path))
+    if sim.returncode != 0:  # a machine whose package lists were never fetched
+        subprocess.run(["apt-get", "update", "-qq"], capture_output=True, env=APT_ENV,
+                       timeout=600)
+        sim = _apt("install", "-s", str(deb.path))
     assert sim.returncode == 0, sim.stdout + sim.stderr
     extra = [m.group(1) for m in re.finditer(r"^Inst (\S+)", sim.stdout, re.M)
              if m.group(1) != "pgwatch-gui"]
