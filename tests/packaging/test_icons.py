@@ -23,9 +23,11 @@ def icons(tmp_path_factory) -> Path:
 
 
 def _frames(path: Path) -> list:
-    from PySide6.QtGui import QGuiApplication, QImageReader
+    # Qt's image plugins need an application object. It must be pytest-qt's QApplication
+    # (the qapp fixture): a QGuiApplication made here would outlive the test, and the
+    # first QWidget of a later UI test would abort the whole run.
+    from PySide6.QtGui import QImageReader
 
-    QGuiApplication.instance() or QGuiApplication([])
     reader = QImageReader(str(path))
     frames = []
     for i in range(reader.imageCount()):
@@ -34,13 +36,13 @@ def _frames(path: Path) -> list:
     return frames
 
 
-def test_hicolor_pngs(icons):
+def test_hicolor_pngs(icons, qapp):
     for size in (16, 24, 32, 48, 64, 128, 256, 512):
         [image] = _frames(icons / "hicolor" / f"{size}x{size}" / "apps" / "pgwatch-gui.png")
         assert (image.width(), image.height()) == (size, size)
 
 
-def test_ico_for_windows_has_every_size_with_transparency(icons):
+def test_ico_for_windows_has_every_size_with_transparency(icons, qapp):
     frames = _frames(icons / "pgwatch-gui.ico")
     assert sorted(f.width() for f in frames) == [16, 24, 32, 48, 256]
     for f in frames:
@@ -49,7 +51,7 @@ def test_ico_for_windows_has_every_size_with_transparency(icons):
         assert f.pixelColor(f.width() // 2, f.height() // 2).alpha() == 255
 
 
-def test_icns_for_macos(icons):
+def test_icns_for_macos(icons, qapp):
     data = (icons / "pgwatch-gui.icns").read_bytes()
     assert data[:4] == b"icns" and int.from_bytes(data[4:8], "big") == len(data)
     frames = _frames(icons / "pgwatch-gui.icns")
