@@ -1,27 +1,44 @@
-; Inno Setup script for a per-user Windows installer of the one-folder bundle.
-; NOT TESTED: a sketch for whoever builds on Windows (see packaging/README.md).
-; Build the bundle first (dist\pgwatch-gui\), then: iscc packaging\windows\pgwatch-gui.iss
+; Inno Setup script: a per-user Windows installer of the one-folder bundle.
+; Built by .github/workflows/release.yml on windows-latest; not run on a developer machine.
+; Build the bundle and the icon first, then, from the repository root:
+;   iscc /DAppVersion=0.1.0 packaging\windows\pgwatch-gui.iss
+; (paths below are relative to this file; /DBundleDir=, /DOutputDir= and /DIconFile=
+; override them). Uninstall from Settings > Apps: it removes everything it installed.
 
+#ifndef AppVersion
+  #define AppVersion "0.1.0"
+#endif
+#ifndef BundleDir
+  #define BundleDir "..\..\dist\pgwatch-gui"
+#endif
+#ifndef OutputDir
+  #define OutputDir "..\..\dist"
+#endif
+#ifndef IconFile
+  #define IconFile "..\..\build\pyinstaller\icons\pgwatch-gui.ico"
+#endif
 #define AppName "pgwatch-gui"
-#define AppVersion "0.1.0"
-#define BundleDir "..\..\dist\pgwatch-gui"
 
 [Setup]
 AppId={{6F0D2C1E-5B7A-4C55-9E0B-8A4F1D2C7E31}
 AppName={#AppName}
 AppVersion={#AppVersion}
+AppVerName={#AppName} {#AppVersion}
 AppPublisher=pgwatch-gui developers
 DefaultDirName={autopf}\{#AppName}
 DefaultGroupName={#AppName}
+DisableProgramGroupPage=yes
 PrivilegesRequired=lowest
 PrivilegesRequiredOverridesAllowed=dialog
-OutputDir=..\..\dist
-OutputBaseFilename={#AppName}-{#AppVersion}-windows-setup
+OutputDir={#OutputDir}
+OutputBaseFilename={#AppName}-{#AppVersion}-windows-x64-setup
+SetupIconFile={#IconFile}
+UninstallDisplayIcon={app}\pgwatch-gui.exe
 Compression=lzma2/max
 SolidCompression=yes
 WizardStyle=modern
+ArchitecturesAllowed=x64compatible
 ArchitecturesInstallIn64BitMode=x64compatible
-; SetupIconFile=pgwatch-gui.ico   ; make one from pgwatch_gui\resources\pgwatch-gui.png
 
 [Files]
 Source: "{#BundleDir}\*"; DestDir: "{app}"; Flags: recursesubdirs createallsubdirs ignoreversion
@@ -29,6 +46,9 @@ Source: "{#BundleDir}\*"; DestDir: "{app}"; Flags: recursesubdirs createallsubdi
 [Icons]
 Name: "{group}\{#AppName}"; Filename: "{app}\pgwatch-gui.exe"
 Name: "{group}\{#AppName} demo"; Filename: "{app}\pgwatch-gui.exe"; Parameters: "--demo"
+Name: "{group}\{#AppName} command line"; Filename: "{cmd}"; \
+    Parameters: "/k pgwatch-gui-cli.exe --help"; WorkingDir: "{app}"
+Name: "{group}\Uninstall {#AppName}"; Filename: "{uninstallexe}"
 Name: "{autodesktop}\{#AppName}"; Filename: "{app}\pgwatch-gui.exe"; Tasks: desktopicon
 
 [Tasks]
@@ -37,3 +57,8 @@ Name: desktopicon; Description: "Create a desktop shortcut"; Flags: unchecked
 [Run]
 Filename: "{app}\pgwatch-gui.exe"; Parameters: "--demo"; Description: "Open the demo now"; \
     Flags: nowait postinstall skipifsilent
+
+[UninstallDelete]
+; Files the app may have written next to itself (none expected; the user's data lives in
+; %LOCALAPPDATA%\pgwatch-gui and is kept).
+Type: filesandordirs; Name: "{app}"

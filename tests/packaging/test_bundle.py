@@ -1,7 +1,7 @@
 """The PyInstaller bundle builds, stays under its size target, and its smoke run passes.
 
-Slow (a build takes about a minute): deselect with `-m 'not slow'`. Needs PyInstaller
-(`pip install -e '.[packaging]'`).
+Slow (the bundle, built once per session in conftest.py, takes one to two minutes):
+deselect with `-m 'not slow'`.
 """
 
 from __future__ import annotations
@@ -12,8 +12,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from tests.conftest import REPO_ROOT
 
 # The app alone, without the demo server. Issue 6 set 130 MB; the app measured 128.8 MB
 # before the OS keyring arrived. On Linux keyring's Secret Service backend needs
@@ -30,22 +28,6 @@ def _size_mb(*paths: Path) -> float:
         for d, _, files in os.walk(p):
             total += sum(os.lstat(os.path.join(d, f)).st_size for f in files)
     return total / 1e6
-
-
-@pytest.fixture(scope="module")
-def bundle(tmp_path_factory) -> Path:
-    try:
-        import PyInstaller  # noqa: F401
-    except ImportError:
-        pytest.fail("PyInstaller is not installed: pip install -e '.[packaging]'")
-    out = tmp_path_factory.mktemp("bundle")
-    env = dict(os.environ, PYTHON=sys.executable, PGWATCH_DIST_DIR=str(out / "dist"),
-               PGWATCH_BUILD_DIR=str(out / "build"))
-    r = subprocess.run(["bash", str(Path(REPO_ROOT) / "packaging" / "build.sh")], env=env,
-                       capture_output=True, text=True, timeout=900)
-    assert r.returncode == 0, (r.stdout + r.stderr)[-4000:]
-    print(r.stdout.strip().splitlines()[-2:])
-    return out / "dist" / "pgwatch-gui"
 
 
 def _frozen(bundle: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
