@@ -9,7 +9,7 @@ change, show, listen to or remove triggers.
 from __future__ import annotations
 
 from PySide6.QtCore import QPoint, QSize, Qt, Signal
-from PySide6.QtGui import QAction, QBrush, QColor, QFont
+from PySide6.QtGui import QAction, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -28,34 +28,16 @@ from PySide6.QtWidgets import (
 from pgwatch_gui.core.replication.publication import WatchPlan
 from pgwatch_gui.core.triggers import catalog
 from pgwatch_gui.core.triggers import manage as triggers
-from pgwatch_gui.core.triggers.catalog import TableInfo, TableSummary, TriggerInfo
+from pgwatch_gui.core.triggers.catalog import TableInfo
 from pgwatch_gui.core.triggers.discovery import FIXED
 from pgwatch_gui.ui.common.combo import refill_keeping_current
 from pgwatch_gui.ui.common.hub import ConnectionHub
 from pgwatch_gui.ui.common.tasks import AsyncWork
 from pgwatch_gui.ui.triggers.dialog import TriggerDialog
+from pgwatch_gui.ui.triggers.snapshot import Snapshot, mark, read_snapshot, rows_text
 from pgwatch_gui.ui.triggers.views import ShowTriggerDialog
 
-OURS = QColor("#1a7f37")
-OTHER = QColor("#9a6700")
 ROLE = Qt.UserRole
-
-
-class Snapshot:
-    """What one refresh read: tables, our triggers, other notify triggers."""
-
-    def __init__(self, tables: list[TableSummary], installed: list[triggers.Installed],
-                 others: list[TriggerInfo]) -> None:
-        self.tables = tables
-        self.installed = {(i.schema, i.table): i for i in installed}
-        self.others: dict[tuple[str, str], list[TriggerInfo]] = {}
-        for t in others:
-            self.others.setdefault((t.schema, t.table), []).append(t)
-
-
-async def read_snapshot(conn) -> Snapshot:
-    return Snapshot(await catalog.list_tables(conn), await triggers.list_installed(conn),
-                    await catalog.notify_triggers(conn))
 
 
 class TablesBrowser(QWidget):
@@ -155,11 +137,11 @@ class TablesBrowser(QWidget):
                 parent.setFont(0, bold)
                 parent.setData(0, ROLE, ("schema", t.schema))
                 schemas[t.schema] = parent
-            item = QTreeWidgetItem(parent, [t.name, _rows(t.estimated_rows), ""])
+            item = QTreeWidgetItem(parent, [t.name, rows_text(t.estimated_rows), ""])
             item.setData(0, ROLE, ("table", t.schema, t.name))
             item.setTextAlignment(1, Qt.AlignRight | Qt.AlignVCenter)
             item.setToolTip(1, "estimated rows (pg_class.reltuples); ? = never analysed")
-            self._mark(item, t)
+            mark(item, t, snap)
             if ("table", t.schema, t.name) in selected:
                 item.setSelected(True)
         for name, parent in schemas.items():
@@ -170,29 +152,6 @@ class TablesBrowser(QWidget):
                         f"{n_other} with another notify trigger")
         self._sync_buttons()
         self.refreshed.emit()
-
-    def _mark(self, item: QTreeWidgetItem, t: TableSummary) -> None:
-        assert self.snapshot is not None
-        parts, tips = [], []
-        inst = self.snapshot.installed.get((t.schema, t.name))
-        if inst is not None:
-            s = inst.spec
-            chan = f"{s.channel}<{s.channel_column}>" if s.per_row_channel else s.channel
-            parts.append(f"● pgwatch → {chan} ({s.payload})")
-            tips.append(f"pgwatch trigger: {', '.join(s.events)} → channel {chan}, "
-                        f"payload {s.payload}" + "".join(f"\n⚠ {p}" for p in inst.problems))
-            item.setForeground(2, QBrush(OURS))
-        for o in self.snapshot.others.get((t.schema, t.name), []):
-            chans = ", ".join(c.describe() for c in o.channels) or "?"
-            parts.append(f"● {o.name} → {chans}")
-            tips.append(f"hand-written trigger {o.name} ({o.function}): channels {chans}")
-            if inst is None:
-                item.setForeground(2, QBrush(OTHER))
-        if inst is not None and inst.problems:
-            parts[0] = "⚠ " + parts[0][2:]
-        item.setText(2, "  ".join(parts))
-        item.setToolTip(2, "\n".join(tips))
-        item.setToolTip(0, f"{t.qualified} ({t.kind})")
 
     # ---- selection ----
     def selected_tables(self) -> list[tuple[str, str]]:
@@ -387,12 +346,3 @@ class TablesBrowser(QWidget):
         """Yes/no question (tests replace this)."""
         return QMessageBox.question(self, "Notify triggers", question) == QMessageBox.Yes
 
-
-def _rows(n: int | None) -> str:
-    if n is None:
-        return "?"
-    if n >= 1_000_000:
-        return f"{n / 1_000_000:.1f}M"
-    if n >= 10_000:
-        return f"{n // 1000}k"
-    return str(n)
