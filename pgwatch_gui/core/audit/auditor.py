@@ -1,0 +1,304 @@
+"""The matching engine: committed changes and notifications in, discrepancies out.
+
+Pure and clock-free: the caller passes each item's arrival time and `now`, so it is
+tested on synthetic changes and notifications. Both sides arrive after COMMIT, in no
+set order, so nothing is decided at once except a match:
+
+- an item that finds its counterpart among the waiting ones (fitting, values equal)
+  is matched on arrival, the strongest evidence first (txid, key, table, operation),
+  the earliest on a tie;
+- a change still waiting `grace` seconds after it arrived is paired with a waiting
+  notification that fits it but disagrees on values (mismatched), or else is missing;
+- a notification waits `grace` seconds too, and beyond that while the change stream
+  may still be behind it: until a transaction committed after it has been read, or
+  the stream has been quiet for `grace` seconds. Then it is paired with a fitting
+  change (mismatched), or else unexpected.
+
+`close(at)` marks the end of the audited span; `finish()` decides everything that
+arrived by then and leaves out what arrived later without a counterpart.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import deque
+from collections.abc import Iterable, Mapping
+
+from pgwatch_gui.core.audit import reasons
+from pgwatch_gui.core.audit.matching import differences, evidence
+from pgwatch_gui.core.audit.records import XID_MASK, Change, Notice, TableName
+from pgwatch_gui.core.audit.results import (
+    MISMATCHED,
+    MISSING,
+    UNEXPECTED,
+    Counts,
+    Discrepancy,
+)
+
+GRACE = 2.0
+
+
+class Auditor:
+    def __init__(self, tables: Iterable[reasons.TableFacts], *,
+                 channel_tables: Mapping[str, Iterable[TableName]] | None = None,
+                 shared: Mapping[str, Iterable[str]] | None = None,
+                 grace: float = GRACE) -> None:
+        self.facts = {t.name: t for t in tables}
+        self.channel_tables = {ch: frozenset(ts) for ch, ts in (channel_tables or {}).items()}
+        self.shared = {ch: tuple(ts) for ch, ts in (shared or {}).items()}
+        self.grace = grace
+        self.counts = {name: Counts() for name in self.facts}
+        self.unattributed = Counts()  # unexpected notifications naming no audited table
+        self.ignored = 0  # notifications about tables not audited
+        self.found: list[Discrepancy] = []
+        self.cutoff: float | None = None
+        self._changes: dict[int, Change] = {}  # waiting, by seq, in arrival order
+        self._notices: dict[int, Notice] = {}
+        self._changes_by_xid: dict[int, dict[int, Change]] = {}
+        self._notices_by_xid: dict[int, dict[int, Notice]] = {}
+        self._loose: dict[int, Notice] = {}  # waiting notices without a txid
+        self._recent: dict[int, list[tuple[Notice, Change]]] = {}  # matches by xid
+        self._recent_order: deque[tuple[float, int]] = deque()
+        # How far the change stream has got, for notices that wait on it.
+        self._last_change_at: float | None = None
+        self._offset: float | None = None  # min(arrival - commit time): clock skew + delay
+        self._open: tuple[int | None, float | None] = (None, None)  # xid, commit time
+        self._done_commit: float | None = None  # commit time of the last whole transaction
+
+    # ---- feeding ---------------------------------------------------------------------
+
+    def add_change(self, c: Change) -> None:
+        self._progress(c)
+        if c.table not in self.facts:
+            return
+        best = self._best_notice(c, perfect=True)
+        if best is not None:
+            self._match(best, c)
+            return
+        self._changes[id(c)] = c
+        if c.xid is not None:
+            self._changes_by_xid.setdefault(c.xid & XID_MASK, {})[id(c)] = c
+        self.counts[c.table].waiting += 1
+
+    def add_notice(self, n: Notice) -> None:
+        if n.table is not None and not self._named_tables(n):
+            self.ignored += 1  # about a table this audit does not cover
+            return
+        best = self._best_change(n, perfect=True)
+        if best is not None:
+            self._match(n, best)
+            return
+        self._notices[id(n)] = n
+        if n.txid is not None:
+            self._notices_by_xid.setdefault(n.txid & XID_MASK, {})[id(n)] = n
+        else:
+            self._loose[id(n)] = n
+
+    def close(self, at: float) -> None:
+        """The audited span ends at `at` (later arrivals only complete what came before)."""
+        if self.cutoff is None:
+            self.cutoff = at
+
+    # ---- deciding --------------------------------------------------------------------
+
+    def expire(self, now: float) -> list[Discrepancy]:
+        """Decide every item that has waited long enough; returns the new discrepancies."""
+        end = self.cutoff if self.cutoff is not None else now
+        due_c = [c for c in self._changes.values() if c.at + self.grace <= now and c.at <= end]
+        due_n = [n for n in self._notices.values()
+                 if n.at + self.grace <= now and n.at <= end and self._covered(n.at, now)]
+        found = self._decide(due_c, due_n)
+        self._prune(now)
+        return found
+
+    def settled(self) -> bool:
+        """Nothing that arrived by the cutoff is still waiting."""
+        end = self.cutoff
+        if end is None:
+            return not (self._changes or self._notices)
+        return not any(c.at <= end for c in self._changes.values()) and not any(
+            n.at <= end for n in self._notices.values())
+
+    def finish(self) -> list[Discrepancy]:
+        """Decide whatever arrived by the cutoff; forget what came after without a match."""
+        end = self.cutoff if self.cutoff is not None else float("inf")
+        found = self._decide([c for c in self._changes.values() if c.at <= end],
+                             [n for n in self._notices.values() if n.at <= end])
+        for c in list(self._changes.values()):
+            self._drop_change(c)
+            self.counts[c.table].waiting -= 1
+        for n in list(self._notices.values()):
+            self._drop_notice(n)
+        return found
+
+    @property
+    def clean(self) -> bool:
+        return all(c.clean for c in self.counts.values())
+
+    def totals(self) -> Counts:
+        out = Counts()
+        for c in [*self.counts.values(), self.unattributed]:
+            out.matched += c.matched
+            out.missing += c.missing
+            out.mismatched += c.mismatched
+            out.unexpected += c.unexpected
+            out.waiting += c.waiting
+        return out
+
+    # ---- inside ----------------------------------------------------------------------
+
+    def _decide(self, due_c: list[Change], due_n: list[Notice]) -> list[Discrepancy]:
+        found: list[Discrepancy] = []
+        for item in sorted([*due_c, *due_n], key=lambda x: x.at):
+            if isinstance(item, Change):
+                if id(item) not in self._changes:
+                    continue
+                n = self._best_notice(item, perfect=False)
+                found.append(self._pair(n, item) if n is not None else self._missing(item))
+            else:
+                if id(item) not in self._notices:
+                    continue
+                c = self._best_change(item, perfect=False)
+                found.append(self._pair(item, c) if c is not None else self._unexpected(item))
+        found = [d for d in found if d is not None]
+        self.found.extend(found)
+        return found
+
+    def _named_tables(self, n: Notice) -> list[TableName]:
+        return [t for t in self.facts
+                if t[1] == n.table and (n.schema is None or t[0] == n.schema)]
+
+    def _candidates_of(self, n: Notice) -> list[TableName]:
+        if n.table is not None:
+            return self._named_tables(n)
+        on = self.channel_tables.get(n.channel)
+        return sorted(on) if on else list(self.facts)
+
+    def _best_notice(self, c: Change, *, perfect: bool) -> Notice | None:
+        pool = itertools.chain(
+            (self._notices_by_xid.get(c.xid & XID_MASK, {}).values() if c.xid is not None
+             else ()), self._loose.values())
+        if c.xid is None:
+            pool = iter(list(self._notices.values()))
+        return self._best(c, pool, perfect, notice_side=True)
+
+    def _best_change(self, n: Notice, *, perfect: bool) -> Change | None:
+        if n.txid is not None:
+            pool = self._changes_by_xid.get(n.txid & XID_MASK, {}).values()
+        else:
+            pool = self._changes.values()
+        return self._best(n, pool, perfect, notice_side=False)
+
+    def _best(self, item, pool, perfect: bool, *, notice_side: bool):
+        best, best_score = None, -1
+        for other in pool:
+            n, c = (other, item) if notice_side else (item, other)
+            score = evidence(n, c, self.channel_tables.get(n.channel), strict_op=perfect)
+            if score is None or score <= best_score:
+                continue
+            if perfect and differences(n, c):
+                continue
+            best, best_score = other, score
+        return best
+
+    def _match(self, n: Notice, c: Change) -> None:
+        self._take(n, c)
+        self.counts[c.table].matched += 1
+        if c.xid is not None:
+            xid = c.xid & XID_MASK
+            self._recent.setdefault(xid, []).append((n, c))
+            self._recent_order.append((max(n.at, c.at), xid))
+
+    def _pair(self, n: Notice, c: Change) -> Discrepancy | None:
+        diffs = differences(n, c)
+        if not diffs:  # fits and agrees: a late match
+            self._match(n, c)
+            return None
+        self._take(n, c)
+        self.counts[c.table].mismatched += 1
+        return Discrepancy(MISMATCHED, c.table, reasons.mismatch_reason(n, c, diffs),
+                           max(n.at, c.at), c, n, tuple(diffs))
+
+    def _missing(self, c: Change) -> Discrepancy:
+        self._drop_change(c)
+        counts = self.counts[c.table]
+        counts.waiting -= 1
+        counts.missing += 1
+        return Discrepancy(MISSING, c.table, reasons.missing_reason(
+            c, self.facts.get(c.table), merged_with=self._merged(c), grace=self.grace),
+            c.at, c)
+
+    def _unexpected(self, n: Notice) -> Discrepancy:
+        self._drop_notice(n)
+        candidates = self._candidates_of(n)
+        table = candidates[0] if len(candidates) == 1 else None
+        (self.counts[table] if table is not None else self.unattributed).unexpected += 1
+        return Discrepancy(UNEXPECTED, table, reasons.unexpected_reason(
+            n, table, candidates, self.shared.get(n.channel, ()), self.grace), n.at, None, n)
+
+    def _merged(self, c: Change) -> Change | None:
+        """A change of the same transaction whose notification also fits `c` exactly: the
+        server merged their identical payloads into one."""
+        if c.xid is None:
+            return None
+        for n, other in self._recent.get(c.xid & XID_MASK, ()):
+            if other.table == c.table and evidence(
+                    n, c, self.channel_tables.get(n.channel)) is not None \
+                    and not differences(n, c):
+                return other
+        return None
+
+    def _take(self, n: Notice, c: Change) -> None:
+        if id(n) in self._notices:
+            self._drop_notice(n)
+        if id(c) in self._changes:
+            self._drop_change(c)
+            self.counts[c.table].waiting -= 1
+
+    def _drop_change(self, c: Change) -> None:
+        self._changes.pop(id(c), None)
+        if c.xid is not None:
+            bucket = self._changes_by_xid.get(c.xid & XID_MASK)
+            if bucket is not None:
+                bucket.pop(id(c), None)
+                if not bucket:
+                    del self._changes_by_xid[c.xid & XID_MASK]
+
+    def _drop_notice(self, n: Notice) -> None:
+        self._notices.pop(id(n), None)
+        self._loose.pop(id(n), None)
+        if n.txid is not None:
+            bucket = self._notices_by_xid.get(n.txid & XID_MASK)
+            if bucket is not None:
+                bucket.pop(id(n), None)
+                if not bucket:
+                    del self._notices_by_xid[n.txid & XID_MASK]
+
+    def _prune(self, now: float) -> None:
+        keep_from = now - 4 * self.grace
+        order = self._recent_order
+        while order and order[0][0] < keep_from:
+            _t, xid = order.popleft()
+            self._recent.pop(xid, None)
+
+    # ---- the change stream's progress --------------------------------------------------
+
+    def _progress(self, c: Change) -> None:
+        self._last_change_at = c.at
+        if c.commit_time is None:
+            return
+        lag = c.at - c.commit_time
+        if self._offset is None or lag < self._offset:
+            self._offset = lag
+        xid, commit = self._open
+        if c.xid != xid:
+            if commit is not None:
+                self._done_commit = max(self._done_commit or commit, commit)
+            self._open = (c.xid, c.commit_time)
+
+    def _covered(self, t: float, now: float) -> bool:
+        """The change stream has read every transaction committed before `t`."""
+        if self._last_change_at is None or now - self._last_change_at >= self.grace:
+            return True  # quiet: nothing is on its way
+        return (self._done_commit is not None and self._offset is not None
+                and self._done_commit + self._offset >= t)
