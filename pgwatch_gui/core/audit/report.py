@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pgwatch_gui.core.audit.records import TableName, table_text
 from pgwatch_gui.core.audit.results import Counts, Discrepancy
 from pgwatch_gui.core.stream.events import format_key
+from pgwatch_gui.core.stream.payload_view import compact, parse_exact, pretty
 from pgwatch_gui.core.stream.safe_text import strict_json, visible
 
 COLUMNS = ("changes", "matched", "missing", "mismatched", "unexpected")
@@ -60,3 +61,34 @@ def verdict(counts: Mapping[TableName, Counts], unattributed: Counts) -> str:
         return f"every change matched its notification: {total.matched} of {total.changes}{extra}"
     return (f"{total.missing} missing, {total.mismatched} mismatched of {total.changes} "
             f"change(s); {total.unexpected} unexpected notification(s)")
+
+
+def sides(d: Discrepancy) -> tuple[str, str, str]:
+    """(the committed change, the notification, how they differ), as text to show side
+    by side: the row as the stream gave it, the payload exactly as it was sent."""
+    c, n = d.change, d.notice
+    if c is not None:
+        head = f"-- committed {c.op} of {table_text(c.table)}"
+        head += f", transaction {c.xid}" if c.xid is not None else ""
+        body = {"row" if c.op != "DELETE" else "old": c.row}
+        if c.old is not None:
+            body["old"] = c.old
+        if c.unchanged:
+            body["unchanged_toast"] = sorted(c.unchanged)
+        committed = f"{head}\n{pretty(body)}\n"
+    else:
+        committed = "-- no committed row change matches this notification\n"
+    if n is not None:
+        try:
+            shown = pretty(parse_exact(n.payload))
+        except (ValueError, RecursionError):
+            shown = n.payload
+        size = len(n.payload.encode("utf-8", "replace"))
+        notified = f"-- notification on {n.channel!r} ({size:,} bytes, pid {n.pid})\n{shown}\n"
+    else:
+        notified = "-- no notification for this change\n"
+    why = d.reason
+    if len(d.differences) > 3:  # the reason names three; all of them here
+        why += "\n" + "\n".join(f"{x.column}: {compact(x.payload)} in the payload, "
+                                 f"{compact(x.committed)} committed" for x in d.differences)
+    return committed, notified, why
