@@ -20,7 +20,6 @@ arrived by then and leaves out what arrived later without a counterpart.
 
 from __future__ import annotations
 
-import itertools
 from collections import deque
 from collections.abc import Iterable, Mapping
 
@@ -34,6 +33,7 @@ from pgwatch_gui.core.audit.results import (
     Counts,
     Discrepancy,
 )
+from pgwatch_gui.core.audit.waiting import RowKey, Waiting, change_key, notice_key
 
 GRACE = 2.0
 
@@ -52,13 +52,12 @@ class Auditor:
         self.ignored = 0  # notifications about tables not audited
         self.found: list[Discrepancy] = []
         self.cutoff: float | None = None
-        self._changes: dict[int, Change] = {}  # waiting, by seq, in arrival order
-        self._notices: dict[int, Notice] = {}
-        self._changes_by_xid: dict[int, dict[int, Change]] = {}
-        self._notices_by_xid: dict[int, dict[int, Notice]] = {}
-        self._loose: dict[int, Notice] = {}  # waiting notices without a txid
-        self._recent: dict[int, list[tuple[Notice, Change]]] = {}  # matches by xid
-        self._recent_order: deque[tuple[float, int]] = deque()
+        self._changes = Waiting()
+        self._notices = Waiting()
+        self._key_columns = {t.name: t.key for t in self.facts.values()}  # as the stream has it
+        # Matches of the last moments, by (xid, table, row key): for merged payloads.
+        self._recent: dict[tuple, list[tuple[Notice, Change]]] = {}
+        self._recent_order: deque[tuple[float, tuple]] = deque()
         # How far the change stream has got, for notices that wait on it.
         self._last_change_at: float | None = None
         self._offset: float | None = None  # min(arrival - commit time): clock skew + delay
@@ -71,13 +70,13 @@ class Auditor:
         self._progress(c)
         if c.table not in self.facts:
             return
+        if c.key:
+            self._key_columns[c.table] = tuple(c.key)
         best = self._best_notice(c, perfect=True)
         if best is not None:
             self._match(best, c)
             return
-        self._changes[id(c)] = c
-        if c.xid is not None:
-            self._changes_by_xid.setdefault(c.xid & XID_MASK, {})[id(c)] = c
+        self._changes.add(c, {c.table: change_key(c)}, c.xid)
         self.counts[c.table].waiting += 1
 
     def add_notice(self, n: Notice) -> None:
@@ -88,11 +87,7 @@ class Auditor:
         if best is not None:
             self._match(n, best)
             return
-        self._notices[id(n)] = n
-        if n.txid is not None:
-            self._notices_by_xid.setdefault(n.txid & XID_MASK, {})[id(n)] = n
-        else:
-            self._loose[id(n)] = n
+        self._notices.add(n, self._notice_keys(n), n.txid)
 
     def close(self, at: float) -> None:
         """The audited span ends at `at` (later arrivals only complete what came before)."""
@@ -151,12 +146,12 @@ class Auditor:
         found: list[Discrepancy] = []
         for item in sorted([*due_c, *due_n], key=lambda x: x.at):
             if isinstance(item, Change):
-                if id(item) not in self._changes:
+                if item not in self._changes:
                     continue
                 n = self._best_notice(item, perfect=False)
                 found.append(self._pair(n, item) if n is not None else self._missing(item))
             else:
-                if id(item) not in self._notices:
+                if item not in self._notices:
                     continue
                 c = self._best_change(item, perfect=False)
                 found.append(self._pair(item, c) if c is not None else self._unexpected(item))
@@ -174,27 +169,31 @@ class Auditor:
         on = self.channel_tables.get(n.channel)
         return sorted(on) if on else list(self.facts)
 
+    def _notice_keys(self, n: Notice) -> dict[TableName, RowKey | None]:
+        return {t: notice_key(n, self._key_columns.get(t, ())) for t in self._candidates_of(n)}
+
     def _best_notice(self, c: Change, *, perfect: bool) -> Notice | None:
-        pool = itertools.chain(
-            (self._notices_by_xid.get(c.xid & XID_MASK, {}).values() if c.xid is not None
-             else ()), self._loose.values())
-        if c.xid is None:
-            pool = iter(list(self._notices.values()))
+        pool = self._notices.near(c.table, change_key(c), c.xid)
         return self._best(c, pool, perfect, notice_side=True)
 
     def _best_change(self, n: Notice, *, perfect: bool) -> Change | None:
-        if n.txid is not None:
-            pool = self._changes_by_xid.get(n.txid & XID_MASK, {}).values()
+        keys = self._notice_keys(n)
+        if len(keys) == 1:
+            ((table, key),) = keys.items()
+            pool = self._changes.near(table, key, n.txid)
         else:
-            pool = self._changes.values()
+            pool = list({id(c): c for t, k in keys.items()
+                         for c in self._changes.near(t, k, n.txid)}.values())
         return self._best(n, pool, perfect, notice_side=False)
 
     def _best(self, item, pool, perfect: bool, *, notice_side: bool):
+        """The candidate with the strongest evidence, the earliest on a tie."""
         best, best_score = None, -1
         for other in pool:
             n, c = (other, item) if notice_side else (item, other)
             score = evidence(n, c, self.channel_tables.get(n.channel), strict_op=perfect)
-            if score is None or score <= best_score:
+            if score is None or score < best_score or (
+                    score == best_score and other.at >= best.at):
                 continue
             if perfect and differences(n, c):
                 continue
@@ -205,9 +204,9 @@ class Auditor:
         self._take(n, c)
         self.counts[c.table].matched += 1
         if c.xid is not None:
-            xid = c.xid & XID_MASK
-            self._recent.setdefault(xid, []).append((n, c))
-            self._recent_order.append((max(n.at, c.at), xid))
+            slot = (c.xid & XID_MASK, c.table, change_key(c))
+            self._recent.setdefault(slot, []).append((n, c))
+            self._recent_order.append((max(n.at, c.at), slot))
 
     def _pair(self, n: Notice, c: Change) -> Discrepancy | None:
         diffs = differences(n, c)
@@ -241,7 +240,7 @@ class Auditor:
         server merged their identical payloads into one."""
         if c.xid is None:
             return None
-        for n, other in self._recent.get(c.xid & XID_MASK, ()):
+        for n, other in self._recent.get((c.xid & XID_MASK, c.table, change_key(c)), ()):
             if other.table == c.table and evidence(
                     n, c, self.channel_tables.get(n.channel)) is not None \
                     and not differences(n, c):
@@ -249,37 +248,22 @@ class Auditor:
         return None
 
     def _take(self, n: Notice, c: Change) -> None:
-        if id(n) in self._notices:
-            self._drop_notice(n)
-        if id(c) in self._changes:
-            self._drop_change(c)
+        self._notices.remove(n)
+        if self._changes.remove(c):
             self.counts[c.table].waiting -= 1
 
     def _drop_change(self, c: Change) -> None:
-        self._changes.pop(id(c), None)
-        if c.xid is not None:
-            bucket = self._changes_by_xid.get(c.xid & XID_MASK)
-            if bucket is not None:
-                bucket.pop(id(c), None)
-                if not bucket:
-                    del self._changes_by_xid[c.xid & XID_MASK]
+        self._changes.remove(c)
 
     def _drop_notice(self, n: Notice) -> None:
-        self._notices.pop(id(n), None)
-        self._loose.pop(id(n), None)
-        if n.txid is not None:
-            bucket = self._notices_by_xid.get(n.txid & XID_MASK)
-            if bucket is not None:
-                bucket.pop(id(n), None)
-                if not bucket:
-                    del self._notices_by_xid[n.txid & XID_MASK]
+        self._notices.remove(n)
 
     def _prune(self, now: float) -> None:
         keep_from = now - 4 * self.grace
         order = self._recent_order
         while order and order[0][0] < keep_from:
-            _t, xid = order.popleft()
-            self._recent.pop(xid, None)
+            _t, slot = order.popleft()
+            self._recent.pop(slot, None)
 
     # ---- the change stream's progress --------------------------------------------------
 

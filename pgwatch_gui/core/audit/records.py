@@ -63,6 +63,7 @@ class Change:
     xid: int | None = None
     commit_time: float | None = None  # the server's commit time, Unix seconds
     unchanged: frozenset[str] = frozenset()  # TOASTed columns the stream did not send
+    row_key: Any = None  # set by the auditor: its key values, as core/audit/waiting.py files them
 
     @property
     def ident(self) -> dict[str, Any] | None:

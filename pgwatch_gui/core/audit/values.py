@@ -35,6 +35,8 @@ def norm(value: Any, _depth: int = 0) -> Any:
     """A hashable form of `value` in which both sides' spellings of one value are equal."""
     if value is None or value is True or value is False:
         return value
+    if type(value) is int:  # the common key: equal and hashed alike as its Decimal
+        return ("n", value)
     if _depth > _DEPTH:
         return ("?", repr(value))
     if isinstance(value, (int, float, Decimal)):

@@ -207,3 +207,57 @@ def _plan(dsn, tables, channels=()):
     import asyncio
 
     return asyncio.run(plan_for(dsn, tables, channels))
+
+
+def test_a_large_transaction_streaming_in_after_its_notifications_is_not_unexpected(
+        logical_dsn):
+    # 20,000 notifications arrive at COMMIT; the stream delivers the rows for a while
+    # after. With a short grace the notifications must wait for the stream, not expire.
+    execute(logical_dsn, "CREATE TABLE t (id int PRIMARY KEY, body text)")
+    install(logical_dsn, TriggerSpec("public", "t", channel="t_changes"))
+    run = audit(logical_dsn, [("public", "t")],
+                "INSERT INTO t SELECT i, repeat('x', 200) FROM generate_series(1, 20000) i",
+                changes=20000, grace=0.2)
+    assert run.found == []
+    assert run.counts()["matched"] == 20000
+
+
+def test_a_lost_change_stream_is_a_gap_and_the_audit_says_so(logical_dsn):
+    import asyncio
+
+    from pgwatch_gui.core.audit.session import AUDITING, AuditSession
+    from tests.core.replication.streams import run_sql
+
+    execute(logical_dsn, [
+        "CREATE TABLE t (id int PRIMARY KEY)",
+        *hand_written("t", "PERFORM pg_notify('t_events', row_to_json(NEW)::text);",
+                      events="INSERT"),
+    ])
+
+    async def main():
+        plan = await plan_for(logical_dsn, [("public", "t")])
+        found = []
+        session = AuditSession(logical_dsn, plan, plan.setup(), grace=0.5,
+                               on_found=found.extend)
+        task = asyncio.ensure_future(session.run())
+        while session.state != AUDITING:
+            await asyncio.sleep(0.02)
+        await run_sql(logical_dsn, "INSERT INTO t VALUES (1)")
+        while session.changes_read < 1:
+            await asyncio.sleep(0.02)
+        await run_sql(logical_dsn, "SELECT pg_terminate_backend(active_pid) FROM "
+                                   "pg_replication_slots WHERE active")
+        while session.source.gaps < 1:  # a new slot: the gap is emitted as it streams
+            await asyncio.sleep(0.02)
+        await session.source.wait_streaming(30)
+        await run_sql(logical_dsn, "INSERT INTO t VALUES (2)")
+        while session.changes_read < 2:
+            await asyncio.sleep(0.02)
+        session.stop()
+        return await task, found
+
+    outcome, found = asyncio.run(asyncio.wait_for(main(), 60))
+    assert len(outcome.gaps) == 1 and "cannot resume" in outcome.gaps[0]
+    assert [d.kind for d in found] == ["gap"] and "not audited" in found[0].reason
+    assert outcome.counts[T].matched == 2
+    assert slots_and_publications(logical_dsn) == ([], [])

@@ -263,3 +263,58 @@ def test_a_shared_channel_notification_without_a_table_is_explained():
     assert d.kind == UNEXPECTED and d.table is None
     assert "public.customers" in d.reason and "public.items" in d.reason
     assert a.unattributed.unexpected == 1
+
+
+def test_one_big_transaction_is_matched_without_comparing_everything_with_everything(
+        monkeypatch):
+    from pgwatch_gui.core.audit import auditor as engine
+
+    calls = 0
+    real = engine.evidence
+
+    def counted(*args, **kw):
+        nonlocal calls
+        calls += 1
+        return real(*args, **kw)
+
+    monkeypatch.setattr(engine, "evidence", counted)
+    n = 2000
+    a = auditor()
+    for i in range(n):  # one transaction: every notification first, as at COMMIT
+        a.add_notice(notice(envelope("INSERT", i), at=1.0))
+    for i in range(n):
+        a.add_change(change("INSERT", i, at=1.5))
+    assert a.counts[ORDERS].matched == n
+    assert calls <= 2 * n  # by key, not n * n
+
+
+def test_a_bulk_write_whose_payloads_name_other_rows_stays_linear(monkeypatch):
+    from pgwatch_gui.core.audit import auditor as engine
+
+    calls = 0
+    real = engine.evidence
+
+    def counted(*args, **kw):
+        nonlocal calls
+        calls += 1
+        return real(*args, **kw)
+
+    monkeypatch.setattr(engine, "evidence", counted)
+    n = 2000
+    a = auditor()
+    for i in range(n):
+        a.add_change(change("INSERT", i, at=1.0))
+    for i in range(n):  # a trigger that sends the wrong id for every row
+        a.add_notice(notice(envelope("INSERT", 100_000 + i), at=1.0))
+    found = a.expire(now=10)
+    assert a.counts[ORDERS].missing == n and a.counts[ORDERS].unexpected == n
+    assert len(found) == 2 * n and calls <= 2 * n
+
+
+def test_a_payload_keyed_on_another_column_matches_in_a_small_transaction():
+    a = auditor()
+    a.add_change(Change(0, 1.0, ORDERS, "INSERT", {"id": 1}, {"id": 1, "sku": "A-1"}, xid=9))
+    a.add_notice(notice(json.dumps({"v": 1, "op": "INSERT", "schema": "public",
+                                    "table": "orders", "key": {"sku": "A-1"}, "txid": 9}),
+                        at=1.0))
+    assert a.counts[ORDERS].matched == 1
