@@ -13,6 +13,7 @@ from collections.abc import Mapping
 
 from pgwatch_gui.core.audit.records import TableName, table_text
 from pgwatch_gui.core.audit.results import Counts, Discrepancy
+from pgwatch_gui.core.audit.values import plain
 from pgwatch_gui.core.stream.events import format_key
 from pgwatch_gui.core.stream.payload_view import compact, parse_exact, pretty
 from pgwatch_gui.core.stream.safe_text import strict_json, visible
@@ -75,7 +76,7 @@ def sides(d: Discrepancy) -> tuple[str, str, str]:
             body["old"] = c.old
         if c.unchanged:
             body["unchanged_toast"] = sorted(c.unchanged)
-        committed = f"{head}\n{pretty(body)}\n"
+        committed = f"{head}\n{pretty(plain(body))}\n"
     else:
         committed = "-- no committed row change matches this notification\n"
     if n is not None:

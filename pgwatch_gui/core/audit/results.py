@@ -7,6 +7,7 @@ from typing import Any
 
 from pgwatch_gui.core.audit.matching import Difference
 from pgwatch_gui.core.audit.records import Change, Notice, TableName, table_text
+from pgwatch_gui.core.audit.values import plain
 
 MISSING = "missing"  # a committed change without its notification
 MISMATCHED = "mismatched"  # a notification whose values disagree with the committed row
@@ -89,4 +90,4 @@ class Discrepancy:
         if self.differences:
             out["differences"] = [{"column": d.column, "payload": d.payload,
                                    "committed": d.committed} for d in self.differences]
-        return out
+        return plain(out)

@@ -174,10 +174,25 @@ def parse_array(text: str) -> list[Any] | None:
     return got if got is not None and pos == n else None
 
 
+def plain(value: Any) -> Any:
+    """`value` with raw JSON (msgspec.Raw, bytes) read back into values, for output."""
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, (msgspec.Raw, bytes, bytearray, memoryview)):
+        text = bytes(value).decode("utf-8", "replace")
+        try:
+            return json.loads(text)
+        except (ValueError, RecursionError):
+            return text
+    return value
+
+
 def json_size(row: Any) -> int:
     """Bytes of `row` as compact JSON (what a row_to_json payload of it would weigh)."""
     try:
-        return len(json.dumps(row, ensure_ascii=False, separators=(",", ":"),
+        return len(json.dumps(plain(row), ensure_ascii=False, separators=(",", ":"),
                               default=str).encode("utf-8"))
     except (TypeError, ValueError, RecursionError):
         return 0

@@ -82,3 +82,19 @@ def test_txid_current_against_the_stream_xid():
 
 def test_json_size_counts_utf8_bytes():
     assert json_size({"a": "é"}) == len('{"a":"é"}'.encode())
+
+
+def test_raw_json_from_the_stream_is_shown_as_json():
+    import msgspec
+
+    from pgwatch_gui.core.audit.records import Change
+    from pgwatch_gui.core.audit.report import sides
+    from pgwatch_gui.core.audit.results import MISSING, Discrepancy
+
+    c = Change(0, 1.0, ("public", "t"), "INSERT", {"id": 1},
+               {"id": 1, "doc": msgspec.Raw(b'{"a": [1, 2]}')}, xid=5)
+    d = Discrepancy(MISSING, c.table, "why", 1.0, c)
+    assert d.to_dict()["committed"] == {"id": 1, "doc": {"a": [1, 2]}}
+    committed, notified, why = sides(d)
+    assert '"a": [1, 2]' in committed and "transaction 5" in committed
+    assert "no notification" in notified and why == "why"
