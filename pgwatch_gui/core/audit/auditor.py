@@ -11,8 +11,8 @@ set order, so nothing is decided at once except a match:
   notification that fits it but disagrees on values (mismatched), or else is missing;
 - a notification waits `grace` seconds too, and beyond that while the change stream
   may still be behind it: until a transaction committed after it has been read, or
-  the stream has been quiet for `grace` seconds. Then it is paired with a fitting
-  change (mismatched), or else unexpected.
+  the stream has been quiet for `grace` seconds outside a transaction. Then it is
+  paired with a fitting change (mismatched), or else unexpected.
 
 `close(at)` marks the end of the audited span; `finish()` decides everything that
 arrived by then and leaves out what arrived later without a counterpart.
@@ -96,12 +96,20 @@ class Auditor:
 
     # ---- deciding --------------------------------------------------------------------
 
-    def expire(self, now: float) -> list[Discrepancy]:
-        """Decide every item that has waited long enough; returns the new discrepancies."""
+    def expire(self, now: float, *, stream_busy: bool = False,
+               listener_busy: bool = False) -> list[Discrepancy]:
+        """Decide every item that has waited long enough; returns the new discrepancies.
+
+        `stream_busy`: the change stream is inside a transaction or has rows read and not
+        handed over (more are on their way, however long a pause), so it is not quiet.
+        `listener_busy`: notifications are read and not handed over yet: no change is
+        called missing while its notification may be among them."""
         end = self.cutoff if self.cutoff is not None else now
-        due_c = [c for c in self._changes.values() if c.at + self.grace <= now and c.at <= end]
+        due_c = [] if listener_busy else [
+            c for c in self._changes.values() if c.at + self.grace <= now and c.at <= end]
         due_n = [n for n in self._notices.values()
-                 if n.at + self.grace <= now and n.at <= end and self._covered(n.at, now)]
+                 if n.at + self.grace <= now and n.at <= end
+                 and self._covered(n.at, now, stream_busy)]
         found = self._decide(due_c, due_n)
         self._prune(now)
         return found
@@ -280,9 +288,11 @@ class Auditor:
                 self._done_commit = max(self._done_commit or commit, commit)
             self._open = (c.xid, c.commit_time)
 
-    def _covered(self, t: float, now: float) -> bool:
+    def _covered(self, t: float, now: float, busy: bool = False) -> bool:
         """The change stream has read every transaction committed before `t`."""
-        if self._last_change_at is None or now - self._last_change_at >= self.grace:
-            return True  # quiet: nothing is on its way
-        return (self._done_commit is not None and self._offset is not None
-                and self._done_commit + self._offset >= t)
+        if (self._done_commit is not None and self._offset is not None
+                and self._done_commit + self._offset >= t):
+            return True  # a transaction committed after `t` has been read whole
+        if busy:
+            return False  # in the middle of a transaction: a pause is not the end
+        return self._last_change_at is None or now - self._last_change_at >= self.grace

@@ -165,7 +165,7 @@ class AuditSession:
         while not self._end.is_set() and self._failure is None:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._end.wait(), self.tick)
-            self._found(a.expire(time.time()))
+            self._found(self._expire())
         end = time.time()
         a.close(end)
         self._set(ENDING, "matching what arrived by the end")
@@ -174,7 +174,7 @@ class AuditSession:
                 and self._failure is None:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._hurry.wait(), self.tick)
-            self._found(a.expire(time.time()))
+            self._found(self._expire())
         self._accepting = False
         self._found(a.finish())
 
@@ -188,6 +188,17 @@ class AuditSession:
             self._failure = src.status.reason  # e.g. the publication could not be dropped
 
     # ---- the streams -----------------------------------------------------------------
+
+    def _expire(self) -> list[Discrepancy]:
+        """Decide what has waited long enough, unless one side still has more on its way:
+        the change stream inside a transaction (a Begin read, not yet its Commit) or either
+        side with events read and not handed over yet."""
+        src, lst = self.source, self.listener
+        decoder = getattr(src.reader if src is not None else None, "decoder", None)
+        stream_busy = bool(getattr(decoder, "in_transaction", False)) or bool(
+            src is not None and src.backlog)
+        return self.auditor.expire(time.time(), stream_busy=stream_busy,
+                                   listener_busy=bool(lst is not None and lst.backlog))
 
     def _changes(self, batch: list[Event]) -> None:
         add = self.auditor.add_change

@@ -318,3 +318,24 @@ def test_a_payload_keyed_on_another_column_matches_in_a_small_transaction():
                                     "table": "orders", "key": {"sku": "A-1"}, "txid": 9}),
                         at=1.0))
     assert a.counts[ORDERS].matched == 1
+
+
+def test_a_pause_inside_a_transaction_is_not_the_end_of_it():
+    a = auditor()
+    for i in range(3):
+        a.add_notice(notice(envelope("INSERT", i), at=1.0))
+    a.add_change(change("INSERT", 0, at=1.2))
+    # The stream pauses mid-transaction (a spilled transaction read back from disk):
+    # quiet for longer than the grace period, but it has not reached the Commit.
+    assert a.expire(now=5.0, stream_busy=True) == []
+    a.add_change(change("INSERT", 1, at=6.0))
+    a.add_change(change("INSERT", 2, at=6.1))
+    assert a.counts[ORDERS].matched == 3
+
+
+def test_no_change_is_missing_while_notifications_wait_to_be_handed_over():
+    a = auditor()
+    a.add_change(change("INSERT", 1, at=1.0))
+    assert a.expire(now=5.0, listener_busy=True) == []  # its notification may be queued
+    a.add_notice(notice(envelope("INSERT", 1), at=5.1))
+    assert a.expire(now=9.0) == [] and a.counts[ORDERS].matched == 1
