@@ -139,14 +139,7 @@ class Auditor:
         return all(c.clean for c in self.counts.values())
 
     def totals(self) -> Counts:
-        out = Counts()
-        for c in [*self.counts.values(), self.unattributed]:
-            out.matched += c.matched
-            out.missing += c.missing
-            out.mismatched += c.mismatched
-            out.unexpected += c.unexpected
-            out.waiting += c.waiting
-        return out
+        return Counts.total([*self.counts.values(), self.unattributed])
 
     # ---- inside ----------------------------------------------------------------------
 

@@ -51,12 +51,7 @@ def summary_lines(counts: Mapping[TableName, Counts], unattributed: Counts, fmt:
 
 def verdict(counts: Mapping[TableName, Counts], unattributed: Counts) -> str:
     """One line: what the exit status says."""
-    total = Counts()
-    for c in [*counts.values(), unattributed]:
-        total.matched += c.matched
-        total.missing += c.missing
-        total.mismatched += c.mismatched
-        total.unexpected += c.unexpected
+    total = Counts.total([*counts.values(), unattributed])
     if total.clean:
         extra = f" ({total.unexpected} unexpected notification(s))" if total.unexpected else ""
         return f"every change matched its notification: {total.matched} of {total.changes}{extra}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +33,17 @@ class Counts:
     @property
     def clean(self) -> bool:
         return not (self.missing or self.mismatched)
+
+    @classmethod
+    def total(cls, counts: Iterable[Counts]) -> Counts:
+        out = cls()
+        for c in counts:
+            out.matched += c.matched
+            out.missing += c.missing
+            out.mismatched += c.mismatched
+            out.unexpected += c.unexpected
+            out.waiting += c.waiting
+        return out
 
     def as_dict(self) -> dict[str, int]:
         return {"changes": self.changes, "matched": self.matched, "missing": self.missing,

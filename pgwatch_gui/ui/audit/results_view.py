@@ -130,14 +130,8 @@ class AuditResults(QWidget):
         self.counters.setFixedHeight(min(height, 220))
 
     def show_counts(self, counts: dict[TableName, Counts], unattributed: Counts) -> None:
-        total = Counts()
-        rows = []
-        for t in getattr(self, "_tables", []):
-            c = counts.get(t, Counts())
-            rows.append(c)
-            _add(total, c)
-        _add(total, unattributed)
-        rows.append(total)
+        rows = [counts.get(t, Counts()) for t in getattr(self, "_tables", [])]
+        rows.append(Counts.total([*rows, unattributed]))
         for r, c in enumerate(rows):
             values = [*c.as_dict().values(), c.waiting]
             for i, v in enumerate(values, start=1):
@@ -197,10 +191,3 @@ class AuditResults(QWidget):
         self.notified.set_text(notified)
         self.why.setText(why)
 
-
-def _add(total: Counts, c: Counts) -> None:
-    total.matched += c.matched
-    total.missing += c.missing
-    total.mismatched += c.mismatched
-    total.unexpected += c.unexpected
-    total.waiting += c.waiting
