@@ -138,9 +138,6 @@ class Auditor:
     def clean(self) -> bool:
         return all(c.clean for c in self.counts.values())
 
-    def totals(self) -> Counts:
-        return Counts.total([*self.counts.values(), self.unattributed])
-
     # ---- inside ----------------------------------------------------------------------
 
     def _decide(self, due_c: list[Change], due_n: list[Notice]) -> list[Discrepancy]:
