@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from pgwatch_gui import __version__
 from pgwatch_gui.cli import (
+    audit_cmd,
     changes_cmd,
     demo_cmd,
     desktop_cmd,
@@ -27,7 +28,7 @@ from pgwatch_gui.cli.common import CliError, OneLineParser, add_connection_args,
 from pgwatch_gui.core.applog import quiet_library_warnings
 
 # Subcommand modules, in the order `--help` lists them.
-COMMANDS = [listen_cmd, changes_cmd, filter_cmd, history_cmd, notify_cmd, profiles_cmd,
+COMMANDS = [listen_cmd, changes_cmd, audit_cmd, filter_cmd, history_cmd, notify_cmd, profiles_cmd,
             trigger_cmd, demo_cmd, desktop_cmd]
 
 EXIT_USAGE = 2

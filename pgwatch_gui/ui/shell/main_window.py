@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from pgwatch_gui.core.applog import log_dir
 from pgwatch_gui.core.pg.connection import ConnectionConfigError, describe_target, make_conninfo
+from pgwatch_gui.ui.audit.part import AuditPart
 from pgwatch_gui.ui.common.hub import ConnectionHub
 from pgwatch_gui.ui.common.parts import PART_SHUTDOWN_SECONDS, WindowPart
 from pgwatch_gui.ui.common.tasks import AsyncWork, task_failures
@@ -66,6 +67,7 @@ class MainWindow(QMainWindow):
         self.table = self.event_screen.table
         self.add_part(TriggerManagerPart())
         self.add_part(ChangeStreamsPart())
+        self.add_part(AuditPart())
         self.add_part(ProfilesPart())
         # The journal on disk and what reads it; journal=False is --no-journal. Parts shut
         # down after the hub, so the last batches are written too.

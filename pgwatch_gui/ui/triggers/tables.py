@@ -50,6 +50,8 @@ class TablesBrowser(QWidget):
     refreshed = Signal()
     # Watch changes…: connection name, conninfo, core WatchPlan (the shell opens the dialog)
     watch_requested = Signal(str, str, object)
+    # Audit triggers…: connection name, conninfo, [(schema, table)] (the shell opens it)
+    audit_requested = Signal(str, str, object)
 
     def __init__(self, hub: ConnectionHub, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -85,8 +87,12 @@ class TablesBrowser(QWidget):
         self.watch_btn = QPushButton("Watch changes...", clicked=lambda: self.watch_changes())
         self.watch_btn.setToolTip("Watch row changes of the selected tables (or every table) "
                                   "through logical replication, without a trigger")
+        self.audit_btn = QPushButton("Audit...", clicked=lambda: self.audit_triggers())
+        self.audit_btn.setToolTip("Audit triggers: check that every committed change of the "
+                                  "selected tables sends its notification")
         buttons = QHBoxLayout()
-        for b in (self.install_btn, self.remove_btn, self.remove_all_btn, self.watch_btn):
+        for b in (self.install_btn, self.remove_btn, self.remove_all_btn, self.watch_btn,
+                  self.audit_btn):
             buttons.addWidget(b)
         self.status = QLabel("")
         self.status.setWordWrap(True)
@@ -188,6 +194,7 @@ class TablesBrowser(QWidget):
         self.remove_all_btn.setEnabled(has_conn and bool(self.snapshot and (
             self.snapshot.installed or self.snapshot.leftovers)))
         self.watch_btn.setEnabled(has_conn)
+        self.audit_btn.setEnabled(has_conn and bool(self.selected_tables()))
 
     def select(self, *tables: tuple[str, str]) -> None:
         """Select these tables in the tree (for tests and for keyboard users)."""
@@ -219,6 +226,8 @@ class TablesBrowser(QWidget):
         if tables:
             menu.addAction(QAction(f"Watch changes of {len(tables)} table(s)...", menu,
                                    triggered=lambda: self.watch_changes(tables)))
+            menu.addAction(QAction(f"Audit triggers of {len(tables)} table(s)...", menu,
+                                   triggered=lambda: self.audit_triggers(tables)))
         data = item.data(0, ROLE) if item is not None else None
         if data and data[0] == "schema":
             menu.addSeparator()
@@ -270,6 +279,13 @@ class TablesBrowser(QWidget):
             tables = self.selected_tables()
         self.watch_requested.emit(name, conninfo,
                                   WatchPlan(tables=tuple(tables or ()), schema=schema))
+
+    def audit_triggers(self, tables: list[tuple[str, str]] | None = None) -> None:
+        """The audit window for the tables (default: the selected ones)."""
+        name, conninfo = self.connection.currentText(), self.conninfo
+        tables = self.selected_tables() if tables is None else tables
+        if name and conninfo is not None and tables:
+            self.audit_requested.emit(name, conninfo, list(tables))
 
     def stop_stream(self, name: str) -> None:
         """Stop a change stream (its publication is dropped)."""

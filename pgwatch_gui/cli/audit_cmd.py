@@ -1,0 +1,146 @@
+"""`pgwatch-gui audit`: match every committed row change of some tables against the
+notification their trigger should send; exit 0 when all match, 1 when not, 2 on error."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+
+from pgwatch_gui.cli.common import (
+    CliError,
+    add_connection_args,
+    positive_seconds,
+    resolve_conninfo,
+    warn,
+)
+from pgwatch_gui.core.audit.auditor import GRACE
+from pgwatch_gui.core.audit.plan import AuditPlan, AuditRefused, plan_audit
+from pgwatch_gui.core.audit.report import discrepancy_line, summary_lines, verdict
+from pgwatch_gui.core.audit.results import Discrepancy
+from pgwatch_gui.core.audit.session import DONE, FAILED, STARTING, AuditSession
+from pgwatch_gui.core.pg.connection import connect, one_line, use_selector_loop_policy
+from pgwatch_gui.core.pg.names import IdentifierError, parse_qualified
+from pgwatch_gui.core.replication.publication import Leftover, Setup
+
+EXIT_CLEAN, EXIT_DISCREPANCY = 0, 1
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "audit",
+        help="check that every committed row change sent its notification",
+        description="Stream the tables' committed row changes through a temporary logical "
+        "replication slot (as `changes`), LISTEN on the channels of their notify triggers, "
+        "and match each change to its notification. Prints each discrepancy (missing, "
+        "mismatched, unexpected), then a summary per table. Exit status: 0 when every "
+        "change matched, 1 when one is missing or mismatched, 2 on error.",
+    )
+    add_connection_args(p)
+    p.add_argument("--table", action="append", default=[], metavar="SCHEMA.TABLE",
+                   help="a table to audit (repeatable); without a schema, the search_path "
+                   "decides")
+    p.add_argument("-c", "--channel", action="append", default=[], metavar="CHANNEL",
+                   help="a channel to listen on (repeatable); default: the channels the "
+                   "tables' notify triggers send on")
+    p.add_argument("--timeout", type=positive_seconds, metavar="SECONDS",
+                   help="end the audit after this many seconds")
+    p.add_argument("--count", type=int, metavar="N", help="end the audit after N row changes")
+    p.add_argument("--grace", type=positive_seconds, default=GRACE, metavar="SECONDS",
+                   help=f"how long one side waits for the other before it counts as missing "
+                   f"or unexpected (default {GRACE:g})")
+    p.add_argument("--format", choices=("text", "jsonl"), default="text",
+                   help="text (default): for people; jsonl: one JSON object per line")
+    p.set_defaults(func=run)
+
+
+def _tables(texts: list[str]) -> list[tuple[str | None, str]]:
+    if not texts:
+        raise CliError("give at least one --table to audit")
+    try:
+        return [parse_qualified(t) for t in texts]
+    except IdentifierError as exc:
+        raise CliError(str(exc)) from None
+
+
+def run(args: argparse.Namespace) -> int:
+    tables = _tables(args.table)
+    if args.count is not None and args.count < 1:
+        raise CliError("--count must be at least 1")
+    conninfo = resolve_conninfo(args)
+    with contextlib.suppress(AttributeError, ValueError):
+        sys.stdout.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
+    use_selector_loop_policy()
+    return asyncio.run(_audit(conninfo, tables, args))
+
+
+async def _plan(conninfo: str, tables, channels: list[str]) -> AuditPlan:
+    try:
+        async with await connect(conninfo) as conn:
+            plan = await plan_audit(conn, tables, channels)
+    except AuditRefused as exc:
+        raise CliError(str(exc)) from None
+    except Exception as exc:
+        raise CliError(one_line(exc)) from None
+    for text in plan.warnings:
+        warn(text)
+    if plan.refused:
+        raise CliError(plan.refused)
+    return plan
+
+
+async def _audit(conninfo: str, tables, args: argparse.Namespace) -> int:
+    plan = await _plan(conninfo, tables, args.channel)
+    fmt = args.format
+    setup = plan.setup()
+    assert setup is not None  # plan.refused said so otherwise
+
+    def say(line: str) -> None:
+        print(line, flush=True)
+
+    def on_found(found: list[Discrepancy]) -> None:
+        for d in found:
+            say(discrepancy_line(d, fmt))
+
+    def on_state(state: str, detail: str) -> None:
+        if detail and state not in (STARTING, DONE, FAILED):  # a failure is the error line
+            print(f"pgwatch-gui: {detail}", file=sys.stderr, flush=True)
+
+    def on_setup(s: Setup) -> None:
+        for stmt in s.sql_text().splitlines():
+            print(f"pgwatch-gui: running: {stmt}", file=sys.stderr, flush=True)
+
+    def on_leftovers(found: list[Leftover]) -> None:
+        for item in found:
+            warn(f"leftover publication {item.describe()}: remove it with "
+                 "`pgwatch-gui changes --drop-leftovers`")
+
+    session = AuditSession(conninfo, plan, setup, grace=args.grace, count=args.count,
+                           profile=getattr(args, "profile", None) or "", on_found=on_found,
+                           on_state=on_state, on_setup=on_setup, on_leftovers=on_leftovers)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):  # the first ends the audit, a second hurries
+        with contextlib.suppress(NotImplementedError, AttributeError, ValueError):
+            loop.add_signal_handler(sig, session.stop)
+    timer = loop.call_later(args.timeout, session.stop) if args.timeout else None
+    try:
+        outcome = await session.run()
+    finally:
+        if timer is not None:
+            timer.cancel()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError, AttributeError, ValueError):
+                loop.remove_signal_handler(sig)
+    if outcome.error:
+        raise CliError(outcome.error)
+    for line in summary_lines(outcome.counts, outcome.unattributed, fmt):
+        say(line)
+    if outcome.ignored:
+        warn(f"{outcome.ignored} notification(s) about tables not audited were left aside")
+    if outcome.gaps:
+        raise CliError(f"the audit is incomplete: {outcome.gaps[0]}")
+    print(f"pgwatch-gui: {verdict(outcome.counts, outcome.unattributed)}", file=sys.stderr,
+          flush=True)
+    return EXIT_CLEAN if outcome.clean else EXIT_DISCREPANCY

@@ -1,0 +1,1 @@
+"""The trigger audit in the window: the Tables dock asks, a non-modal window runs it."""
