@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import signal
 import sys
 
 from pgwatch_gui.cli.common import CliError, add_connection_args, resolve_conninfo, warn
+from pgwatch_gui.cli.ending import EXIT_FAILED, EXIT_OK, EXIT_PIPE, EXIT_USAGE, Ending, say
 from pgwatch_gui.cli.filter_args import add_filter_args, filter_spec_from_args
 from pgwatch_gui.cli.output import LinePrinter
 from pgwatch_gui.core.filtering.engine import FilterSpec
@@ -98,27 +98,29 @@ async def _drop_leftovers(conninfo: str) -> int:
 async def _stream(conninfo: str, plan: WatchPlan, count: int | None, timeout: float | None,
                   fmt: str, profile: str, spec: FilterSpec) -> int:
     printer = LinePrinter(fmt, count=count, kind=KIND_CHANGE, spec=spec)
-    done = asyncio.Event()
+    # Signals, and a reader of stdout that went away, end it the orderly way: the
+    # publication is dropped and the slot goes with its connection.
+    ending = Ending().install()
+    done = ending.done
     announced = False
 
     def on_batch(batch: list[Event]) -> None:
         if printer.print_batch(batch):
-            done.set()
+            ending.finish(EXIT_PIPE if printer.gone else EXIT_OK)
 
     def on_status(st: Status) -> None:
         nonlocal announced
         if st.state is State.LISTENING and not announced:
             announced = True
-            text = st.details() if isinstance(st, ChangeStatus) else st.describe()
-            print(text, file=sys.stderr, flush=True)
+            say(st.details() if isinstance(st, ChangeStatus) else st.describe())
         elif st.state is State.RECONNECTING and st.reason:
-            print(f"pgwatch-gui: {st.describe()}", file=sys.stderr, flush=True)
+            say(f"pgwatch-gui: {st.describe()}")
         elif st.state is State.FAILED:
             done.set()
 
     def on_setup(setup: Setup) -> None:
         for stmt in setup.sql_text().splitlines():
-            print(f"pgwatch-gui: running: {stmt}", file=sys.stderr, flush=True)
+            say(f"pgwatch-gui: running: {stmt}")
         if setup.skipped:
             names = ", ".join(t.qualified for t in setup.skipped)
             warn(f"left out (no replica identity, UPDATE/DELETE would fail while published): "
@@ -132,9 +134,6 @@ async def _stream(conninfo: str, plan: WatchPlan, count: int | None, timeout: fl
     source = ChangeSource(conninfo, plan, on_batch=on_batch, on_status=on_status,
                           on_setup=on_setup, on_leftovers=on_leftovers, profile=profile,
                           batch_interval=0.0)
-    loop = asyncio.get_running_loop()
-    with contextlib.suppress(NotImplementedError, AttributeError):
-        loop.add_signal_handler(signal.SIGTERM, done.set)
     task = source.start()
     try:
         with contextlib.suppress(asyncio.TimeoutError):
@@ -142,6 +141,8 @@ async def _stream(conninfo: str, plan: WatchPlan, count: int | None, timeout: fl
     finally:
         await source.stop()
         await task
+        ending.close()
     if source.status.state is State.FAILED:
-        raise CliError(source.status.reason)
-    return 0
+        # 2: it never streamed (no connection, refused); 1: it streamed, then failed.
+        raise CliError(source.status.reason, code=EXIT_FAILED if announced else EXIT_USAGE)
+    return ending.exit_code

@@ -13,6 +13,7 @@ import math
 import re
 import sys
 
+from pgwatch_gui.cli.ending import say
 from pgwatch_gui.core.pg.connection import (
     ConnectionConfigError,
     describe_target,
@@ -56,7 +57,7 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def warn(message: str) -> None:
-    print(f"pgwatch-gui: warning: {message}", file=sys.stderr, flush=True)
+    say(f"pgwatch-gui: warning: {message}")
 
 
 def add_connection_args(parser: argparse.ArgumentParser) -> None:

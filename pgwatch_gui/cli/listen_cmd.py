@@ -18,6 +18,7 @@ from pgwatch_gui.cli.common import (
     resolve_conninfo,
     warn,
 )
+from pgwatch_gui.cli.ending import EXIT_FAILED, EXIT_OK, EXIT_PIPE, EXIT_USAGE, Ending, say
 from pgwatch_gui.cli.filter_args import add_filter_args, filter_spec_from_args
 from pgwatch_gui.cli.output import LinePrinter
 from pgwatch_gui.core.filtering.engine import FilterSpec
@@ -90,11 +91,14 @@ async def _listen(conninfo: str, channels: list[str], count: int | None,
                   spec: FilterSpec | None = None, opts: argparse.Namespace | None = None
                   ) -> int:
     printer = LinePrinter(fmt, count=count, kind=KIND_NOTIFY, spec=spec)
-    done = asyncio.Event()
+    # Signals, and a reader of stdout that went away, end it the orderly way too.
+    ending = Ending().install()
+    done = ending.done
+    listened = False
 
     def on_batch(batch: list[Event]) -> None:
         if printer.print_batch(batch):
-            done.set()
+            ending.finish(EXIT_PIPE if printer.gone else EXIT_OK)
 
     stop_watch = threading.Event()
     watch = threading.Thread(target=watch_queue, name="queue-watch", daemon=True, args=(
@@ -102,12 +106,14 @@ async def _listen(conninfo: str, channels: list[str], count: int | None,
         getattr(opts, "queue_warn_at", QUEUE_WARN_AT)))
 
     def on_status(st: Status) -> None:
+        nonlocal listened
         if st.state is State.LISTENING:
-            print(st.describe(), file=sys.stderr, flush=True)
+            listened = True
+            say(st.describe())
             if watch.ident is None and not stop_watch.is_set():
                 watch.start()  # once connected: a wrong --dsn is said once, not twice
         elif st.state is State.RECONNECTING and st.reason:
-            print(f"pgwatch-gui: {st.describe()}", file=sys.stderr, flush=True)
+            say(f"pgwatch-gui: {st.describe()}")
         if st.state is State.FAILED:
             done.set()
 
@@ -124,12 +130,14 @@ async def _listen(conninfo: str, channels: list[str], count: int | None,
     done.set()
     await listener.stop()
     await task
+    ending.close()
     stop_watch.set()
     if watch.is_alive():
         await asyncio.to_thread(watch.join, 5)
     if listener.status.state is State.FAILED:
-        raise CliError(listener.status.reason)
-    return 0
+        # 2: it never listened (no connection, refused); 1: it listened, then failed.
+        raise CliError(listener.status.reason, code=EXIT_FAILED if listened else EXIT_USAGE)
+    return ending.exit_code
 
 
 def watch_queue(conninfo: str, stop: threading.Event, interval: float,
