@@ -27,6 +27,7 @@ from pgwatch_gui.cli.common import CliError, OneLineParser, add_connection_args,
 from pgwatch_gui.cli.ending import (
     EXIT_PIPE,
     EXIT_SIGINT,
+    STOPPED,
     Terminated,
     quiet_stdout,
     raise_on_termination,
@@ -95,7 +96,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = EXIT_PIPE
     finally:
         close_tunnels()  # SSH tunnels a --profile opened live as long as the command
-    if code == EXIT_PIPE:
+    if code in STOPPED:
+        # Output may be stuck in a buffer for a reader that is gone or stalled: the
+        # flush at exit must neither complain nor wait for it (a kill loses it too).
         quiet_stdout()
     return code
 

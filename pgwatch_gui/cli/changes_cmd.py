@@ -8,7 +8,7 @@ import contextlib
 import sys
 
 from pgwatch_gui.cli.common import CliError, add_connection_args, resolve_conninfo, warn
-from pgwatch_gui.cli.ending import EXIT_FAILED, EXIT_OK, EXIT_PIPE, EXIT_USAGE, Ending, say
+from pgwatch_gui.cli.ending import EXIT_FAILED, EXIT_USAGE, Ending, say
 from pgwatch_gui.cli.filter_args import add_filter_args, filter_spec_from_args
 from pgwatch_gui.cli.output import LinePrinter
 from pgwatch_gui.core.filtering.engine import FilterSpec
@@ -105,8 +105,7 @@ async def _stream(conninfo: str, plan: WatchPlan, count: int | None, timeout: fl
     announced = False
 
     def on_batch(batch: list[Event]) -> None:
-        if printer.print_batch(batch):
-            ending.finish(EXIT_PIPE if printer.gone else EXIT_OK)
+        ending.print_batch(printer, batch)
 
     def on_status(st: Status) -> None:
         nonlocal announced

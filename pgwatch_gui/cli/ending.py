@@ -32,6 +32,9 @@ EXIT_SIGINT = 130
 EXIT_PIPE = 141
 EXIT_SIGTERM = 143
 
+# Ended from outside (a signal, the reader gone): what is left in stdout's buffer is dropped.
+STOPPED = frozenset({EXIT_SIGHUP, EXIT_SIGINT, EXIT_PIPE, EXIT_SIGTERM})
+
 # How often a streaming command looks whether the reader of its stdout is still there.
 READER_CHECK_INTERVAL = 0.2
 
@@ -52,15 +55,12 @@ class Terminated(BaseException):
 def _taken_over(sig: int) -> bool:
     """Whether this process may handle `sig`: not when it was started ignoring it
     (`nohup`, a background job of a script), which a program should respect."""
-    current = signal.getsignal(sig)
-    if sig == signal.SIGINT:
-        return current is signal.default_int_handler
-    return current == signal.SIG_DFL
+    return signal.getsignal(sig) not in (signal.SIG_IGN, None)
 
 
 def raise_on_termination() -> None:
     """SIGTERM and SIGHUP raise Terminated in the main thread (for synchronous commands;
-    a streaming command's loop takes them over while it runs, see Ending)."""
+    a streaming command takes them over while it runs, see Ending)."""
     if threading.current_thread() is not threading.main_thread():
         return
     for sig, code in _CODES.items():
@@ -70,6 +70,12 @@ def raise_on_termination() -> None:
 
 def _raise(code: int) -> None:
     raise Terminated(code)
+
+
+def end_now(sig: int) -> None:
+    """End the process the default way for `sig` (asked twice, or stuck)."""
+    signal.signal(sig, signal.SIG_DFL)
+    os.kill(os.getpid(), sig)
 
 
 def reader_gone(fd: int | None = None) -> bool:
@@ -110,13 +116,21 @@ def say(text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
 
+class _WriteStopped(BaseException):
+    """A signal came while a write was blocked on a reader that reads nothing."""
+
+
 class Ending:
     """The end of a streaming command (`listen`, `changes`) on its event loop.
 
     `finish(code)` sets `done` once; the first reason wins. While installed, SIGINT,
-    SIGTERM and SIGHUP finish with 130, 143 and 129 (a second one ends the process at
-    once, the default way), and a stdout whose reader went away finishes with 141 within
-    READER_CHECK_INTERVAL, even when nothing is being printed.
+    SIGTERM and SIGHUP finish with 130, 143 and 129, and a stdout whose reader went away
+    finishes with 141 within READER_CHECK_INTERVAL, even when nothing is being printed.
+
+    The signals are Python handlers rather than the loop's, because a write to a pipe
+    whose reader stalled blocks the loop itself: a signal then stops that write (what
+    it was writing is dropped, nothing more is printed) and the command ends the orderly
+    way all the same. A second signal ends the process at once, the default way.
     """
 
     def __init__(self, done: asyncio.Event | None = None, *,
@@ -124,10 +138,12 @@ class Ending:
         self.done = done if done is not None else asyncio.Event()
         self.code: int | None = None
         self.interval = interval
-        self._signals: list[int] = []
+        self.output_stopped = False
+        self._previous: dict[int, object] = {}
         self._timer: asyncio.TimerHandle | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._asked = 0  # signals received
+        self._writing = False
 
     def finish(self, code: int = EXIT_OK) -> None:
         if self.code is None:
@@ -142,38 +158,47 @@ class Ending:
         loop = self._loop = asyncio.get_running_loop()
         if threading.current_thread() is threading.main_thread():
             for sig in _CODES:
-                if not _taken_over(sig):
-                    continue
-                with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                    loop.add_signal_handler(sig, self._on_signal, sig)
-                    self._signals.append(sig)
+                if _taken_over(sig):
+                    self._previous[sig] = signal.signal(sig, self._on_signal)
         if watch_stdout and hasattr(select, "poll"):
             self._timer = loop.call_later(self.interval, self._check_reader)
         return self
 
     def close(self) -> None:
-        """Give the signals back (the default way) and stop watching stdout."""
+        """Give the signals back and stop watching stdout."""
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        loop, self._loop = self._loop, None
-        for sig in self._signals:
+        for sig, previous in self._previous.items():
             with contextlib.suppress(Exception):
-                if loop is not None:
-                    loop.remove_signal_handler(sig)
-        self._signals.clear()
+                signal.signal(sig, previous)  # type: ignore[arg-type]
+        self._previous.clear()
+        self._loop = None
 
-    def _on_signal(self, sig: int) -> None:
-        self._asked += 1
-        if self._asked > 1:
-            # Asked twice: the orderly end takes too long for the user; end now.
-            with contextlib.suppress(Exception):
-                if self._loop is not None:
-                    self._loop.remove_signal_handler(sig)
-            signal.signal(sig, signal.SIG_DFL)
-            os.kill(os.getpid(), sig)
+    def print_batch(self, printer, batch: list) -> None:
+        """`printer.print_batch(batch)` (a cli.output.LinePrinter), then finish once it
+        is done: 0 when its count is reached, 141 when its reader went away."""
+        if self.output_stopped:
             return
-        self.finish(_CODES[sig])
+        self._writing = True
+        try:
+            done = printer.print_batch(batch)
+        except _WriteStopped:
+            self.output_stopped = True
+            return
+        finally:
+            self._writing = False
+        if done:
+            self.finish(EXIT_PIPE if printer.gone else EXIT_OK)
+
+    def _on_signal(self, sig: int, _frame) -> None:
+        self._asked += 1
+        if self._asked > 1 or self._loop is None:
+            end_now(sig)  # asked twice: the orderly end takes too long for the user
+            return
+        self._loop.call_soon_threadsafe(self.finish, _CODES[sig])
+        if self._writing:
+            raise _WriteStopped
 
     def _check_reader(self) -> None:
         self._timer = None

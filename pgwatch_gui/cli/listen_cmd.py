@@ -18,7 +18,7 @@ from pgwatch_gui.cli.common import (
     resolve_conninfo,
     warn,
 )
-from pgwatch_gui.cli.ending import EXIT_FAILED, EXIT_OK, EXIT_PIPE, EXIT_USAGE, Ending, say
+from pgwatch_gui.cli.ending import EXIT_FAILED, EXIT_USAGE, Ending, say
 from pgwatch_gui.cli.filter_args import add_filter_args, filter_spec_from_args
 from pgwatch_gui.cli.output import LinePrinter
 from pgwatch_gui.core.filtering.engine import FilterSpec
@@ -97,8 +97,7 @@ async def _listen(conninfo: str, channels: list[str], count: int | None,
     listened = False
 
     def on_batch(batch: list[Event]) -> None:
-        if printer.print_batch(batch):
-            ending.finish(EXIT_PIPE if printer.gone else EXIT_OK)
+        ending.print_batch(printer, batch)
 
     stop_watch = threading.Event()
     watch = threading.Thread(target=watch_queue, name="queue-watch", daemon=True, args=(

@@ -209,3 +209,29 @@ def test_sigterm_and_ctrl_c_end_a_waiting_filter(tmp_path):
         _, err = p.communicate(timeout=30)
         assert p.returncode == code, err
         assert "Traceback" not in err
+
+
+def test_sigterm_ends_listen_while_its_reader_stalls(pg_dsn):
+    """Nobody reads its stdout: the pipe fills and listen's own loop blocks on a write.
+    SIGTERM still ends it the orderly way (its LISTEN session closed), and quickly."""
+    stalled_r, stalled_w = os.pipe()  # a reader that is there and never reads
+    cmd = subprocess.Popen([sys.executable, "-m", "pgwatch_gui", "listen", "--dsn", pg_dsn,
+                            "-c", "jobs"], stdout=stalled_w, stderr=subprocess.PIPE, text=True,
+                           env=cli_env())
+    os.close(stalled_w)
+    try:
+        assert cmd.stderr.readline().startswith("listening on")
+        with psycopg.connect(pg_dsn, autocommit=True) as c:
+            c.execute("SELECT pg_notify('jobs', repeat('x', 1000) || g) "
+                      "FROM generate_series(1, 2000) g")  # 2 MB: far more than a pipe holds
+        time.sleep(1.0)  # it is now blocked writing
+        asked = time.monotonic()
+        cmd.send_signal(signal.SIGTERM)
+        assert cmd.wait(30) == EXIT_SIGTERM
+        print(f"ended {time.monotonic() - asked:.2f} s after SIGTERM")
+        assert time.monotonic() - asked < WITHIN
+        assert "Traceback" not in cmd.stderr.read()
+    finally:
+        os.close(stalled_r)
+        if cmd.poll() is None:
+            cmd.kill()
