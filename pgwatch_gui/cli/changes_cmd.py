@@ -7,13 +7,19 @@ import asyncio
 import contextlib
 import sys
 
-from pgwatch_gui.cli.common import CliError, add_connection_args, resolve_conninfo, warn
+from pgwatch_gui.cli.common import (
+    CliError,
+    add_connection_args,
+    resolve_conninfo,
+    resolve_schema_arg,
+    resolve_tables,
+    warn,
+)
 from pgwatch_gui.cli.ending import EXIT_FAILED, EXIT_USAGE, Ending, say
 from pgwatch_gui.cli.filter_args import add_filter_args, filter_spec_from_args
 from pgwatch_gui.cli.output import LinePrinter
 from pgwatch_gui.core.filtering.engine import FilterSpec
 from pgwatch_gui.core.pg.connection import connect, one_line, use_selector_loop_policy
-from pgwatch_gui.core.pg.names import IdentifierError, parse_identifier, parse_qualified
 from pgwatch_gui.core.replication.publication import (
     Leftover,
     Setup,
@@ -36,7 +42,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_connection_args(p)
     what = p.add_argument_group("what to watch")
     what.add_argument("--table", action="append", default=[], metavar="SCHEMA.TABLE",
-                      help='a table (repeatable); quote as in SQL: \'"Sales Dept"."Order Items"\'')
+                      help='a table (repeatable), in SQL form (\'"Sales Dept"."Order Items"\') '
+                      "or as the event table shows it ('Sales Dept.Order Items')")
     what.add_argument("--schema", metavar="SCHEMA", help="every table of a schema")
     what.add_argument("--publication", metavar="NAME",
                       help="an existing publication, used as it is (nothing is created)")
@@ -53,20 +60,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def watch_plan(args: argparse.Namespace) -> WatchPlan:
+    """What to watch; --table and --schema in SQL form or as the event table shows
+    them, each checked against the server (one line naming what is not there)."""
     chosen = sum(bool(x) for x in (args.table, args.schema, args.publication))
     if chosen > 1:
         raise CliError("give --table, --schema or --publication, not several of them")
-    try:
-        tables = tuple(_table(t) for t in args.table)
-        schema = parse_identifier(args.schema) if args.schema else None
-    except IdentifierError as exc:
-        raise CliError(str(exc)) from None
+    tables = tuple(resolve_tables(args, args.table))
+    schema = resolve_schema_arg(args, args.schema) if args.schema else None
     return WatchPlan(tables=tables, schema=schema, publication=args.publication or None)
-
-
-def _table(text: str) -> tuple[str, str]:
-    schema, name = parse_qualified(text)
-    return schema or "public", name
 
 
 def run(args: argparse.Namespace) -> int:

@@ -13,12 +13,17 @@ import math
 import re
 import sys
 
+import psycopg
+
 from pgwatch_gui.cli.ending import say
 from pgwatch_gui.core.pg.connection import (
     ConnectionConfigError,
+    connect_sync,
     describe_target,
     lenient_conninfo,
+    one_line,
 )
+from pgwatch_gui.core.pg.names import IdentifierError, resolve_schema, resolve_table
 from pgwatch_gui.core.pg.notify import NotifyError, check_channel
 from pgwatch_gui.core.profiles.store import ProfileStore
 from pgwatch_gui.core.ssh.errors import HostKeyUnknown, TunnelError
@@ -127,11 +132,43 @@ def close_tunnels() -> None:
 
 
 def resolve_conninfo(args: argparse.Namespace) -> str:
-    """The connection string a command should use: --profile, --dsn, or the environment."""
+    """The connection string a command should use: --profile, --dsn, or the environment.
+
+    Worked out once per command (a --profile's tunnel opens once, however often asked)."""
+    known = getattr(args, "_conninfo", None)
+    if known is not None:
+        return known
     name = getattr(args, "profile", None)
-    if name:
-        return profile_conninfo(open_store(), name)
-    return dsn_conninfo(getattr(args, "dsn", None))
+    conninfo = (profile_conninfo(open_store(), name) if name
+                else dsn_conninfo(getattr(args, "dsn", None)))
+    args._conninfo = conninfo
+    return conninfo
+
+
+def resolve_tables(args: argparse.Namespace, texts: list[str], option: str = "--table"
+                   ) -> list[tuple[str, str]]:
+    """The (schema, table) each text names on the command's server, written in SQL form
+    or as the event table shows it; CliError (one line, naming it) when there is none."""
+    if not texts:
+        return []
+    try:
+        with connect_sync(resolve_conninfo(args)) as conn:
+            return [resolve_table(conn, text) for text in texts]
+    except IdentifierError as exc:
+        raise CliError(f"{option}: {exc}") from None
+    except psycopg.Error as exc:
+        raise CliError(one_line(exc)) from None
+
+
+def resolve_schema_arg(args: argparse.Namespace, text: str, option: str = "--schema") -> str:
+    """The schema `text` names (SQL form or as shown); CliError when there is none."""
+    try:
+        with connect_sync(resolve_conninfo(args)) as conn:
+            return resolve_schema(conn, text)
+    except IdentifierError as exc:
+        raise CliError(f"{option}: {exc}") from None
+    except psycopg.Error as exc:
+        raise CliError(one_line(exc)) from None
 
 
 def resolve_channels(args: argparse.Namespace, given: list[str] | None) -> list[str]:
