@@ -13,6 +13,7 @@ from pgwatch_gui.cli.common import (
     resolve_conninfo,
     resolve_schema_arg,
     resolve_tables,
+    route_for,
     warn,
 )
 from pgwatch_gui.cli.ending import EXIT_FAILED, EXIT_USAGE, Ending, say
@@ -133,7 +134,7 @@ async def _stream(conninfo: str, plan: WatchPlan, count: int | None, timeout: fl
 
     source = ChangeSource(conninfo, plan, on_batch=on_batch, on_status=on_status,
                           on_setup=on_setup, on_leftovers=on_leftovers, profile=profile,
-                          batch_interval=0.0)
+                          batch_interval=0.0, route=route_for(conninfo))
     task = source.start()
     try:
         with contextlib.suppress(asyncio.TimeoutError):

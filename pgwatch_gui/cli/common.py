@@ -29,6 +29,7 @@ from pgwatch_gui.core.profiles.store import ProfileStore
 from pgwatch_gui.core.ssh.errors import HostKeyUnknown, TunnelError
 
 _tunnels = contextlib.ExitStack()
+_routes: dict = {}  # a libpq string through a tunnel -> its ThreadedRoute
 
 MAX_ECHO = 200  # longest piece of the user's input an error message repeats
 MAX_MESSAGE = 600
@@ -123,11 +124,28 @@ def open_tunnel(name: str, conninfo: str, settings, secret: str | None) -> str:
     except TunnelError as exc:
         raise CliError(f"profile {name!r}: {exc}") from None
     _tunnels.callback(threaded.close)
+    _routes[through] = threaded
     return through
+
+
+def explain_loss(conninfo: str, reason: str) -> str:
+    """Why a connection with `conninfo` failed: through a tunnel that is down, the tunnel
+    and its SSH server, not the refused local end of the tunnel."""
+    threaded = _routes.get(conninfo)
+    return threaded.route.explain(reason) if threaded is not None else reason
+
+
+def route_for(conninfo: str):
+    """The route of a listener or change stream that connects with `conninfo`: the
+    command's SSH tunnel when the string goes through one (asked before each connect,
+    so a bastion that went away is named), else None."""
+    threaded = _routes.get(conninfo)
+    return threaded.borrowed() if threaded is not None else None
 
 
 def close_tunnels() -> None:
     """Close every tunnel a command opened (main() calls this when the command ends)."""
+    _routes.clear()
     _tunnels.close()
 
 

@@ -13,9 +13,11 @@ import psycopg
 from pgwatch_gui.cli.common import (
     CliError,
     add_connection_args,
+    explain_loss,
     positive_seconds,
     resolve_channels,
     resolve_conninfo,
+    route_for,
     warn,
 )
 from pgwatch_gui.cli.ending import EXIT_FAILED, EXIT_USAGE, Ending, say
@@ -118,7 +120,7 @@ async def _listen(conninfo: str, channels: list[str], count: int | None,
 
     listener = Listener(
         conninfo, channels, on_batch=on_batch, on_status=on_status, batch_interval=0.0,
-        profile=profile,
+        profile=profile, route=route_for(conninfo),
         heartbeat_interval=getattr(opts, "heartbeat_interval", HEARTBEAT_INTERVAL),
         heartbeat_timeout=getattr(opts, "heartbeat_timeout", HEARTBEAT_TIMEOUT))
     task = listener.start()
@@ -162,7 +164,8 @@ def watch_queue(conninfo: str, stop: threading.Event, interval: float,
                 complained = False
             except psycopg.Error as exc:
                 if not complained:
-                    warn(f"cannot watch the notification queue: {one_line(exc)}")
+                    warn("cannot watch the notification queue: "
+                         f"{explain_loss(conninfo, one_line(exc))}")
                     complained = True
                 if conn is not None:
                     conn.close()
