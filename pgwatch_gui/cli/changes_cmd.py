@@ -144,6 +144,8 @@ async def _stream(conninfo: str, plan: WatchPlan, count: int | None, timeout: fl
         await task
         ending.close()
     if source.status.state is State.FAILED:
-        # 2: it never streamed (no connection, refused); 1: it streamed, then failed.
-        raise CliError(source.status.reason, code=EXIT_FAILED if announced else EXIT_USAGE)
+        # 1: its publication is left behind (said, for --drop-leftovers); else 2: a
+        # connection refused or lost for good, a refusal by the server.
+        raise CliError(source.status.reason,
+                       code=EXIT_FAILED if source.left_behind else EXIT_USAGE)
     return ending.exit_code

@@ -3,9 +3,10 @@
 The exit statuses every subcommand keeps (docs/guide/cli.md, "Exit codes"):
 
 - 0   done: what was asked (--count reached, --timeout passed, the input read)
-- 1   it ran but could not finish what was asked (a stream lost for good, a password
-      with nowhere to go, nothing found to import)
-- 2   bad usage or input, or it could not start (no connection, refused by the server)
+- 1   it ran but could not finish what was asked (what it made could not be removed,
+      a password with nowhere to go, nothing found to import)
+- 2   bad usage or input, a connection that failed or was refused, a refusal by the
+      server
 - 129 SIGHUP (the terminal went away), 130 SIGINT (Ctrl-C), 143 SIGTERM
 - 141 the reader of its output went away (`| head`): what a program killed by SIGPIPE
       reports, without dying of it

@@ -20,7 +20,7 @@ from pgwatch_gui.cli.common import (
     route_for,
     warn,
 )
-from pgwatch_gui.cli.ending import EXIT_FAILED, EXIT_USAGE, Ending, say
+from pgwatch_gui.cli.ending import Ending, say
 from pgwatch_gui.cli.filter_args import add_filter_args, filter_spec_from_args
 from pgwatch_gui.cli.output import LinePrinter
 from pgwatch_gui.core.filtering.engine import FilterSpec
@@ -96,7 +96,6 @@ async def _listen(conninfo: str, channels: list[str], count: int | None,
     # Signals, and a reader of stdout that went away, end it the orderly way too.
     ending = Ending().install()
     done = ending.done
-    listened = False
 
     def on_batch(batch: list[Event]) -> None:
         ending.print_batch(printer, batch)
@@ -107,9 +106,7 @@ async def _listen(conninfo: str, channels: list[str], count: int | None,
         getattr(opts, "queue_warn_at", QUEUE_WARN_AT)))
 
     def on_status(st: Status) -> None:
-        nonlocal listened
         if st.state is State.LISTENING:
-            listened = True
             say(st.describe())
             if watch.ident is None and not stop_watch.is_set():
                 watch.start()  # once connected: a wrong --dsn is said once, not twice
@@ -135,9 +132,8 @@ async def _listen(conninfo: str, channels: list[str], count: int | None,
     stop_watch.set()
     if watch.is_alive():
         await asyncio.to_thread(watch.join, 5)
-    if listener.status.state is State.FAILED:
-        # 2: it never listened (no connection, refused); 1: it listened, then failed.
-        raise CliError(listener.status.reason, code=EXIT_FAILED if listened else EXIT_USAGE)
+    if listener.status.state is State.FAILED:  # a connection refused or lost for good: 2
+        raise CliError(listener.status.reason)
     return ending.exit_code
 
 

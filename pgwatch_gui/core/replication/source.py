@@ -150,6 +150,11 @@ class ChangeSource(EventSource):
             self._stop.set_result(None)
         await self._end_task(10)
 
+    @property
+    def left_behind(self) -> bool:
+        """True once stopped when the publication it created could not be dropped."""
+        return bool(self._created and self.setup)
+
     async def wait_streaming(self, timeout: float | None = None) -> None:
         await asyncio.wait_for(self._streaming.wait(), timeout)
 
