@@ -18,7 +18,13 @@ import time
 import psycopg
 import pytest
 
-from pgwatch_gui.cli.ending import EXIT_PIPE, EXIT_SIGINT, EXIT_SIGTERM, reader_gone
+from pgwatch_gui.cli.ending import (
+    EXIT_PIPE,
+    EXIT_SIGHUP,
+    EXIT_SIGINT,
+    EXIT_SIGTERM,
+    reader_gone,
+)
 from pgwatch_gui.core.journal.store import Retention
 from pgwatch_gui.core.journal.writer import JournalWriter
 from pgwatch_gui.core.stream.events import new_event
@@ -133,10 +139,12 @@ def test_changes_into_head_ends_and_releases_slot_publication_walsender(logical_
     assert walsenders(logical_dsn) == 0
 
 
-def test_sigterm_ends_listen_with_143(pg_dsn):
+@pytest.mark.parametrize("sig,code", [(signal.SIGTERM, EXIT_SIGTERM),
+                                      (signal.SIGHUP, EXIT_SIGHUP)], ids=["TERM", "HUP"])
+def test_sigterm_and_sighup_end_listen(pg_dsn, sig, code):
     cmd, head = pipeline("listen", "--dsn", pg_dsn, "-c", "jobs", lines=100)
-    cmd.send_signal(signal.SIGTERM)
-    assert cmd.wait(30) == EXIT_SIGTERM
+    cmd.send_signal(sig)
+    assert cmd.wait(30) == code
     assert "Traceback" not in cmd.stderr.read()
     head.wait(30)
 
