@@ -18,6 +18,8 @@ os.environ.setdefault("QT_LOGGING_RULES", "qt.qpa.*=false")
 _TEST_HOME = tempfile.mkdtemp(prefix="pgwatch-test-home-")
 for _var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
     os.environ[_var] = os.path.join(_TEST_HOME, _var.lower())
+# A password saved without a keyring goes to libpq's password file: never the user's own.
+os.environ["PGPASSFILE"] = os.path.join(_TEST_HOME, "pgpass")
 
 import psycopg  # noqa: E402 (the environment above must be set first)
 import pytest  # noqa: E402 (the environment above must be set first)

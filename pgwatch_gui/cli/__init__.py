@@ -25,14 +25,20 @@ from pgwatch_gui.cli import (
     trigger_cmd,
 )
 from pgwatch_gui.cli.common import CliError, OneLineParser, add_connection_args, close_tunnels
+from pgwatch_gui.cli.ending import (
+    EXIT_PIPE,
+    EXIT_SIGINT,
+    STOPPED,
+    Terminated,
+    quiet_stdout,
+    raise_on_termination,
+    say,
+)
 from pgwatch_gui.core.applog import quiet_library_warnings
 
 # Subcommand modules, in the order `--help` lists them.
 COMMANDS = [listen_cmd, changes_cmd, audit_cmd, filter_cmd, history_cmd, notify_cmd, profiles_cmd,
             trigger_cmd, demo_cmd, desktop_cmd]
-
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -73,21 +79,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     quiet_library_warnings()  # before anything imports asyncssh (five warnings at import)
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command is not None:
+        raise_on_termination()  # SIGTERM, SIGHUP: `finally` blocks run, then 143, 129
     try:
         if args.command is None:
             return _run_gui(args)
-        return args.func(args)
+        code = args.func(args)
     except CliError as exc:
-        print(f"pgwatch-gui: error: {exc}", file=sys.stderr)
-        return exc.code
+        say(f"pgwatch-gui: error: {exc}")
+        code = exc.code
     except KeyboardInterrupt:
-        return EXIT_INTERRUPTED
+        code = EXIT_SIGINT
+    except Terminated as exc:
+        code = exc.code
     except BrokenPipeError:
-        # Output piped into `head` and the like: leaving quietly is what a user expects.
-        sys.stdout = None  # type: ignore[assignment]
-        return 0
+        # Output piped into `head` and the like: no traceback, the status of SIGPIPE.
+        code = EXIT_PIPE
     finally:
         close_tunnels()  # SSH tunnels a --profile opened live as long as the command
+    if code in STOPPED:
+        # Output may be stuck in a buffer for a reader that is gone or stalled: the
+        # flush at exit must neither complain nor wait for it (a kill loses it too).
+        quiet_stdout()
+    return code
 
 
 def _run_gui(args) -> int:

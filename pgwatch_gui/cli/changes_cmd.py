@@ -5,15 +5,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import signal
 import sys
 
-from pgwatch_gui.cli.common import CliError, add_connection_args, resolve_conninfo, warn
+from pgwatch_gui.cli.common import (
+    CliError,
+    add_connection_args,
+    resolve_conninfo,
+    resolve_schema_arg,
+    resolve_tables,
+    route_for,
+    warn,
+)
+from pgwatch_gui.cli.ending import EXIT_FAILED, EXIT_USAGE, Ending, say
 from pgwatch_gui.cli.filter_args import add_filter_args, filter_spec_from_args
 from pgwatch_gui.cli.output import LinePrinter
 from pgwatch_gui.core.filtering.engine import FilterSpec
 from pgwatch_gui.core.pg.connection import connect, one_line, use_selector_loop_policy
-from pgwatch_gui.core.pg.names import IdentifierError, parse_identifier, parse_qualified
 from pgwatch_gui.core.replication.publication import (
     Leftover,
     Setup,
@@ -36,7 +43,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_connection_args(p)
     what = p.add_argument_group("what to watch")
     what.add_argument("--table", action="append", default=[], metavar="SCHEMA.TABLE",
-                      help='a table (repeatable); quote as in SQL: \'"Sales Dept"."Order Items"\'')
+                      help='a table (repeatable), in SQL form (\'"Sales Dept"."Order Items"\') '
+                      "or as the event table shows it ('Sales Dept.Order Items')")
     what.add_argument("--schema", metavar="SCHEMA", help="every table of a schema")
     what.add_argument("--publication", metavar="NAME",
                       help="an existing publication, used as it is (nothing is created)")
@@ -53,20 +61,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def watch_plan(args: argparse.Namespace) -> WatchPlan:
+    """What to watch; --table and --schema in SQL form or as the event table shows
+    them, each checked against the server (one line naming what is not there)."""
     chosen = sum(bool(x) for x in (args.table, args.schema, args.publication))
     if chosen > 1:
         raise CliError("give --table, --schema or --publication, not several of them")
-    try:
-        tables = tuple(_table(t) for t in args.table)
-        schema = parse_identifier(args.schema) if args.schema else None
-    except IdentifierError as exc:
-        raise CliError(str(exc)) from None
+    tables = tuple(resolve_tables(args, args.table))
+    schema = resolve_schema_arg(args, args.schema) if args.schema else None
     return WatchPlan(tables=tables, schema=schema, publication=args.publication or None)
-
-
-def _table(text: str) -> tuple[str, str]:
-    schema, name = parse_qualified(text)
-    return schema or "public", name
 
 
 def run(args: argparse.Namespace) -> int:
@@ -98,27 +100,28 @@ async def _drop_leftovers(conninfo: str) -> int:
 async def _stream(conninfo: str, plan: WatchPlan, count: int | None, timeout: float | None,
                   fmt: str, profile: str, spec: FilterSpec) -> int:
     printer = LinePrinter(fmt, count=count, kind=KIND_CHANGE, spec=spec)
-    done = asyncio.Event()
+    # Signals, and a reader of stdout that went away, end it the orderly way: the
+    # publication is dropped and the slot goes with its connection.
+    ending = Ending().install()
+    done = ending.done
     announced = False
 
     def on_batch(batch: list[Event]) -> None:
-        if printer.print_batch(batch):
-            done.set()
+        ending.print_batch(printer, batch)
 
     def on_status(st: Status) -> None:
         nonlocal announced
         if st.state is State.LISTENING and not announced:
             announced = True
-            text = st.details() if isinstance(st, ChangeStatus) else st.describe()
-            print(text, file=sys.stderr, flush=True)
+            say(st.details() if isinstance(st, ChangeStatus) else st.describe())
         elif st.state is State.RECONNECTING and st.reason:
-            print(f"pgwatch-gui: {st.describe()}", file=sys.stderr, flush=True)
+            say(f"pgwatch-gui: {st.describe()}")
         elif st.state is State.FAILED:
             done.set()
 
     def on_setup(setup: Setup) -> None:
         for stmt in setup.sql_text().splitlines():
-            print(f"pgwatch-gui: running: {stmt}", file=sys.stderr, flush=True)
+            say(f"pgwatch-gui: running: {stmt}")
         if setup.skipped:
             names = ", ".join(t.qualified for t in setup.skipped)
             warn(f"left out (no replica identity, UPDATE/DELETE would fail while published): "
@@ -131,10 +134,7 @@ async def _stream(conninfo: str, plan: WatchPlan, count: int | None, timeout: fl
 
     source = ChangeSource(conninfo, plan, on_batch=on_batch, on_status=on_status,
                           on_setup=on_setup, on_leftovers=on_leftovers, profile=profile,
-                          batch_interval=0.0)
-    loop = asyncio.get_running_loop()
-    with contextlib.suppress(NotImplementedError, AttributeError):
-        loop.add_signal_handler(signal.SIGTERM, done.set)
+                          batch_interval=0.0, route=route_for(conninfo))
     task = source.start()
     try:
         with contextlib.suppress(asyncio.TimeoutError):
@@ -142,6 +142,10 @@ async def _stream(conninfo: str, plan: WatchPlan, count: int | None, timeout: fl
     finally:
         await source.stop()
         await task
+        ending.close()
     if source.status.state is State.FAILED:
-        raise CliError(source.status.reason)
-    return 0
+        # 1: its publication is left behind (said, for --drop-leftovers); else 2: a
+        # connection refused or lost for good, a refusal by the server.
+        raise CliError(source.status.reason,
+                       code=EXIT_FAILED if source.left_behind else EXIT_USAGE)
+    return ending.exit_code

@@ -13,16 +13,23 @@ import math
 import re
 import sys
 
+import psycopg
+
+from pgwatch_gui.cli.ending import say
 from pgwatch_gui.core.pg.connection import (
     ConnectionConfigError,
+    connect_sync,
     describe_target,
     lenient_conninfo,
+    one_line,
 )
+from pgwatch_gui.core.pg.names import IdentifierError, resolve_schema, resolve_table
 from pgwatch_gui.core.pg.notify import NotifyError, check_channel
 from pgwatch_gui.core.profiles.store import ProfileStore
 from pgwatch_gui.core.ssh.errors import HostKeyUnknown, TunnelError
 
 _tunnels = contextlib.ExitStack()
+_routes: dict = {}  # a libpq string through a tunnel -> its ThreadedRoute
 
 MAX_ECHO = 200  # longest piece of the user's input an error message repeats
 MAX_MESSAGE = 600
@@ -56,7 +63,7 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def warn(message: str) -> None:
-    print(f"pgwatch-gui: warning: {message}", file=sys.stderr, flush=True)
+    say(f"pgwatch-gui: warning: {message}")
 
 
 def add_connection_args(parser: argparse.ArgumentParser) -> None:
@@ -117,20 +124,69 @@ def open_tunnel(name: str, conninfo: str, settings, secret: str | None) -> str:
     except TunnelError as exc:
         raise CliError(f"profile {name!r}: {exc}") from None
     _tunnels.callback(threaded.close)
+    _routes[through] = threaded
     return through
+
+
+def explain_loss(conninfo: str, reason: str) -> str:
+    """Why a connection with `conninfo` failed: through a tunnel that is down, the tunnel
+    and its SSH server, not the refused local end of the tunnel."""
+    threaded = _routes.get(conninfo)
+    return threaded.route.explain(reason) if threaded is not None else reason
+
+
+def route_for(conninfo: str):
+    """The route of a listener or change stream that connects with `conninfo`: the
+    command's SSH tunnel when the string goes through one (asked before each connect,
+    so a bastion that went away is named), else None."""
+    threaded = _routes.get(conninfo)
+    return threaded.borrowed() if threaded is not None else None
 
 
 def close_tunnels() -> None:
     """Close every tunnel a command opened (main() calls this when the command ends)."""
+    _routes.clear()
     _tunnels.close()
 
 
 def resolve_conninfo(args: argparse.Namespace) -> str:
-    """The connection string a command should use: --profile, --dsn, or the environment."""
+    """The connection string a command should use: --profile, --dsn, or the environment.
+
+    Worked out once per command (a --profile's tunnel opens once, however often asked)."""
+    known = getattr(args, "_conninfo", None)
+    if known is not None:
+        return known
     name = getattr(args, "profile", None)
-    if name:
-        return profile_conninfo(open_store(), name)
-    return dsn_conninfo(getattr(args, "dsn", None))
+    conninfo = (profile_conninfo(open_store(), name) if name
+                else dsn_conninfo(getattr(args, "dsn", None)))
+    args._conninfo = conninfo
+    return conninfo
+
+
+def resolve_tables(args: argparse.Namespace, texts: list[str], option: str = "--table"
+                   ) -> list[tuple[str, str]]:
+    """The (schema, table) each text names on the command's server, written in SQL form
+    or as the event table shows it; CliError (one line, naming it) when there is none."""
+    if not texts:
+        return []
+    try:
+        with connect_sync(resolve_conninfo(args)) as conn:
+            return [resolve_table(conn, text) for text in texts]
+    except IdentifierError as exc:
+        raise CliError(f"{option}: {exc}") from None
+    except psycopg.Error as exc:
+        raise CliError(one_line(exc)) from None
+
+
+def resolve_schema_arg(args: argparse.Namespace, text: str, option: str = "--schema") -> str:
+    """The schema `text` names (SQL form or as shown); CliError when there is none."""
+    try:
+        with connect_sync(resolve_conninfo(args)) as conn:
+            return resolve_schema(conn, text)
+    except IdentifierError as exc:
+        raise CliError(f"{option}: {exc}") from None
+    except psycopg.Error as exc:
+        raise CliError(one_line(exc)) from None
 
 
 def resolve_channels(args: argparse.Namespace, given: list[str] | None) -> list[str]:

@@ -13,6 +13,7 @@ import sys
 import time
 
 from pgwatch_gui.cli.common import CliError, add_connection_args, resolve_conninfo
+from pgwatch_gui.cli.ending import EXIT_SIGINT, Terminated
 from pgwatch_gui.core.demo.session import MAX_RATE, Demo, DemoError, GeneratorError
 from pgwatch_gui.core.pg.connection import describe_target, use_selector_loop_policy
 
@@ -68,7 +69,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         asyncio.run(gen.run(seconds=args.seconds))
     except KeyboardInterrupt:
-        code = 130
+        code = EXIT_SIGINT
+    except Terminated as exc:  # SIGTERM, SIGHUP: the same orderly end, the summary too
+        code = exc.code
     except GeneratorError as exc:
         raise CliError(f"the generator stopped: {exc}") from None
     finally:

@@ -12,6 +12,7 @@ import argparse
 from pgwatch_gui.cli.common import CliError
 from pgwatch_gui.core.filtering.engine import FilterSpec, compile_filter
 from pgwatch_gui.core.filtering.facets import OP_NONE
+from pgwatch_gui.core.pg.names import table_candidates
 
 _OPS = ("INSERT", "UPDATE", "DELETE", "TRUNCATE")
 
@@ -41,7 +42,9 @@ def add_filter_args(parser: argparse.ArgumentParser) -> None:
         # own; its events come from those tables only anyway.
         g.add_argument("--table", dest="filter_table", metavar="SCHEMA.TABLE",
                        action="append", default=None,
-                       help="only this table, as the table column shows it (repeatable)")
+                       help="only this table, in SQL form ('\"Sales Dept\".\"Order Items\"') or "
+                       "as the table column shows it (Sales Dept.Order Items); without a "
+                       "schema, in any schema (repeatable)")
     g.add_argument("--hide-own", action="store_true",
                    help="hide notifications this program's own session sent")
 
@@ -55,6 +58,14 @@ def _op(value: str) -> str:
     raise CliError(f"--op {value!r}: expected one of INSERT, UPDATE, DELETE, TRUNCATE, none")
 
 
+def _table(value: str) -> str:
+    if not table_candidates(value):
+        raise CliError(f"--table {value!r} is not a table name: write it in SQL form "
+                       "(public.\"Order Items\") or as the table column shows it "
+                       "(public.Order Items)")
+    return value
+
+
 def filter_spec_from_args(args: argparse.Namespace) -> FilterSpec:
     """The FilterSpec the flags ask for; CliError (one line) on a malformed part."""
     channels = getattr(args, "filter_channel", None)
@@ -64,7 +75,7 @@ def filter_spec_from_args(args: argparse.Namespace) -> FilterSpec:
         case_sensitive=bool(getattr(args, "case_sensitive", False)),
         channels=frozenset(channels or ()),
         ops=frozenset(_op(o) for o in (getattr(args, "op", None) or ())),
-        tables=frozenset(getattr(args, "filter_table", None) or ()),
+        table_names=frozenset(_table(t) for t in getattr(args, "filter_table", None) or ()),
         fields=getattr(args, "where", "") or "",
         hide_own=bool(getattr(args, "hide_own", False)),
     )

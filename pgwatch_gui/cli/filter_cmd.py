@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import BinaryIO
 
 from pgwatch_gui.cli.common import CliError, warn
@@ -22,7 +22,7 @@ from pgwatch_gui.core.filtering.facets import FacetCache
 from pgwatch_gui.core.stream.events import Event
 from pgwatch_gui.core.stream.recording import RecordError, record_to_event
 
-CHUNK = 2000  # lines filtered together (one select() per chunk)
+READ_SIZE = 1 << 18  # bytes asked for per read: the lines filtered together
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -60,43 +60,60 @@ def _open_all(names: list[str]) -> list[tuple[str, BinaryIO]]:
     return opened
 
 
-def _events(name: str, src: BinaryIO, tally: _Tally) -> Iterator[tuple[bytes, Event]]:
-    for no, raw in enumerate(src, 1):
+def _line_batches(src: BinaryIO, size: int = READ_SIZE) -> Iterator[list[bytes]]:
+    """The lines of `src` without their newline, one batch per read.
+
+    A read returns what has arrived, so a line that came down a pipe (`listen |
+    filter`) is filtered and written before the next read waits, as grep does; a
+    file is read in big blocks."""
+    read = getattr(src, "read1", src.read)
+    rest = b""
+    while True:
+        data = read(size)
+        if not data:
+            if rest:
+                yield [rest]
+            return
+        data = rest + data if rest else data
+        cut = data.rfind(b"\n") + 1
+        if cut == 0:
+            rest = data
+            continue
+        rest = data[cut:]
+        yield data[:cut - 1].split(b"\n")
+
+
+def _events(name: str, lines: list[bytes], first_no: int, tally: _Tally
+            ) -> list[tuple[bytes, Event]]:
+    out = []
+    for no, raw in enumerate(lines, first_no):
         if not raw.strip():
             continue
         try:
             rec = json.loads(raw.decode("utf-8", "surrogateescape"))
-            yield raw, record_to_event(rec, no)
+            out.append((raw, record_to_event(rec, no)))
         except (ValueError, RecordError, TypeError) as exc:
             tally.skipped += 1
             if not tally.first:
                 reason = (str(exc).splitlines() or ["unreadable"])[0][:200]
                 tally.first = f"{name} line {no}: {reason}"
-
-
-def _chunks(items: Iterable, n: int) -> Iterator[list]:
-    chunk = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) >= n:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+    return out
 
 
 def filter_stream(name: str, src: BinaryIO, out: BinaryIO, flt: EventFilter,
                   tally: _Tally) -> int:
     """Write the matching lines of `src` to `out`; returns how many."""
     written = 0
-    for chunk in _chunks(_events(name, src, tally), CHUNK):
+    no = 1
+    for lines in _line_batches(src):
+        chunk = _events(name, lines, no, tally)
+        no += len(lines)
         events = [ev for _, ev in chunk]
         keep = flt.select(events, 0, FacetCache()) if flt.active else range(len(chunk))
-        for i in keep:
-            raw = chunk[i][0]
-            out.write(raw if raw.endswith(b"\n") else raw + b"\n")
+        if keep:
+            out.write(b"".join(chunk[i][0] + b"\n" for i in keep))
+            out.flush()
         written += len(keep)
-        out.flush()
     return written
 
 

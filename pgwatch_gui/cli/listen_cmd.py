@@ -13,11 +13,14 @@ import psycopg
 from pgwatch_gui.cli.common import (
     CliError,
     add_connection_args,
+    explain_loss,
     positive_seconds,
     resolve_channels,
     resolve_conninfo,
+    route_for,
     warn,
 )
+from pgwatch_gui.cli.ending import Ending, say
 from pgwatch_gui.cli.filter_args import add_filter_args, filter_spec_from_args
 from pgwatch_gui.cli.output import LinePrinter
 from pgwatch_gui.core.filtering.engine import FilterSpec
@@ -90,11 +93,12 @@ async def _listen(conninfo: str, channels: list[str], count: int | None,
                   spec: FilterSpec | None = None, opts: argparse.Namespace | None = None
                   ) -> int:
     printer = LinePrinter(fmt, count=count, kind=KIND_NOTIFY, spec=spec)
-    done = asyncio.Event()
+    # Signals, and a reader of stdout that went away, end it the orderly way too.
+    ending = Ending().install()
+    done = ending.done
 
     def on_batch(batch: list[Event]) -> None:
-        if printer.print_batch(batch):
-            done.set()
+        ending.print_batch(printer, batch)
 
     stop_watch = threading.Event()
     watch = threading.Thread(target=watch_queue, name="queue-watch", daemon=True, args=(
@@ -103,17 +107,17 @@ async def _listen(conninfo: str, channels: list[str], count: int | None,
 
     def on_status(st: Status) -> None:
         if st.state is State.LISTENING:
-            print(st.describe(), file=sys.stderr, flush=True)
+            say(st.describe())
             if watch.ident is None and not stop_watch.is_set():
                 watch.start()  # once connected: a wrong --dsn is said once, not twice
         elif st.state is State.RECONNECTING and st.reason:
-            print(f"pgwatch-gui: {st.describe()}", file=sys.stderr, flush=True)
+            say(f"pgwatch-gui: {st.describe()}")
         if st.state is State.FAILED:
             done.set()
 
     listener = Listener(
         conninfo, channels, on_batch=on_batch, on_status=on_status, batch_interval=0.0,
-        profile=profile,
+        profile=profile, route=route_for(conninfo),
         heartbeat_interval=getattr(opts, "heartbeat_interval", HEARTBEAT_INTERVAL),
         heartbeat_timeout=getattr(opts, "heartbeat_timeout", HEARTBEAT_TIMEOUT))
     task = listener.start()
@@ -124,12 +128,13 @@ async def _listen(conninfo: str, channels: list[str], count: int | None,
     done.set()
     await listener.stop()
     await task
+    ending.close()
     stop_watch.set()
     if watch.is_alive():
         await asyncio.to_thread(watch.join, 5)
-    if listener.status.state is State.FAILED:
+    if listener.status.state is State.FAILED:  # a connection refused or lost for good: 2
         raise CliError(listener.status.reason)
-    return 0
+    return ending.exit_code
 
 
 def watch_queue(conninfo: str, stop: threading.Event, interval: float,
@@ -155,7 +160,8 @@ def watch_queue(conninfo: str, stop: threading.Event, interval: float,
                 complained = False
             except psycopg.Error as exc:
                 if not complained:
-                    warn(f"cannot watch the notification queue: {one_line(exc)}")
+                    warn("cannot watch the notification queue: "
+                         f"{explain_loss(conninfo, one_line(exc))}")
                     complained = True
                 if conn is not None:
                     conn.close()

@@ -14,7 +14,8 @@ from pgwatch_gui.core.stream.export import JsonlFormatter, TextFormatter
 
 class LinePrinter:
     """With `count`, printing stops once that many events of `kind` went out; gap rows
-    are printed and not counted."""
+    are printed and not counted. When the reader of `out` went away (`| head`), `gone`
+    is set and printing stops: no exception leaves print_batch."""
 
     def __init__(self, fmt: str, *, count: int | None = None, kind: str = KIND_NOTIFY,
                  spec: FilterSpec | None = None, out: TextIO | None = None) -> None:
@@ -24,14 +25,17 @@ class LinePrinter:
         self.count = count
         self.kind = kind
         self.seen = 0
+        self.gone = False
         self._out = out if out is not None else sys.stdout
 
     @property
     def done(self) -> bool:
-        return self.count is not None and self.seen >= self.count
+        return self.gone or (self.count is not None and self.seen >= self.count)
 
     def print_batch(self, batch: list[Event]) -> bool:
-        """Print what of `batch` passes; True once `count` is reached."""
+        """Print what of `batch` passes; True once `count` is reached (or `gone`)."""
+        if self.gone:
+            return True
         if self._filter is not None:
             batch = [batch[i] for i in self._filter.select(batch, 0, FacetCache())]
         fmt_line, count, kind = self._line, self.count, self.kind
@@ -49,6 +53,9 @@ class LinePrinter:
                     self.seen += 1
         if lines:
             lines.append("")  # the last line's newline, without copying the joined text
-            self._out.write("\n".join(lines))
-            self._out.flush()
+            try:
+                self._out.write("\n".join(lines))
+                self._out.flush()
+            except (BrokenPipeError, ConnectionResetError):
+                self.gone = True
         return self.done

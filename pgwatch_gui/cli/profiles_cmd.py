@@ -1,6 +1,8 @@
 """`pgwatch-gui profiles`: list, show, add, remove and import connection profiles.
 
-Passwords go to the OS keyring, never to the profiles file and never to the output.
+Passwords go to the OS keyring, never to the profiles file and never to the output;
+without a usable keyring, a database password goes to libpq's password file (~/.pgpass,
+mode 0600) and stderr says so.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import json
 import sys
 
 from pgwatch_gui.cli.common import CliError, open_store, warn
+from pgwatch_gui.cli.ending import EXIT_FAILED, say
 from pgwatch_gui.cli.profiles_import import register_tool_imports
 from pgwatch_gui.cli.profiles_ssh import (
     add_ssh_args,
@@ -19,12 +22,14 @@ from pgwatch_gui.cli.profiles_ssh import (
     ssh_rows,
 )
 from pgwatch_gui.core.pg.connection import ConnectionConfigError, redact
+from pgwatch_gui.core.profiles import pgpass
 from pgwatch_gui.core.profiles.imports import (
     profile_from_dsn,
     profile_from_env,
     profiles_from_services,
 )
 from pgwatch_gui.core.profiles.model import Profile, ProfileError
+from pgwatch_gui.core.profiles.pgpass import keep_password
 from pgwatch_gui.core.profiles.store import ProfileStore, ProfileStoreError
 from pgwatch_gui.core.ssh.settings import AUTH_KEY, AUTH_PASSWORD
 
@@ -157,18 +162,47 @@ def run_add(args: argparse.Namespace) -> int:
         profile.channels = list(args.channel)
         profile.color = args.color
         profile.auto_connect = args.auto_connect
+        profile.validate()
+        if ssh_secret and not store.ssh_secrets.persistent:
+            # Only a keyring can keep it (libpq's password file is for the database):
+            # refused before anything is saved, rather than saved without it.
+            raise CliError(f"nothing saved: no keyring can keep the SSH secret "
+                           f"({store.ssh_secrets.problem or 'no usable keyring'}); log in "
+                           "with the SSH agent or a key without a passphrase, or set up a "
+                           "keyring", code=EXIT_FAILED)
         store.add(profile, replace=args.replace)
     except (ProfileError, ConnectionConfigError, ProfileStoreError) as exc:
         raise CliError(str(exc)) from None
-    if password and not store.secrets.set(profile.name, password):
-        warn(f"the password was not saved: {store.secrets.problem or 'no usable keyring'}; "
-             "put it in ~/.pgpass or PGPASSWORD")
-    if ssh_secret and not store.ssh_secrets.set(profile.name, ssh_secret):
-        warn(f"the SSH secret was not saved: {store.ssh_secrets.problem or 'no usable keyring'}")
-    elif args.replace and profile.ssh_auth not in (AUTH_KEY, AUTH_PASSWORD):
-        store.ssh_secrets.delete(profile.name)  # a replaced tunnel's secret goes with it
     print(f"saved profile {profile.name!r}: {profile.target()}")
+    if password:
+        keep_db_password(store, profile, password)
+    if ssh_secret and not store.ssh_secrets.set(profile.name, ssh_secret):
+        raise CliError(f"profile {profile.name!r} saved, but not its SSH secret: "
+                       f"{store.ssh_secrets.problem or 'the keyring refused it'}",
+                       code=EXIT_FAILED)
+    if not ssh_secret and args.replace and profile.ssh_auth not in (AUTH_KEY, AUTH_PASSWORD):
+        store.ssh_secrets.delete(profile.name)  # a replaced tunnel's secret goes with it
     return 0
+
+
+def keep_db_password(store: ProfileStore, profile: Profile, password: str) -> None:
+    """The keyring, else libpq's password file (said on stderr); CliError (exit 1) when
+    neither can take it. Never a password in a message."""
+    conninfo = profile.conninfo()
+    try:
+        where = keep_password(store.secrets, profile.name, conninfo, password,
+                              any_port=profile.uses_ssh)
+    except (OSError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise CliError(f"profile {profile.name!r} saved, but not its password: "
+                       f"{store.secrets.problem or 'no usable keyring'}, and the password "
+                       f"file cannot take it ({reason}); use PGPASSWORD",
+                       code=EXIT_FAILED) from None
+    if where != "the keyring":
+        lines = ", ".join(":".join(t) for t in pgpass.targets(conninfo,
+                                                               any_port=profile.uses_ssh))
+        say(f"pgwatch-gui: note: {store.secrets.problem or 'no usable keyring'}: the "
+            f"password went to {where} (mode 0600, for {lines}), where libpq finds it")
 
 
 def run_remove(args: argparse.Namespace) -> int:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 
 from pgwatch_gui.cli.common import CliError, open_store
+from pgwatch_gui.cli.ending import EXIT_FAILED
 from pgwatch_gui.core.profiles.imports_tools import (
+    NOT_KEPT,
     import_dbeaver,
     import_pgadmin,
     save_imported,
@@ -37,6 +39,8 @@ def run_import(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
     if not result.found and not result.skipped:
         raise CliError(f"no connections in {args.file}", code=1)
-    for line in save_imported(store, result):
+    lines = save_imported(store, result)
+    for line in lines:
         print(line)
-    return 0
+    # 1: a password (or SSH password) found in the file had nowhere to be kept.
+    return EXIT_FAILED if any(NOT_KEPT in line for line in lines) else 0

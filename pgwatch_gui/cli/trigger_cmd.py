@@ -11,10 +11,15 @@ from typing import Any
 
 import psycopg
 
-from pgwatch_gui.cli.common import CliError, OneLineParser, add_connection_args, resolve_conninfo
+from pgwatch_gui.cli.common import (
+    CliError,
+    OneLineParser,
+    add_connection_args,
+    resolve_conninfo,
+    resolve_tables,
+)
 from pgwatch_gui.core.pg.connection import connect, one_line, use_selector_loop_policy
 from pgwatch_gui.core.pg.names import IdentifierError, parse_identifier, parse_identifier_list
-from pgwatch_gui.core.pg.names import parse_qualified as _parse_qualified
 from pgwatch_gui.core.triggers import catalog, functions
 from pgwatch_gui.core.triggers import manage as triggers
 from pgwatch_gui.core.triggers.spec import EVENTS, PAYLOAD_MODES, TriggerSpec
@@ -34,7 +39,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         'mixed case and spaces, e.g. --table \'public."Order Items"\'.')
     add_connection_args(inst)
     inst.add_argument("--table", action="append", required=True, metavar="SCHEMA.TABLE",
-                      help="table to install on (repeatable)")
+                      help="table to install on, in SQL form or as the event table shows it "
+                      "(repeatable)")
     inst.add_argument("--events", default="insert,update,delete",
                       help="comma-separated: insert,update,delete,truncate "
                       "(default insert,update,delete)")
@@ -88,11 +94,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     show.set_defaults(func=run_show)
 
 
-def parse_table(text: str) -> tuple[str | None, str]:
-    try:
-        return _parse_qualified(text)
-    except IdentifierError as exc:
-        raise CliError(f"--table: {exc}") from None
+def parse_tables(args: argparse.Namespace, texts: list[str]) -> list[tuple[str, str]]:
+    """--table values, in SQL form or as the event table shows them, as the server's tables."""
+    return resolve_tables(args, texts)
 
 
 def _idents(option: str, text: str) -> tuple[str, ...]:
@@ -163,7 +167,7 @@ def _notes(plan: triggers.Plan) -> None:
 
 
 def run_install(args: argparse.Namespace) -> int:
-    tables = [parse_table(t) for t in args.table]
+    tables = parse_tables(args, args.table)
     specs = [build_spec(args, schema or "", table) for schema, table in tables]
 
     async def work(conn: psycopg.AsyncConnection) -> int:
@@ -184,7 +188,7 @@ def run_install(args: argparse.Namespace) -> int:
 
 
 def run_remove(args: argparse.Namespace) -> int:
-    tables = [parse_table(t) for t in args.table or ()]
+    tables = parse_tables(args, args.table or [])
 
     async def work(conn: psycopg.AsyncConnection) -> int:
         plan = await (triggers.plan_remove_all(conn) if args.all
@@ -272,7 +276,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    schema, table = parse_table(args.table)
+    ((schema, table),) = parse_tables(args, [args.table])
 
     async def work(conn: psycopg.AsyncConnection) -> int:
         _, sch, tab = await catalog.resolve_table(conn, schema, table)

@@ -91,13 +91,22 @@ def test_profile_and_dsn_exclude_each_other(home):
     assert "not allowed with" in r.stderr
 
 
-def test_no_usable_keyring_warns_and_keeps_the_password_out(home):
-    r = cli(home, "profiles", "add", "p", "--dsn", f"postgresql://u:{AWKWARD}@h/db",
-            PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
-    assert r.returncode == 0
-    assert "the password was not saved: no usable keyring" in r.stderr
-    assert "~/.pgpass" in r.stderr and AWKWARD not in r.stderr
+NO_KEYRING = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
+
+
+def test_no_usable_keyring_puts_the_password_in_the_password_file(home, tmp_path):
+    """Issue 21: it exited 0 and dropped the password. Now it goes where libpq finds it,
+    and stderr says so (never the password itself)."""
+    passfile = tmp_path / "pgpass"
+    r = cli(home, "profiles", "add", "p", "--dsn", f"postgresql://u:{AWKWARD}@h:6432/db",
+            PGPASSFILE=str(passfile), **NO_KEYRING)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.count("\n") == 1 and "no usable keyring" in r.stderr
+    assert f"the password went to {passfile} (mode 0600, for h:6432:db:u)" in r.stderr
+    assert AWKWARD not in r.stdout + r.stderr
     assert AWKWARD.encode() not in config_bytes(home)
+    assert passfile.read_text() == "h:6432:db:u:p@ss\\:w/rd%-Xy7\n"
+    assert oct(passfile.stat().st_mode & 0o777) == "0o600"
 
 
 def test_password_stdin(home):
@@ -161,3 +170,58 @@ def test_listen_and_notify_through_a_profile_with_a_keyring_password(home, pg_se
         r = cli(home, "notify", "--profile", "db", "-c", "x", "-p", "y")
         assert r.returncode == 2 and "no password supplied" in r.stderr
         assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_password_stdin_without_a_keyring_reaches_the_server_through_pgpass(
+        home, tmp_path, pg_server, pg_dsn):
+    dbname = psycopg.conninfo.conninfo_to_dict(pg_dsn)["dbname"]
+    home = {**home, "HOME": str(tmp_path / "home")}  # ~/.pgpass: this test's own
+    (tmp_path / "home").mkdir()
+    with password_role(pg_server, AWKWARD) as role:
+        dsn = dsn_for(pg_server, dbname=dbname, user=role)
+        r = cli(home, "profiles", "add", "db", "--dsn", dsn, "--password-stdin",
+                input=AWKWARD + "\n", PGPASSFILE="", **NO_KEYRING)
+        assert r.returncode == 0, r.stderr
+        passfile = tmp_path / "home" / ".pgpass"
+        assert "the password went to ~/.pgpass (mode 0600" in r.stderr
+        r = cli(home, "notify", "--profile", "db", "-c", "x", "-p", "y", PGPASSFILE="",
+                **NO_KEYRING)
+        assert r.returncode == 0, r.stderr
+        # and psql's way, without pgwatch-gui's help: libpq reads the same line
+        with psycopg.connect(dsn, passfile=str(passfile)) as conn:
+            assert conn.execute("SELECT current_user").fetchone()[0] == role
+
+
+def test_a_password_with_nowhere_to_go_exits_1_and_keeps_the_profile(home):
+    r = cli(home, "profiles", "add", "p", "--dsn", "host=h user=u", "--password-stdin",
+            input="pw\n", PGPASSFILE="/dev/null/pgpass", **NO_KEYRING)
+    assert r.returncode == 1
+    assert r.stderr.count("\n") == 1 and "saved, but not its password" in r.stderr
+    assert "pw" not in r.stderr.replace("password", "")
+    assert [p["name"] for p in json.loads(cli(home, "profiles", "list", "--json").stdout)] \
+        == ["p"]
+
+
+def test_an_ssh_secret_without_a_keyring_is_refused_before_anything_is_saved(home, tmp_path):
+    r = cli(home, "profiles", "add", "far", "--dsn", "host=db.internal",
+            "--ssh", "me@bastion.example.com", "--ssh-password-stdin", input="s3cret\n",
+            **NO_KEYRING)
+    assert r.returncode == 1
+    assert r.stderr.count("\n") == 1 and "nothing saved" in r.stderr and "SSH" in r.stderr
+    assert cli(home, "profiles", "list", "--json").stdout.strip() == "[]"
+
+
+def test_import_without_a_keyring_says_where_each_password_went(home, tmp_path):
+    from pathlib import Path
+
+    fixture = Path(__file__).resolve().parent.parent / "core" / "import_fixtures" / \
+        "pgadmin_servers.json"
+    passfile = tmp_path / "pgpass"
+    r = cli(home, "profiles", "import-pgadmin", str(fixture), PGPASSFILE=str(passfile),
+            **NO_KEYRING)
+    assert r.returncode == 1, r.stderr  # the SSH password had nowhere to go
+    line = next(x for x in r.stdout.splitlines() if x.startswith("added profile 'Staging'"))
+    assert f"password to {passfile}" in line
+    assert "SSH secret not kept: no usable keyring" in line
+    assert passfile.read_text() == "staging.example.com:*:postgres:app:staging-s3cret\n"
+    assert "s3cret" not in r.stdout + r.stderr

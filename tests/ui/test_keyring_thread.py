@@ -87,7 +87,10 @@ def test_no_keyring_is_said_in_words(qloop, qtbot, tmp_path, monkeypatch):
         win = MainWindow()
         qtbot.addWidget(win)
         text = win.profiles_panel.banner.text()
-        assert text.startswith("No usable keyring on this system: passwords are asked")
+        # issue 21: a saved password goes to libpq's password file, and the banner says so
+        assert text.startswith("No usable keyring on this system: a password saved in a "
+                               "profile goes to ")
+        assert "pgpass (mode 0600)" in text and "session only" in text
         assert "keyring.backends" not in text and "Keyring)" not in text
         qloop.run_until_complete(win.shutdown())
     finally:

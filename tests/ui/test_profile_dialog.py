@@ -108,7 +108,8 @@ def test_stored_password_can_be_kept_or_forgotten(qtbot, qloop, secrets):
 def test_no_keyring_note(qtbot):
     dlg = ProfileDialog(secrets=SecretStore(fail.Keyring()))
     qtbot.addWidget(dlg)
-    assert "session only" in dlg.password_note.text()
+    assert "goes to " in dlg.password_note.text() and "pgpass (mode 0600)" in \
+        dlg.password_note.text()  # where libpq finds it (issue 21), not memory only
 
 
 def test_connection_test_against_the_server(dialog, qloop, pg_dsn):

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from pgwatch_gui.core.filtering.facets import OP_NONE, TABLE_NONE, FacetCache
 from pgwatch_gui.core.filtering.fields import FieldSyntaxError, fields_part, parse_fields
+from pgwatch_gui.core.pg.names import TableNames
 from pgwatch_gui.core.stream.events import Event
 
 
@@ -30,13 +31,16 @@ class FilterSpec:
     channels: frozenset[str] = frozenset()  # empty: every channel
     ops: frozenset[str] = frozenset()  # INSERT/UPDATE/DELETE/TRUNCATE/OP_NONE
     tables: frozenset[str] = frozenset()  # "schema.table" as shown, or TABLE_NONE
+    # Tables as a user types them (the command line's --table): in SQL form or as shown,
+    # a name without a schema in any schema (core.pg.names.TableNames).
+    table_names: frozenset[str] = frozenset()
     fields: str = ""  # field conditions, e.g. "key.id = 42 and row.status = shipped"
     hide_own: bool = False
 
     @property
     def is_empty(self) -> bool:
         return not (self.text or self.channels or self.ops or self.tables
-                    or self.fields.strip() or self.hide_own)
+                    or self.table_names or self.fields.strip() or self.hide_own)
 
 
 _SPAN_SPLIT = re.compile(r"[.=,]+")  # what the table/key columns add to the payload's text
@@ -112,6 +116,9 @@ def compile_filter(spec: FilterSpec) -> EventFilter:
     if spec.tables:
         tables = frozenset("" if t == TABLE_NONE else t for t in spec.tables)
         parts.append(lambda ev, k, c: c.get(k, ev)[1] in tables)
+    if spec.table_names:
+        named = TableNames(spec.table_names).matches
+        parts.append(lambda ev, k, c: named(c.get(k, ev)[1]))
     if spec.fields.strip():
         try:
             groups = parse_fields(spec.fields)
@@ -124,7 +131,8 @@ def compile_filter(spec: FilterSpec) -> EventFilter:
     # known: plain text must be the one and only part (else `select` would skip the
     # others while `matches` applies them).
     if len(parts) == 1 and spec.text and not spec.regex and not _SPAN_SPLIT.search(spec.text) \
-            and not spec.channels and not spec.hide_own and not spec.ops and not spec.tables:
+            and not spec.channels and not spec.hide_own and not spec.ops and not spec.tables \
+            and not spec.table_names:
         f._fast = _fast_text_select(spec.text, spec.case_sensitive)
     return f
 

@@ -1,5 +1,8 @@
 """The field language: `key.id = 42 and row.status = shipped or op = DELETE`.
 
+Names with spaces, dots or quotes are double-quoted as in SQL (`key."Item ID" = 7`,
+field_syntax.py).
+
 Conditions look inside the decoded JSON; `parse_fields` turns the text into an "or of
 ands" of Conditions and raises FieldSyntaxError with a one-line message on a mistake.
 """
@@ -13,60 +16,15 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from pgwatch_gui.core.filtering.facets import FacetCache, decoded_of
+from pgwatch_gui.core.filtering.field_syntax import FieldSyntaxError, field_path, tokenize
 from pgwatch_gui.core.stream.events import Event
 from pgwatch_gui.core.stream.payloads import Decoded
 
-_OPERATORS = ("!=", ">=", "<=", "!~", "==", "=", "~", ">", "<")
 _EXP_RE = re.compile(r"\d[eE][-+]?\d")
 _SAFE_LITERAL = re.compile(r"[A-Za-z0-9 _.:@+-]+")
 _MISSING = object()
-
-
-class FieldSyntaxError(ValueError):
-    pass
-
-
-def _tokenize(text: str) -> list[tuple[str, str]]:
-    """Split into ('word', s), ('str', s), ('op', s), ('and'|'or', s) tokens."""
-    tokens: list[tuple[str, str]] = []
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        if c.isspace():
-            i += 1
-            continue
-        if c in "\"'":
-            j = i + 1
-            buf = []
-            while j < n and text[j] != c:
-                if text[j] == "\\" and j + 1 < n:
-                    j += 1
-                buf.append(text[j])
-                j += 1
-            if j >= n:
-                raise FieldSyntaxError(f"unclosed quote {c} at column {i + 1}")
-            tokens.append(("str", "".join(buf)))
-            i = j + 1
-            continue
-        if text.startswith("&&", i) or text.startswith("||", i):
-            tokens.append(("and" if c == "&" else "or", text[i:i + 2]))
-            i += 2
-            continue
-        op = next((o for o in _OPERATORS if text.startswith(o, i)), None)
-        if op:
-            tokens.append(("op", op))
-            i += len(op)
-            continue
-        j = i
-        while j < n and not text[j].isspace() and text[j] not in "\"'" and \
-                not any(text.startswith(o, j) for o in _OPERATORS) and \
-                not text.startswith("&&", j) and not text.startswith("||", j):
-            j += 1
-        word = text[i:j]
-        low = word.lower()
-        tokens.append((low, word) if low in ("and", "or") else ("word", word))
-        i = j
-    return tokens
+__all__ = ["Condition", "FieldSyntaxError", "field_path", "fields_part", "parse_fields",
+           "resolve_path"]
 
 
 def _literal(kind: str, text: str) -> Any:
@@ -228,10 +186,11 @@ class Condition:
         return _text_of(v) == self.literal_text
 
 
-def _make_condition(path_text: str, op: str | None, kind: str, text: str) -> Condition:
-    parts = tuple(p for p in path_text.split("."))
+def _make_condition(path_text: str, parts: tuple[str, ...], op: str | None, kind: str,
+                    text: str) -> Condition:
     if not path_text or any(not p for p in parts):
-        raise FieldSyntaxError(f"{path_text!r} is not a field path (write it like key.id)")
+        raise FieldSyntaxError(f"{path_text!r} is not a field path (write it like key.id, "
+                               'or key."Item ID" for a name with spaces or dots)')
     if op is None:
         return Condition(parts, None)
     lit = _literal(kind, text)
@@ -254,12 +213,12 @@ def _make_condition(path_text: str, op: str | None, kind: str, text: str) -> Con
 
 def parse_fields(text: str) -> list[list[Condition]]:
     """`a = 1 and b ~ x or c` -> [[a=1, b~x], [c]] (or of ands). Raises FieldSyntaxError."""
-    tokens = _tokenize(text)
+    tokens = tokenize(text)
     groups: list[list[Condition]] = [[]]
     i, n = 0, len(tokens)
     expect_term = True
     while i < n:
-        kind, val = tokens[i]
+        kind, val = tokens[i][:2]
         if kind in ("and", "or"):
             if expect_term:
                 raise FieldSyntaxError(f"a condition is missing before {val!r}")
@@ -270,18 +229,18 @@ def parse_fields(text: str) -> list[list[Condition]]:
             continue
         if not expect_term:
             raise FieldSyntaxError(f"expected 'and' or 'or' before {val!r}")
-        if kind != "word":
+        if kind != "path":
             raise FieldSyntaxError(f"expected a field path like key.id, found {val!r}")
-        path = val
+        path, names = val, tokens[i][2]
         if i + 1 < n and tokens[i + 1][0] == "op":
             op = tokens[i + 1][1]
             if i + 2 >= n or tokens[i + 2][0] not in ("word", "str"):
                 raise FieldSyntaxError(f"a value is missing after {path} {op}")
             vkind, vtext = tokens[i + 2]
-            groups[-1].append(_make_condition(path, op, vkind, vtext))
+            groups[-1].append(_make_condition(path, names, op, vkind, vtext))
             i += 3
         else:
-            groups[-1].append(_make_condition(path, None, "word", ""))
+            groups[-1].append(_make_condition(path, names, None, "word", ""))
             i += 1
         expect_term = False
     if expect_term and tokens:

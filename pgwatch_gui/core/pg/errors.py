@@ -29,3 +29,10 @@ class RouteError(Exception):
     """
 
     retry: bool = True
+
+
+def route_reason(route: object, reason: str) -> str:
+    """Why a connection was lost, as its route tells it: through an SSH tunnel that went
+    down, the tunnel and its SSH server are named (core.ssh.route), not the local end."""
+    explain = getattr(route, "explain", None)
+    return explain(reason) if callable(explain) else reason

@@ -4,11 +4,21 @@ The rules are PostgreSQL's own: a double-quoted identifier keeps its case and ma
 hold anything ("" is one double quote); an unquoted one is folded to lower case
 (ASCII letters only, as the server does in UTF-8) and consists of letters, digits,
 underscores and dollar signs, not starting with a digit or a dollar sign.
+
+A table given on the command line (`--table`) may be written either way a user has
+seen it: in SQL (`'"Sales Dept"."Order Items"'`) or as the event table shows it
+(`Sales Dept.Order Items`). `table_candidates` lists what such a text can mean,
+`TableNames` matches events' tables against it (no server needed), and
+`resolve_table` finds the one table it names on a server.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+
+import psycopg
+from psycopg import sql
 
 MAX_IDENTIFIER_BYTES = 63  # NAMEDATALEN - 1
 
@@ -124,6 +134,110 @@ def quote_ident(name: str) -> str:
 def qualified(schema: str, name: str) -> str:
     """'public', 'Order Items' -> 'public."Order Items"' (for display and CLI round trips)."""
     return f"{quote_ident(schema)}.{quote_ident(name)}"
+
+
+# ---- a table as a user types it: SQL form or as shown ---------------------------------
+
+
+def table_candidates(text: str) -> list[tuple[str | None, str]]:
+    """What a `--table` text can name, the SQL reading first: (schema or None, table).
+
+    `"Sales Dept"."Order Items"` and `public.Orders` (folded) read as SQL;
+    `Sales Dept.Order Items` reads as the event table shows names, split at each dot
+    and kept exactly as typed. A schema of None: no schema was given.
+    """
+    found: list[tuple[str | None, str]] = []
+    try:
+        found.append(parse_qualified(text))
+    except IdentifierError:
+        pass
+    shown = text.strip()
+    if shown and '"' not in shown:
+        if "." not in shown:
+            found.append((None, shown))
+        for i, ch in enumerate(shown):
+            if ch == "." and 0 < i < len(shown) - 1:
+                found.append((shown[:i], shown[i + 1:]))
+    return list(dict.fromkeys(found))
+
+
+class TableNames:
+    """`--table` texts, matched against tables as the event table shows them
+    (`schema.table`, or `table` when a payload names no schema).
+
+    A text matches in either spelling: `'"Sales Dept"."Order Items"'` and `Sales
+    Dept.Order Items` both match `Sales Dept.Order Items`; a name without a schema
+    (`orders`, `Order Items`) matches that table in any schema.
+    """
+
+    def __init__(self, texts: Iterable[str]) -> None:
+        self.exact: set[str] = set()
+        self.bare: set[str] = set()
+        for text in texts:
+            for schema, table in table_candidates(text):
+                if schema is None:
+                    self.bare.add(table)
+                else:
+                    self.exact.add(f"{schema}.{table}")
+        self._suffixes = tuple("." + t for t in self.bare)
+
+    def __bool__(self) -> bool:
+        return bool(self.exact or self.bare)
+
+    def matches(self, shown: str) -> bool:
+        if not shown:
+            return False
+        return shown in self.exact or shown in self.bare or shown.endswith(self._suffixes)
+
+
+_LOOKUP = """
+    SELECT n.nspname, c.relname
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.oid = to_regclass(%s) AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+"""
+
+
+def resolve_table(conn: psycopg.Connection, text: str) -> tuple[str, str]:
+    """The (schema, name) of the one table `text` names on this server, in either
+    spelling (a name without a schema: the search_path decides, as in SQL).
+
+    Raises IdentifierError naming the table when none matches, or when the two
+    spellings name two different tables (then the SQL form settles it).
+    """
+    found: list[tuple[str, str]] = []
+    for schema, name in table_candidates(text):
+        if len(name.encode("utf-8")) > MAX_IDENTIFIER_BYTES or (
+                schema is not None and len(schema.encode("utf-8")) > MAX_IDENTIFIER_BYTES):
+            continue
+        parts = [schema, name] if schema is not None else [name]
+        row = conn.execute(_LOOKUP, (sql.Identifier(*parts).as_string(conn),)).fetchone()
+        if row is not None and (row[0], row[1]) not in found:
+            found.append((row[0], row[1]))
+    if not found:
+        raise IdentifierError(f"no table {text.strip()} in this database")
+    if len(found) > 1:
+        names = " and ".join(qualified(s, t) for s, t in found)
+        raise IdentifierError(f"{text.strip()} could be {names}; write it in SQL form "
+                              f"to say which, e.g. {qualified(*found[-1])}")
+    return found[0]
+
+
+def resolve_schema(conn: psycopg.Connection, text: str) -> str:
+    """The schema `text` names, in SQL form (`"Sales Dept"`, `Public`) or as shown
+    (`Sales Dept`); IdentifierError naming it when there is none."""
+    names = []
+    try:
+        names.append(parse_identifier(text))
+    except IdentifierError:
+        pass
+    if text.strip() and text.strip() not in names:
+        names.append(text.strip())
+    rows = conn.execute("SELECT nspname FROM pg_namespace WHERE nspname = ANY(%s)",
+                        (names,)).fetchall()
+    found = [n for n in names if (n,) in rows]
+    if not found:
+        raise IdentifierError(f"no schema {text.strip()} in this database")
+    return found[0]
 
 
 # Reserved key words (PostgreSQL's "reserved" and "reserved (can be function or type)"),

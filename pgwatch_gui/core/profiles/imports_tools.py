@@ -22,6 +22,7 @@ from typing import Any
 
 from pgwatch_gui.core.profiles.imports import profile_from_params
 from pgwatch_gui.core.profiles.model import Profile, ProfileError
+from pgwatch_gui.core.profiles.pgpass import keep_password
 from pgwatch_gui.core.ssh.settings import AUTH_AGENT, AUTH_KEY, AUTH_PASSWORD, DEFAULT_SSH_PORT
 
 _COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -289,8 +290,12 @@ def _dbeaver_tunnel(props: dict, user: str, item: Imported) -> None:
 # ---- saving ----------------------------------------------------------------------------
 
 
+NOT_KEPT = "not kept"  # in a line of save_imported: a secret found had nowhere to go
+
+
 def save_imported(store, result: ImportResult) -> list[str]:
-    """Add what was found to `store` (a ProfileStore), passwords to the keyring only.
+    """Add what was found to `store` (a ProfileStore), passwords to the keyring (without
+    one, a database password to libpq's password file, core.profiles.pgpass).
 
     A name that exists already is left alone (said so, not overwritten or renamed).
     Returns one line per connection, then one per entry not imported: what to show.
@@ -307,11 +312,21 @@ def save_imported(store, result: ImportResult) -> list[str]:
         except (ProfileError, OSError) as exc:
             lines.append(f"skipped {p.name!r}: {exc}")
             continue
+        kept = []
         if item.password:
-            store.secrets.set(p.name, item.password)
+            try:
+                where = keep_password(store.secrets, p.name, p.conninfo(), item.password,
+                                      any_port=p.uses_ssh)
+                kept.append(f"password to {where}")
+            except (OSError, ValueError) as exc:
+                kept.append(f"password {NOT_KEPT}: {store.secrets.problem or exc}")
         if item.ssh_secret:
-            store.ssh_secrets.set(p.name, item.ssh_secret)
-        saved = " (password to the keyring)" if item.password or item.ssh_secret else ""
+            if store.ssh_secrets.set(p.name, item.ssh_secret):
+                kept.append("SSH secret to the keyring")
+            else:  # only a keyring can keep it: the window asks for it when it connects
+                kept.append(f"SSH secret {NOT_KEPT}: "
+                            f"{store.ssh_secrets.problem or 'no usable keyring'}")
+        saved = f" ({'; '.join(kept)})" if kept else ""
         lines.append(f"added profile {p.name!r}: {p.target()}{saved}")
         lines.extend(f"  {p.name}: {note}" for note in item.notes)
     lines.extend(f"not imported: {why}" for why in result.skipped)

@@ -1,9 +1,12 @@
 """The publication a change stream reads: chosen tables, a schema's, every table, or one of yours.
 
 A publication this tool creates is named `pgwatch_changes_<hex>`, carries a comment
-naming its slot, is shown as SQL before it runs, and is dropped when watching stops.
-A crash leaves it behind (the temporary slot itself always goes): `leftovers` lists
-the tool's publications whose slot no longer exists, for removal.
+naming its slot and the process that made it (host name and pid), is shown as SQL
+before it runs, and is dropped when watching stops. A crash or `kill -9` leaves it
+behind (the temporary slot itself always goes): `leftovers` lists the tool's
+publications whose slot no longer exists, for removal: at once when the process that
+made it is known to be gone (this host, its pid no longer running), else once it is
+LEFTOVER_GRACE old (a stream elsewhere may still be creating its slot).
 
 A table goes into a publication that publishes UPDATE and DELETE only when it has a
 replica identity (a primary key, REPLICA IDENTITY USING INDEX or FULL); otherwise
@@ -14,6 +17,8 @@ refused; from a schema or the whole database they are left out and listed.
 from __future__ import annotations
 
 import json
+import os
+import socket
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -71,7 +76,8 @@ class Setup:
         if not self.created_here:
             return []
         comment = json.dumps({MARK: "change stream", "slot": self.slot,
-                              "created": round(now if now is not None else time.time())})
+                              "created": round(now if now is not None else time.time()),
+                              **maker()})
         targets = sql.SQL(", ").join(sql.Identifier(t.schema, t.name) for t in self.tables)
         full = [sql.SQL("ALTER TABLE {} REPLICA IDENTITY FULL").format(
             sql.Identifier(t.schema, t.name)) for t in self.identity_full]
@@ -194,11 +200,33 @@ async def drop(conn: psycopg.AsyncConnection, name: str) -> None:
     await conn.execute(drop_statement(name))
 
 
+def maker() -> dict[str, str | int]:
+    """Who makes a publication: this host and process (for `leftovers`)."""
+    return {"host": socket.gethostname(), "pid": os.getpid()}
+
+
+def process_gone(host: str, pid: int) -> bool:
+    """True when the process `pid` of `host` is known to have ended: only for this
+    host, and only where asking does not harm it (POSIX signal 0; on Windows os.kill
+    would end it, so there the answer is "not known": False)."""
+    if not host or pid <= 0 or host != socket.gethostname() or os.name != "posix":
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # it exists (another user's: PermissionError)
+        return False
+    return False
+
+
 @dataclass(frozen=True)
 class Leftover:
     name: str
     slot: str
     created: float
+    host: str = ""
+    pid: int = 0
 
     def describe(self) -> str:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(self.created))
@@ -206,7 +234,12 @@ class Leftover:
 
 
 async def leftovers(conn: psycopg.AsyncConnection, now: float | None = None) -> list[Leftover]:
-    """This tool's publications whose stream is gone (crashed, killed, lost)."""
+    """This tool's publications whose stream is gone (crashed, killed, lost).
+
+    One whose slot (or a reconnect's `slot_N`) exists is in use. One without is left
+    over when the process that made it is gone (this host, pid not running: `kill -9`
+    a moment ago), or else when it is older than LEFTOVER_GRACE: until then a stream
+    on another host may be between creating it and creating its slot."""
     cur = await conn.execute(
         "SELECT p.pubname, obj_description(p.oid, 'pg_publication') FROM pg_publication p "
         "WHERE p.pubname LIKE %s ORDER BY 1", (PREFIX.replace("_", r"\_") + "%",))
@@ -218,14 +251,20 @@ async def leftovers(conn: psycopg.AsyncConnection, now: float | None = None) -> 
             continue
         if not isinstance(info, dict) or MARK not in info:
             continue
-        marked.append(Leftover(name, str(info.get("slot", "")), float(info.get("created", 0))))
+        try:
+            pid = int(info.get("pid") or 0)
+        except (TypeError, ValueError):
+            pid = 0
+        marked.append(Leftover(name, str(info.get("slot", "")), float(info.get("created", 0)),
+                               str(info.get("host") or ""), pid))
     if not marked:
         return []
     cur = await conn.execute("SELECT slot_name FROM pg_replication_slots")
     slots = {r[0] for r in await cur.fetchall()}
     limit = (time.time() if now is None else now) - LEFTOVER_GRACE
-    return [m for m in marked if m.created < limit
-            and not any(s == m.slot or s.startswith(m.slot + "_") for s in slots)]
+    return [m for m in marked
+            if not any(s == m.slot or s.startswith(m.slot + "_") for s in slots)
+            and (m.created < limit or process_gone(m.host, m.pid))]
 
 
 async def drop_leftovers(conn: psycopg.AsyncConnection) -> list[Leftover]:

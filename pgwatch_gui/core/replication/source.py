@@ -27,7 +27,7 @@ import psycopg
 from psycopg import pq
 
 from pgwatch_gui.core.pg.connection import connect, one_line
-from pgwatch_gui.core.pg.errors import RouteError
+from pgwatch_gui.core.pg.errors import RouteError, route_reason
 from pgwatch_gui.core.replication import publication as pubs
 from pgwatch_gui.core.replication.checks import (
     ReplicationRefused,
@@ -149,6 +149,11 @@ class ChangeSource(EventSource):
         if self._stop is not None and not self._stop.done():
             self._stop.set_result(None)
         await self._end_task(10)
+
+    @property
+    def left_behind(self) -> bool:
+        """True once stopped when the publication it created could not be dropped."""
+        return bool(self._created and self.setup)
 
     async def wait_streaming(self, timeout: float | None = None) -> None:
         await asyncio.wait_for(self._streaming.wait(), timeout)
@@ -272,13 +277,14 @@ class ChangeSource(EventSource):
                     # under it...), not lost: a new slot would meet the same refusal.
                     self._emit(State.FAILED, reason=explain(exc))
                     return
+                reason = route_reason(self.route, one_line(exc))
                 if lost_at is None:
-                    lost_at, lost_reason = time.time(), one_line(exc)
+                    lost_at, lost_reason = time.time(), reason
                 attempt += 1
                 if self._out_of_attempts(attempt):
-                    self._emit(State.FAILED, reason=one_line(exc))
+                    self._emit(State.FAILED, reason=reason)
                     return
-                await self._backoff(attempt, one_line(exc))
+                await self._backoff(attempt, reason)
             except _Stopped:
                 return
             except DecodeError as exc:

@@ -9,7 +9,10 @@ real server.
 TunnelRoute lives on the caller's event loop: the listener asks it for a string
 before each (re)connect, which reopens a lost tunnel. ThreadedRoute runs a tunnel
 on a loop of its own in a background thread, for commands that connect
-synchronously or on a loop of their own; it reopens a lost tunnel by itself.
+synchronously or on a loop of their own; it reopens a lost tunnel by itself, and
+`borrowed()` lends it to a listener or change stream on another loop as its route, so
+that a bastion that went away is said as such ("the SSH tunnel is down: SSH server
+... not reachable"), never as a refused connection to 127.0.0.1:N.
 """
 
 from __future__ import annotations
@@ -59,6 +62,15 @@ def through_tunnel(conninfo: str, local_port: int) -> str:
     return make_conninfo(conninfo, host=host, hostaddr=LOOPBACK, port=str(local_port))
 
 
+def tunnel_reason(tunnel: SshTunnel, reason: str) -> str:
+    """`reason` (a connection through `tunnel` lost), unless the tunnel itself is down:
+    then that, naming its SSH server, rather than what libpq saw at the local end."""
+    if tunnel.is_open or tunnel.local_port is None:
+        return reason
+    return (f"the SSH tunnel via {tunnel.settings.label()} is down; the connection "
+            "through it was lost with it")
+
+
 class TunnelRoute:
     """A libpq string through a tunnel on the running loop (opened on demand)."""
 
@@ -78,6 +90,10 @@ class TunnelRoute:
 
     async def close(self) -> None:
         await self.tunnel.close()
+
+    def explain(self, reason: str) -> str:
+        """Why a connection through the tunnel was lost: the tunnel, when it went down."""
+        return tunnel_reason(self.tunnel, reason)
 
 
 class ThreadedRoute:
@@ -115,6 +131,19 @@ class ThreadedRoute:
                 with contextlib.suppress(TunnelError):
                     await self.route.conninfo()
 
+    def borrowed(self) -> BorrowedRoute:
+        """This tunnel as the route of a listener (or change stream) on another loop."""
+        return BorrowedRoute(self)
+
+    async def conninfo(self) -> str:
+        """From another loop: the string through the tunnel, reopened on the tunnel's
+        thread when it was lost; TunnelError naming the SSH server when it cannot be."""
+        if not self._thread.is_alive():
+            raise TunnelError(f"{self.route.describe()}: the tunnel is closed",
+                              step=STEP_REACHABLE, retry=False)
+        fut = asyncio.run_coroutine_threadsafe(self.route.conninfo(), self._loop)
+        return await asyncio.wrap_future(fut)
+
     def close(self) -> None:
         if not self._thread.is_alive():
             return
@@ -126,3 +155,23 @@ class ThreadedRoute:
         self._thread.join(5)
         if not self._thread.is_alive():
             self._loop.close()
+
+
+class BorrowedRoute:
+    """A ThreadedRoute lent to a listener or change stream: asked before each connect;
+    closing the tunnel is its owner's business (the command, when it ends)."""
+
+    def __init__(self, threaded: ThreadedRoute) -> None:
+        self.threaded = threaded
+
+    def describe(self) -> str:
+        return self.threaded.route.describe()
+
+    async def conninfo(self) -> str:
+        return await self.threaded.conninfo()
+
+    def explain(self, reason: str) -> str:
+        return self.threaded.route.explain(reason)
+
+    async def close(self) -> None:
+        return None

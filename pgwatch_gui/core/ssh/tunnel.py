@@ -97,11 +97,25 @@ class SshTunnel:
     # ---- opening ------------------------------------------------------------------
 
     async def ensure(self, progress: Progress | None = None) -> int:
-        """The local port of a working tunnel, reconnecting if it was lost."""
+        """The local port of a working tunnel, reconnecting if it was lost.
+
+        A tunnel that was open and cannot be opened again says so, naming its SSH server
+        first: "the SSH tunnel via deploy@bastion:2222 is down: SSH server not reachable:
+        ..." (what a listener shows, never a refused connection to the tunnel's local
+        end)."""
         async with self._lock:
             if not self.is_open:
+                lost = self._conn is not None or self.local_port is not None
                 await self._close()
-                await self._open(progress)
+                try:
+                    await self._open(progress)
+                except TunnelError as exc:
+                    if lost and exc.retry:
+                        label = self.settings.label()
+                        why = str(exc).replace(f"SSH server {label} ", "SSH server ", 1)
+                        raise TunnelError(f"the SSH tunnel via {label} is down: {why}",
+                                          step=exc.step, retry=True) from None
+                    raise
             assert self.local_port is not None
             return self.local_port
 

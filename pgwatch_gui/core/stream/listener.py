@@ -28,7 +28,7 @@ from typing import Protocol
 import psycopg
 
 from pgwatch_gui.core.pg.connection import connect, one_line
-from pgwatch_gui.core.pg.errors import RouteError
+from pgwatch_gui.core.pg.errors import RouteError, route_reason
 from pgwatch_gui.core.pg.notify import check_channel, quote_listen, send_notify
 from pgwatch_gui.core.stream import wire
 from pgwatch_gui.core.stream.batching import BatchConsumer, Batcher
@@ -198,7 +198,7 @@ class Listener(EventSource):
                     self._conn = None
                     if self._stopping:
                         break
-                    reason = self._last_word.reason(exc, one_line(exc))
+                    reason = route_reason(self.route, self._last_word.reason(exc, one_line(exc)))
                     if lost_at is None:
                         lost_at = time.time()
                         lost_reason = reason

@@ -36,6 +36,7 @@ FIELD_HELP = (
     "  op = DELETE or old.status != new\n"
     "  row.email ~ @example\\.com$      (regular expression, any case)\n"
     "  row.note                         (present and not null)\n"
+    "  key.\"Item ID\" = 7                (a name with spaces or dots: double quotes)\n"
     "Operators: = != > >= < <= ~ !~ ; join with 'and' / 'or' (and binds first).\n"
     "Paths: key.* works for every payload shape; row.* is the new row (the bare row for\n"
     "row_to_json payloads, data/record/new for hand-written ones); op, table, schema,\n"

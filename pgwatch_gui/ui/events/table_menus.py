@@ -11,6 +11,7 @@ from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMenu, QTableView
 
+from pgwatch_gui.core.filtering.fields import field_path
 from pgwatch_gui.core.stream.export import event_to_json
 from pgwatch_gui.ui.events.columns import COL_PAYLOAD
 
@@ -60,8 +61,8 @@ def show_row_menu(view: QTableView, pos) -> None:
             op = ev.op
             menu.addAction(f"Filter to {op}",
                            lambda: view.filter_requested.emit("op", op))
-        if ev.key:
-            cond = " and ".join(f"key.{k} = {_quote(v)}" for k, v in ev.key.items())
+        cond = key_condition(ev.key) if ev.key else None
+        if cond:
             menu.addAction(f"Filter to this key ({_short(cond, 40)})",
                            lambda: view.filter_requested.emit("field", cond))
     for hook in view.row_menu_hooks:  # other features' entries: hook(menu, event)
@@ -79,6 +80,14 @@ def copy_records(view: QTableView) -> None:
 
 def _short(text: str, n: int = 28) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def key_condition(key: dict) -> str | None:
+    """{"Item ID": 7} -> 'key."Item ID" = 7': a field condition for a row's key (None
+    for a key the field language cannot name: an empty column name)."""
+    if any(str(k) == "" for k in key):
+        return None
+    return " and ".join(f"{field_path(('key', k))} = {_quote(v)}" for k, v in key.items())
 
 
 def _quote(v) -> str:

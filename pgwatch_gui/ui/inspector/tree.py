@@ -9,7 +9,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTreeWidget, QTreeWidgetItem
 
-from pgwatch_gui.core.stream.payload_view import compact, filterable, path_text, scalar_text
+from pgwatch_gui.core.filtering.fields import field_path
+from pgwatch_gui.core.stream.payload_view import compact, path_text, scalar_text
 from pgwatch_gui.ui.common.json_view import monospace_font
 
 _PATH = int(Qt.ItemDataRole.UserRole) + 1
@@ -41,6 +42,14 @@ def _filter_literal(v: Any) -> str:
     if isinstance(v, str) and not (text and all(c.isalnum() or c in "_-.:@" for c in text)):
         return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
     return text
+
+
+def filter_condition(path: tuple, v: Any) -> str | None:
+    """`row."Item ID" = 7` for a value at `path`, in the field language; None where no
+    condition can say it (an object or array, the payload itself, an empty key)."""
+    if not path or isinstance(v, (dict, list)) or any(p == "" for p in path):
+        return None
+    return f"{field_path(path)} = {_filter_literal(v)}"
 
 
 class JsonTree(QTreeWidget):
@@ -145,8 +154,8 @@ class JsonTree(QTreeWidget):
         m.addAction("Copy path", lambda: clip.setText(path_text(path)))
         if path:
             m.addAction("Copy key", lambda: clip.setText(str(path[-1])))
-        if filterable(path) and not isinstance(v, (dict, list)):
-            cond = f"{path_text(path)} = {_filter_literal(v)}"
+        cond = filter_condition(path, v)
+        if cond is not None:
             short = cond if len(cond) <= 48 else cond[:47] + "…"
             m.addSeparator()
             m.addAction(f"Filter rows where {short}", lambda: self.filter_requested.emit(cond))

@@ -41,6 +41,7 @@ from pgwatch_gui.core.profiles.model import (
     ProfileError,
     next_color,
 )
+from pgwatch_gui.core.profiles.pgpass import passfile, shown
 from pgwatch_gui.core.profiles.secrets import SecretStore
 from pgwatch_gui.ui.common.swatch import swatch_icon
 from pgwatch_gui.ui.profiles.conn_test import ConnectionTestWidget
@@ -292,8 +293,9 @@ class ProfileDialog(QDialog):
         self.password.setToolTip(self.password.placeholderText())
         if secrets is not None and not secrets.persistent:
             problem = secrets.problem or "no usable keyring on this system"
-            self.password_note.setText(f"{problem[0].upper()}{problem[1:]}: the password is "
-                                       "kept in memory for this session only.")
+            self.password_note.setText(f"{problem[0].upper()}{problem[1:]}: the password "
+                                       f"goes to {shown(passfile())} (mode 0600), where libpq "
+                                       "finds it.")
         elif secrets is not None:
             self.password_note.setText("Stored in the system keyring, never in the "
                                        "profiles file.")

@@ -82,7 +82,7 @@ class ProfileEditing:
 
         def save_password(_result=None) -> None:
             if change:
-                self.store_password(profile.name, change, then=reopen)
+                self.store_password(profile.name, change, then=reopen, lasting=True)
             elif change == "":
                 self.forget_password(profile.name, then=reopen)
             else:

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from pgwatch_gui.core.pg.conncheck import needs_password
 from pgwatch_gui.core.profiles.model import Profile, ProfileError
+from pgwatch_gui.core.profiles.pgpass import passfile, save_password, shown
 from pgwatch_gui.core.profiles.store import ProfileStore
 from pgwatch_gui.core.stream.status import State, Status
 from pgwatch_gui.ui.common.swatch import swatch_icon
@@ -133,26 +134,30 @@ class ProfilesPanel(ProfileEditing, QWidget):
         note = ""
         if not self.secrets.persistent:
             problem = self.secrets.problem or "no usable keyring on this system"
-            note = (f"{problem[0].upper()}{problem[1:]}: passwords are asked for once and "
-                    "kept in memory for this session only.")
+            note = (f"{problem[0].upper()}{problem[1:]}: a password saved in a profile "
+                    f"goes to {shown(passfile())} (mode 0600); one asked for when connecting is "
+                    "kept for this session only.")
         if note != self._keyring_note:
             notes = [n for n in self._notes if n != self._keyring_note]
             self._keyring_note = note
             self.show_notes([*notes, note] if note else notes)
 
-    def store_password(self, name: str, password: str, then=None) -> None:
-        """Save a password in a worker thread; tell the user when it stays in memory."""
+    def store_password(self, name: str, password: str, then=None, *,
+                       lasting: bool = False) -> None:
+        """Save a password in a worker thread; say where it went when not to the keyring
+        (`lasting`, from the profile dialog: libpq's password file; else memory)."""
         expected = self.secrets.persistent
+        profile = self.store.get(name)
 
-        def saved(in_keyring: bool) -> None:
-            if expected and not in_keyring:
-                self.show_notes([*self._notes, f"{name}: the keyring did not take the "
-                                 "password; it is kept in memory for this session only."])
+        def saved(note: str | None) -> None:
+            if note:
+                self.show_notes([*self._notes, note])
             self._keyring_known()
             if then is not None:
                 then()
 
-        self.work.in_thread(self.secrets.set, name, password, on_done=saved,
+        self.work.in_thread(save_password, self.secrets, name, password,
+                            profile if lasting else None, expected, on_done=saved,
                             on_error=lambda e: self.show_notes([*self._notes, e]))
 
     def forget_password(self, name: str, then=None) -> None:
