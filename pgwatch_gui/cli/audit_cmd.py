@@ -1,12 +1,15 @@
 """`pgwatch-gui audit`: match every committed row change of some tables against the
-notification their trigger should send; exit 0 when all match, 1 when not, 2 on error."""
+notification their trigger should send; exit 0 when all match, 1 when not, 2 on error.
+
+Signals and a reader that went away end it as they end `listen` and `changes`
+(cli/ending.py): the report is still printed where it can be, the publication and slot
+are released, and the exit status is the signal's (130, 143, 129) or 141."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import contextlib
-import signal
 import sys
 
 from pgwatch_gui.cli.common import (
@@ -14,15 +17,16 @@ from pgwatch_gui.cli.common import (
     add_connection_args,
     positive_seconds,
     resolve_conninfo,
+    resolve_tables,
     warn,
 )
+from pgwatch_gui.cli.ending import EXIT_PIPE, STOPPED, Ending, quiet_stdout
 from pgwatch_gui.core.audit.auditor import GRACE
 from pgwatch_gui.core.audit.plan import AuditPlan, AuditRefused, plan_audit
 from pgwatch_gui.core.audit.report import discrepancy_line, summary_lines, verdict
 from pgwatch_gui.core.audit.results import Discrepancy
 from pgwatch_gui.core.audit.session import DONE, FAILED, STARTING, AuditSession
 from pgwatch_gui.core.pg.connection import connect, one_line, use_selector_loop_policy
-from pgwatch_gui.core.pg.names import IdentifierError, parse_qualified
 from pgwatch_gui.core.replication.publication import Leftover, Setup
 
 EXIT_CLEAN, EXIT_DISCREPANCY = 0, 1
@@ -56,20 +60,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _tables(texts: list[str]) -> list[tuple[str | None, str]]:
-    if not texts:
-        raise CliError("give at least one --table to audit")
-    try:
-        return [parse_qualified(t) for t in texts]
-    except IdentifierError as exc:
-        raise CliError(str(exc)) from None
-
-
 def run(args: argparse.Namespace) -> int:
-    tables = _tables(args.table)
+    if not args.table:
+        raise CliError("give at least one --table to audit")
     if args.count is not None and args.count < 1:
         raise CliError("--count must be at least 1")
     conninfo = resolve_conninfo(args)
+    # SQL form or as the event table shows it, checked against the server (one line).
+    tables = resolve_tables(args, args.table)
     with contextlib.suppress(AttributeError, ValueError):
         sys.stdout.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
     use_selector_loop_policy()
@@ -97,8 +95,16 @@ async def _audit(conninfo: str, tables, args: argparse.Namespace) -> int:
     setup = plan.setup()
     assert setup is not None  # plan.refused said so otherwise
 
+    ending = Ending().install()
+
     def say(line: str) -> None:
-        print(line, flush=True)
+        if ending.code == EXIT_PIPE:
+            return
+        try:
+            print(line, flush=True)
+        except BrokenPipeError:  # `audit | head`: stop, clean up, 141
+            quiet_stdout()
+            ending.finish(EXIT_PIPE)
 
     def on_found(found: list[Discrepancy]) -> None:
         for d in found:
@@ -121,18 +127,16 @@ async def _audit(conninfo: str, tables, args: argparse.Namespace) -> int:
                            profile=getattr(args, "profile", None) or "", on_found=on_found,
                            on_state=on_state, on_setup=on_setup, on_leftovers=on_leftovers)
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):  # the first ends the audit, a second hurries
-        with contextlib.suppress(NotImplementedError, AttributeError, ValueError):
-            loop.add_signal_handler(sig, session.stop)
+    # A signal or the reader going away ends the audit (a second signal ends it at once).
+    stopper = loop.create_task(_stop_when(ending, session))
     timer = loop.call_later(args.timeout, session.stop) if args.timeout else None
     try:
         outcome = await session.run()
     finally:
         if timer is not None:
             timer.cancel()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            with contextlib.suppress(NotImplementedError, AttributeError, ValueError):
-                loop.remove_signal_handler(sig)
+        stopper.cancel()
+        ending.close()
     if outcome.error:
         raise CliError(outcome.error)
     for line in summary_lines(outcome.counts, outcome.unattributed, fmt):
@@ -143,4 +147,11 @@ async def _audit(conninfo: str, tables, args: argparse.Namespace) -> int:
         raise CliError(f"the audit is incomplete: {outcome.gaps[0]}")
     print(f"pgwatch-gui: {verdict(outcome.counts, outcome.unattributed)}", file=sys.stderr,
           flush=True)
+    if ending.code in STOPPED:
+        return ending.code
     return EXIT_CLEAN if outcome.clean else EXIT_DISCREPANCY
+
+
+async def _stop_when(ending: Ending, session: AuditSession) -> None:
+    await ending.done.wait()
+    session.stop()

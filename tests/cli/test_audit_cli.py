@@ -74,8 +74,9 @@ def test_text_all_matched_exit_0_on_timeout(logical_dsn):
     assert "every change matched its notification: 2 of 2" in err
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
-def test_sigterm_and_ctrl_c_end_the_audit_with_its_report_and_clean_up(logical_dsn, sig):
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_sigterm_and_ctrl_c_end_the_audit_with_its_report_and_clean_up(logical_dsn, sig, code):
+    """The report still comes, and the exit status is the signal's, as for every command."""
     execute(logical_dsn, SCHEMA)
     p, _ = start_audit("--dsn", logical_dsn, "--table", "orders", "--format", "jsonl",
                        "--grace", "0.5")
@@ -83,10 +84,36 @@ def test_sigterm_and_ctrl_c_end_the_audit_with_its_report_and_clean_up(logical_d
     time.sleep(0.5)
     p.send_signal(sig)
     out, err = p.communicate(timeout=30)
-    assert p.returncode == 0, err
+    assert p.returncode == code, err
     assert json.loads(out.splitlines()[-1])["matched"] == 1
     assert "Traceback" not in err
     assert slots_and_publications(logical_dsn) == ([], [])
+
+
+def test_a_reader_that_goes_away_ends_the_audit_with_141_and_cleans_up(logical_dsn):
+    """`audit | head`: head has exited; the audit notices within a second, no traceback."""
+    execute(logical_dsn, SCHEMA)
+    p, _ = start_audit("--dsn", logical_dsn, "--table", "orders", "--format", "jsonl")
+    p.stdout.close()  # the reader goes away while nothing is being printed
+    started = time.monotonic()
+    err = p.stderr.read()
+    p.wait(30)
+    assert p.returncode == 141, err
+    assert time.monotonic() - started < 3
+    assert "Traceback" not in err
+    assert slots_and_publications(logical_dsn) == ([], [])
+
+
+def test_the_table_may_be_written_as_the_event_table_shows_it(logical_dsn):
+    execute(logical_dsn, ['CREATE SCHEMA "Sales Dept"',
+                          'CREATE TABLE "Sales Dept"."Order Items" (id int PRIMARY KEY)'])
+    for spelling in ('"Sales Dept"."Order Items"', "Sales Dept.Order Items"):
+        r = run_cli("audit", "--dsn", logical_dsn, "--table", spelling, "-c", "x",
+                    "--timeout", "0.5", "--format", "jsonl")
+        assert r.returncode == 0, (spelling, r.stderr)
+        assert json.loads(r.stdout.splitlines()[-1])["table"] == '"Sales Dept"."Order Items"'
+    r = run_cli("audit", "--dsn", logical_dsn, "--table", "Sales Dept.Nope", "-c", "x")
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "Nope" in r.stderr, r.stderr
 
 
 def test_kill_9_leaves_a_publication_that_changes_drop_leftovers_removes(logical_dsn):
@@ -111,7 +138,7 @@ def test_kill_9_leaves_a_publication_that_changes_drop_leftovers_removes(logical
 def test_errors_are_one_line_and_exit_2(logical_dsn, replica_dsn):
     execute(logical_dsn, ["CREATE TABLE quiet (id int PRIMARY KEY)", *SCHEMA])
     for args, words in [
-        (("--table", "nope"), "does not exist"),
+        (("--table", "nope"), "no table nope"),
         (("--table", "quiet"), "no notify trigger on public.quiet"),
         ((), "at least one --table"),
         (("--table", 'bad"name'), ""),
