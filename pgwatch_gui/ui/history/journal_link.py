@@ -11,13 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
 from PySide6.QtCore import QObject, QSettings, QTimer, Signal
 
-from pgwatch_gui.core.journal.store import DEFAULT_MAX_AGE, DEFAULT_MAX_BYTES, Retention
+from pgwatch_gui.core.journal.store import (
+    DEFAULT_MAX_AGE,
+    DEFAULT_MAX_BYTES,
+    Retention,
+    secure_data_dir,
+)
 from pgwatch_gui.core.journal.writer import JournalWriter
 
 T = TypeVar("T")
@@ -55,6 +61,12 @@ class JournalLink(QObject):
         self.problem.connect(self._remember)
         self._watch = QTimer(self, interval=1000, timeout=self._supervise)
         hub.events_arrived.connect(self._on_batch)
+        # On start, what an older version left 0644 in 0755 becomes ours alone (off the
+        # GUI thread: it is file system work, however small).
+        self.secured = threading.Thread(target=secure_data_dir,
+                                        args=(self.journal_path().parent,),
+                                        name="pgwatch-secure-data", daemon=True)
+        self.secured.start()
 
     # ---- settings -------------------------------------------------------------------------
 
