@@ -155,6 +155,20 @@ class JournalLink(QObject):
 
         return await asyncio.to_thread(work)
 
+    async def forget(self, *, profile: str | None = None, before: float | None = None,
+                     everything: bool = False):
+        """Clear history on disk (core/journal/forget.py) -> Forgotten. The running writer
+        does it on its thread after writing what is queued (so nothing received before
+        this call comes back); without one, a worker thread does."""
+        from pgwatch_gui.core.journal.forget import forget_file
+
+        w = self.writer
+        if w is not None and w.alive:
+            return await asyncio.wrap_future(
+                w.forget(profile=profile, before=before, everything=everything))
+        return await asyncio.to_thread(forget_file, self.journal_path(), profile=profile,
+                                       before=before, everything=everything)
+
     async def shutdown(self) -> None:
         w, self.writer = self.writer, None
         # The window may be gone already (its C++ side deleted while the hub closed);
