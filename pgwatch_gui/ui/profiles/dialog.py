@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFileDialog,
-    QFormLayout,
     QHBoxLayout,
     QInputDialog,
     QLabel,
@@ -44,13 +43,14 @@ from pgwatch_gui.core.profiles.model import (
 from pgwatch_gui.core.profiles.secrets import SecretStore
 from pgwatch_gui.ui.common.swatch import swatch_icon
 from pgwatch_gui.ui.profiles.conn_test import ConnectionTestWidget
+from pgwatch_gui.ui.profiles.dialog_layout import ProfileFormLayout
 from pgwatch_gui.ui.profiles.ssh_tab import SshTab, ask_trust_host_key
 
 _TEXT_FIELDS = ("name", "host", "dbname", "user", "service", "uri", "sslrootcert",
                 "sslcert", "sslkey", "application_name")
 
 
-class ProfileDialog(QDialog):
+class ProfileDialog(ProfileFormLayout, QDialog):
     def __init__(self, parent: QWidget | None = None, *, profile: Profile | None = None,
                  template: Profile | None = None, password: str | None = None,
                  secrets: SecretStore | None = None, taken_names: list[str] | None = None,
@@ -132,58 +132,6 @@ class ProfileDialog(QDialog):
         self._show_color()
         self._password_hint()
         self._ssh_secret_hint()
-
-    # ---- layout ------------------------------------------------------------------
-
-    def _connection_tab(self) -> QWidget:
-        w = QWidget(self)
-        form = self._connection_form = QFormLayout(w)
-        e = self.edits
-        form.addRow("Host:", e["host"])
-        form.addRow("Port:", self.port)
-        form.addRow("Database:", e["dbname"])
-        form.addRow("User:", e["user"])
-        form.addRow("Password:", self.password)
-        form.addRow("", self.forget_password)
-        self.password_note = QLabel(self)
-        self.password_note.setWordWrap(True)
-        self.password_note.setStyleSheet("color: #57606a")
-        form.addRow("", self.password_note)
-        form.addRow("Service:", e["service"])
-        form.addRow("Other parameters:", e["uri"])
-        return w
-
-    def _file_row(self, field: str, caption: str) -> QWidget:
-        row = QWidget(self)
-        h = QHBoxLayout(row)
-        h.setContentsMargins(0, 0, 0, 0)
-        h.addWidget(self.edits[field], 1)
-        browse = QPushButton("…", row)
-        browse.setFixedWidth(32)
-        browse.setProperty("field", field)
-        browse.setProperty("caption", caption)
-        browse.clicked.connect(self._browse_clicked)
-        h.addWidget(browse)
-        return row
-
-    def _ssl_tab(self) -> QWidget:
-        w = QWidget(self)
-        form = QFormLayout(w)
-        form.addRow("SSL mode:", self.sslmode)
-        form.addRow("Root certificate:", self._file_row("sslrootcert", "Root certificate"))
-        form.addRow("Client certificate:", self._file_row("sslcert", "Client certificate"))
-        form.addRow("Client key:", self._file_row("sslkey", "Client key"))
-        form.addRow("Channel binding:", self.channel_binding)
-        return w
-
-    def _listen_tab(self) -> QWidget:
-        w = QWidget(self)
-        form = QFormLayout(w)
-        form.addRow("Channels:", self.channels)
-        form.addRow("", self.auto_connect)
-        form.addRow("Application name:", self.edits["application_name"])
-        form.addRow("Connect timeout:", self.connect_timeout)
-        return w
 
     # ---- form <-> profile --------------------------------------------------------
 
