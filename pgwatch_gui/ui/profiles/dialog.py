@@ -8,6 +8,7 @@ the keyring). Only an accepted SSH host key is recorded from here (in known_host
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Awaitable
 
 import shiboken6
@@ -50,6 +51,17 @@ _TEXT_FIELDS = ("name", "host", "dbname", "user", "service", "uri", "sslrootcert
                 "sslcert", "sslkey", "application_name")
 
 
+def _check_choices(p: Profile) -> None:
+    """sslmode and channel_binding are choices of the form: a value it cannot show (a typo
+    such as verify-ful) is refused by name, so the form never falls back to the default."""
+    if p.sslmode not in SSLMODES:
+        raise ProfileError(f"sslmode {p.sslmode!r} is not one of "
+                           f"{', '.join(SSLMODES[1:])}")
+    if p.channel_binding not in CHANNEL_BINDINGS:
+        raise ProfileError(f"channel_binding {p.channel_binding!r} is not one of "
+                           f"{', '.join(CHANNEL_BINDINGS[1:])}")
+
+
 class ProfileDialog(ProfileFormLayout, QDialog):
     def __init__(self, parent: QWidget | None = None, *, profile: Profile | None = None,
                  template: Profile | None = None, password: str | None = None,
@@ -68,6 +80,7 @@ class ProfileDialog(ProfileFormLayout, QDialog):
         self.setMinimumWidth(520)
 
         self.edits: dict[str, QLineEdit] = {f: QLineEdit(self) for f in _TEXT_FIELDS}
+        self._browse_buttons: dict[str, QPushButton] = {}
         self.edits["host"].setPlaceholderText("host name, IP or socket folder (libpq default)")
         self.edits["uri"].setPlaceholderText("more libpq parameters: URI or key=value")
         self.edits["service"].setPlaceholderText("a service from ~/.pg_service.conf")
@@ -87,6 +100,7 @@ class ProfileDialog(ProfileFormLayout, QDialog):
         self.connect_timeout.setSuffix(" s")
         self.channels = QPlainTextEdit(self)
         self.channels.setPlaceholderText("one channel per line, spelled as pg_notify has it")
+        self.channels.setTabChangesFocus(True)  # Tab moves on; a channel has no tab in it
         self.channels.setFixedHeight(self.fontMetrics().height() * 5)
         self.auto_connect = QCheckBox("Connect when the window opens", self)
         self.color_button = QPushButton(self)
@@ -110,7 +124,7 @@ class ProfileDialog(ProfileFormLayout, QDialog):
         self.buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel, self)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
-        paste = QPushButton("&Paste URI…", self)
+        paste = self.paste_button = QPushButton("&Paste URI…", self)
         paste.setToolTip("Fill the form from a postgresql:// URI or key=value string")
         paste.clicked.connect(self._ask_uri)
 
@@ -126,12 +140,30 @@ class ProfileDialog(ProfileFormLayout, QDialog):
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)
 
+        self._tab_order()
         self._fill(start or Profile(name=""))
         if password:
             self.password.setText(password)
         self._show_color()
         self._password_hint()
         self._ssh_secret_hint()
+
+    def _tab_order(self) -> None:
+        """Tab walks the fields in the order they are shown (Qt's default is the order they
+        were made in, which skipped Port and put Password after Other parameters: a
+        password typed in field order landed there, in clear text)."""
+        e, ssh, browse = self.edits, self.ssh, self._browse_buttons
+        chain = [e["name"], self.color_button, self.paste_button, self.tabs,
+                 e["host"], self.port, e["dbname"], e["user"], self.password,
+                 self.forget_password, e["service"], e["uri"],
+                 self.sslmode, e["sslrootcert"], browse["sslrootcert"], e["sslcert"],
+                 browse["sslcert"], e["sslkey"], browse["sslkey"], self.channel_binding,
+                 self.channels, self.auto_connect, e["application_name"],
+                 self.connect_timeout,
+                 ssh.enabled, ssh.host, ssh.port, ssh.user, ssh.method, ssh.key, ssh.browse,
+                 ssh.secret, self.tester.test_button, self.tester.cancel_button, self.buttons]
+        for a, b in itertools.pairwise(chain):
+            QWidget.setTabOrder(a, b)
 
     # ---- form <-> profile --------------------------------------------------------
 
@@ -179,15 +211,18 @@ class ProfileDialog(ProfileFormLayout, QDialog):
         """Fill the connection fields from a URI or key=value string; False on error."""
         try:
             parsed, password = profile_from_dsn(self.edits["name"].text().strip() or "x", text)
+            _check_choices(parsed)
         except (ConnectionConfigError, ProfileError) as exc:
-            self.error.setText(str(exc))
+            # Nothing of it is applied: never half a form, never a weaker TLS mode.
+            self.error.setText(f"Not applied: {exc}")
             return False
         self._fill(parsed, keep_listening=True)
         if not self.edits["name"].text().strip():
             self.edits["name"].setText(parsed.target())
         if password:
             self.password.setText(password)
-        self.error.setText("")
+        self.error.setText("")  # an earlier paste's or Ok's complaint is stale now
+        self.tester.clear()  # and so is a test of what the form held before
         return True
 
     # ---- actions ---------------------------------------------------------------

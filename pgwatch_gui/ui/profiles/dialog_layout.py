@@ -35,6 +35,7 @@ class ProfileFormLayout:
         h.setContentsMargins(0, 0, 0, 0)
         h.addWidget(self.edits[field], 1)
         browse = QPushButton("…", row)
+        self._browse_buttons[field] = browse
         browse.setFixedWidth(32)
         browse.setProperty("field", field)
         browse.setProperty("caption", caption)
