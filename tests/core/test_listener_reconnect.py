@@ -145,7 +145,7 @@ def test_a_port_that_opens_ends_the_wait():
     assert 0.35 < took < 0.8 and early == 1
 
 
-# ---- a real server restart ------------------------------------------------------------------------
+# ---- a real server restart ----------------------------------------------------------------------
 
 
 @pytest.fixture

@@ -11,8 +11,13 @@ from PySide6.QtCore import Qt
 
 from pgwatch_gui.core.journal.reader import JournalReader
 from pgwatch_gui.core.stream.events import new_event
-from tests.ui.test_history_ui import data_dir, make_window, orders, shot  # noqa: F401
+from tests.ui import test_history_ui as history_ui
 from tests.ui.waiting import run_until
+
+# The History tests' fixtures (a window with its data folder in tmp_path) and helpers.
+data_dir = history_ui.data_dir
+make_window = history_ui.make_window
+orders, shot = history_ui.orders, history_ui.shot
 
 
 def on_disk(data_dir) -> bytes:

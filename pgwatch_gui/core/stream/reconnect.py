@@ -9,11 +9,12 @@ messages (28P01, 28000) and libpq's own for a missing password are matched.
 
 A server that restarts is back within a second, but a backoff that has grown to 2 s
 lost the first events after it (6 in the first 1.5 s, measured). `PortWatch` probes the
-server's port between backoff steps (a TCP or Unix socket connect, closed at once: the
-server logs nothing for it) and ends the wait as soon as a port seen closed accepts
-again; for a few seconds after that, while the server says it is starting up, the next
-attempts come every 0.1 s. A port that never closed (the server is up but refuses, a
-tunnel) changes nothing: the normal backoff applies, so nothing is hammered.
+server's port between backoff steps (a TCP or Unix socket connect on a worker thread,
+closed at once: the server logs nothing for it) and ends the wait as soon as a port
+seen closed accepts again; for a few seconds after that, while the server says it is
+starting up, the next attempts come every 0.1 s. A port that never closed (the server is
+up but refuses, a tunnel) changes nothing: the normal backoff applies, so nothing is
+hammered.
 """
 
 from __future__ import annotations
@@ -81,25 +82,32 @@ def probe_targets(conninfo: str) -> list[Target]:
     return found
 
 
+def _accepts_now(t: Target, timeout: float) -> bool:
+    try:
+        if t.unix:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+                sock.settimeout(timeout)
+                sock.connect(t.path)
+        else:
+            with socket.create_connection((t.host, t.port), timeout=timeout):
+                pass
+    except OSError:
+        return False
+    return True
+
+
 async def accepts(targets: list[Target], timeout: float = PROBE_TIMEOUT) -> bool:
-    """Whether any target accepts a connection now (it is closed again at once)."""
+    """Whether any target accepts a connection now (closed again at once, nothing sent).
 
-    async def one(t: Target) -> bool:
-        try:
-            if t.unix:
-                opened = asyncio.open_unix_connection(t.path)
-            else:
-                opened = asyncio.open_connection(t.host, t.port)
-            _reader, writer = await asyncio.wait_for(opened, timeout)
-        except (OSError, asyncio.TimeoutError):
-            return False
-        writer.close()
-        with contextlib.suppress(Exception):
-            await writer.wait_closed()
-        return True
+    On a worker thread with a blocking socket: a probe's file descriptor never enters the
+    event loop, whose notifiers (qasync) could outlive it and, once the number is reused
+    by the next connection's socket, take that one's away (seen: a listener that never
+    woke up again)."""
 
-    results = await asyncio.gather(*(one(t) for t in targets))
-    return any(results)
+    def probe() -> bool:
+        return any(_accepts_now(t, timeout) for t in targets)
+
+    return await asyncio.to_thread(probe)
 
 
 async def _sleep_or_wake(wake: asyncio.Event, seconds: float) -> None:
