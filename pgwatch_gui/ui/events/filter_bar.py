@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QKeyCombination, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QFont, QFontMetrics, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -28,7 +28,10 @@ from pgwatch_gui.core.filtering.engine import FilterSpec
 DEBOUNCE_MS = 150
 PASS_TO_WINDOW = frozenset({QKeyCombination(Qt.KeyboardModifier.ControlModifier,
                                              Qt.Key.Key_End)})  # follow newest
-PICKED_CHARS = 14  # a picked value longer than this is cut in the button (whole in its tip)
+# Room for a picked value (as wide as this sample): the button keeps one width whatever
+# it says (it moved the controls after it under the mouse); a longer value is cut, whole
+# in its tip.
+PICKED_ROOM = {"Channel": "n" * 9, "Op": "TRUNCATE", "Table": "n" * 11}
 FIELD_HELP = (
     "Conditions on the decoded JSON payload, for example:\n"
     "  key.id = 42\n"
@@ -46,7 +49,8 @@ ValuesProvider = Callable[[], tuple[set[str], set[str], set[str]]]
 
 
 class _Picker(QToolButton):
-    """A drop-down of checkable values; none checked means 'any'."""
+    """A drop-down of checkable values; none checked means 'any'. One width, whatever
+    it says (the bold of a picked value included): the controls after it never move."""
 
     changed = Signal()
 
@@ -63,6 +67,30 @@ class _Picker(QToolButton):
         self._menu = QMenu(self)
         self._menu.aboutToShow.connect(self._fill)
         self.setMenu(self._menu)
+        self._sample = PICKED_ROOM.get(label, "n" * 12)
+        self._room = 0
+        self.refit()
+
+    def _bold_metrics(self) -> QFontMetrics:
+        bold = QFont(self.font())
+        bold.setBold(True)
+        return QFontMetrics(bold)
+
+    def refit(self) -> None:
+        """Fix the width to what the widest text needs, measured as a picked value is
+        drawn (bold, with the style sheet in force: call again once it is set)."""
+        fm = self._bold_metrics()
+        widest = max(f"{self._label}: {self._sample}", f"{self._plural}: 99",
+                     key=fm.horizontalAdvance)
+        self._room = fm.horizontalAdvance(widest)
+        self.setMinimumWidth(0)
+        self.setMaximumWidth(16777215)
+        self.setProperty("active", True)
+        self.style().unpolish(self)
+        self.style().polish(self)
+        self.setText(widest + " ")
+        extra = max(0, self._room - self.fontMetrics().horizontalAdvance(widest))
+        self.setFixedWidth(self.sizeHint().width() + extra)
         self._update_text()
 
     def set_values_source(self, source: Callable[[], set[str]]) -> None:
@@ -114,12 +142,14 @@ class _Picker(QToolButton):
     def _update_text(self) -> None:
         sel = self._selected
         if not sel:
-            text = self._label
+            text = f"{self._label}: any"  # says what it does, and fills its fixed width
         elif len(sel) == 1:
-            value = next(iter(sel))
-            if len(value) > PICKED_CHARS:
-                value = value[:PICKED_CHARS - 1] + "…"
-            text = f"{self._label}: {value}"
+            fm = self._bold_metrics()
+            head, value = f"{self._label}: ", next(iter(sel))
+            if fm.horizontalAdvance(head + value) > self._room:
+                value = fm.elidedText(value, Qt.TextElideMode.ElideRight,
+                                      self._room - fm.horizontalAdvance(head))
+            text = head + value
         else:
             text = f"{self._plural}: {len(sel)}"
         self.setText(text + " ")
@@ -208,6 +238,8 @@ class FilterBar(QWidget):
             "QToolButton[active=\"true\"] { font-weight: bold; }"
             "QLineEdit[invalid=\"true\"] { border: 1px solid #cf222e; border-radius: 3px; }"
         )
+        for p in (self.channel_picker, self.op_picker, self.table_picker):
+            p.refit()  # measured with the style sheet (bold, its padding) in force
 
         self.focus_action = QAction("Find / filter", self, shortcut=QKeySequence.StandardKey.Find,
                                     triggered=self.focus_text)
@@ -330,8 +362,8 @@ class FilterBar(QWidget):
         """The width every control needs on one row, the text fields at their minimum."""
         lay = self._row1 if not self._two_rows else self._row2
         items = self._first + self._second
-        need = sum(w.minimumWidth() if isinstance(w, QLineEdit) else w.sizeHint().width()
-                   for w, _ in items)
+        need = sum(w.minimumWidth() if isinstance(w, (QLineEdit, _Picker))
+                   else w.sizeHint().width() for w, _ in items)
         margins = self.layout().contentsMargins()
         return need + lay.spacing() * (len(items) - 1) + margins.left() + margins.right()
 
