@@ -119,7 +119,8 @@ def test_watch_changes_dialog_then_stream_with_status_and_gap(window, qloop, qtb
         browser.stop_stream("shop changes")
         await until(lambda: "shop changes" not in hub.names())
         await until(lambda: source.status.state is State.STOPPED, 15)
-        assert "Stopped watching 'shop changes'" in browser.status.text()
+        # said once hub.close() has returned, which may be a loop turn after STOPPED
+        await until(lambda: "Stopped watching 'shop changes'" in browser.status.text(), 5)
 
     qloop.run_until_complete(main())
     assert slots_and_publications(logical_dsn) == ([], ["App Pub"])
