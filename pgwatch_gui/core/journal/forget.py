@@ -83,33 +83,28 @@ def forget_rows(conn: sqlite3.Connection, *, profile: str | None = None,
     conn.execute("PRAGMA secure_delete=ON")
     conn.execute("BEGIN IMMEDIATE")
     try:
-        whole, wargs = ["1"], []
-        if profile is not None:
-            whole.append("profile = ?")
-            wargs.append(profile)
-        if before is not None:
-            whole.append("ts_max < ?")
-            wargs.append(before)
-        where = " AND ".join(whole)
+        # Whole blocks: of that connection alone, newest event before the time.
+        where, args = _where(("profile = ?", profile), ("ts_max < ?", before))
         done.events += conn.execute(
-            f"SELECT coalesce(sum(n), 0) FROM blocks WHERE {where}", wargs).fetchone()[0]
-        conn.execute(f"DELETE FROM blocks WHERE {where}", wargs)
+            f"SELECT coalesce(sum(n), 0) FROM blocks WHERE {where}", args).fetchone()[0]
+        conn.execute(f"DELETE FROM blocks WHERE {where}", args)
         # Blocks that may hold some of them: mixed connections, or straddling the time.
-        part, pargs = ["1"], []
-        if profile is not None:
-            part.append("(profile = ? OR profile IS NULL)")
-            pargs.append(profile)
-        if before is not None:
-            part.append("ts_min < ?")
-            pargs.append(before)
-        if part != ["1"]:
-            _split_blocks(conn, " AND ".join(part), pargs, profile, before, done)
+        if profile is not None or before is not None:
+            where, args = _where(("(profile = ? OR profile IS NULL)", profile),
+                                 ("ts_min < ?", before))
+            _split_blocks(conn, where, args, profile, before, done)
         conn.execute("COMMIT")
     except BaseException:
         with contextlib.suppress(sqlite3.Error):
             conn.execute("ROLLBACK")
         raise
     return done
+
+
+def _where(*conds: tuple[str, object]) -> tuple[str, list]:
+    """ "a AND b" of the conditions whose value is given (all rows when none is)."""
+    parts = [sql for sql, value in conds if value is not None]
+    return " AND ".join(parts) or "1", [v for _, v in conds if v is not None]
 
 
 def _split_blocks(conn: sqlite3.Connection, where: str, args: list, profile: str | None,
