@@ -60,6 +60,27 @@ def test_filter_pickers_do_not_move_when_values_are_picked(qtbot):
     bar.grab().save(os.path.join(SHOTS, "filter-bar-picked-1280.png"))
 
 
+def test_a_narrow_bar_gives_the_pickers_a_row_of_their_own(qtbot):
+    """One width per picker must not make the window wider: below two rows' width the
+    pickers get a row of their own, and still do not move when values are picked."""
+    bar = FilterBar()
+    qtbot.addWidget(bar)
+    assert bar.minimumWidth() < 520  # as narrow as before the pickers kept one width
+    for width, rows in ((1280, 1), (900, 2), (600, 3)):
+        bar.resize(width, 90)
+        bar.show()
+        settle()
+        assert bar.rows_used == rows, width
+    before = [where(c, bar) for c in (bar.op_picker, bar.table_picker, bar.fields)]
+    bar.channel_picker.set_selected({"orders", "audit"})
+    bar.op_picker.set_selected({"DELETE"})
+    settle()
+    assert [where(c, bar) for c in (bar.op_picker, bar.table_picker, bar.fields)] == before
+    bar.resize(600, bar.sizeHint().height())
+    settle()
+    bar.grab().save(os.path.join(SHOTS, "filter-bar-600.png"))
+
+
 def form() -> TriggerForm:
     cols = tuple(Column(n, "text", position=i) for i, n in enumerate(("id", "name", "status")))
     return TriggerForm([TableInfo("public", "orders", 1, cols, key=("id",),

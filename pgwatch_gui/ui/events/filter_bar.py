@@ -100,23 +100,23 @@ class FilterBar(QWidget):
         self.error.setStyleSheet("color: #cf222e;")
         self.error.hide()
 
-        # One row when there is room, two when the window is narrow.
-        self._row1 = QHBoxLayout()
-        self._row2 = QHBoxLayout()
-        for r in (self._row1, self._row2):
+        # One row when there is room, two when the window is narrow, three (the pickers on
+        # a row of their own: they keep one width each) when it is narrower still.
+        self._rows = [QHBoxLayout() for _ in range(3)]
+        for r in self._rows:
             r.setContentsMargins(0, 0, 0, 0)
             r.setSpacing(4)
         self._first = [(self.text, 3), (self.regex, 0), (self.case, 0)]
-        self._second = [(self.channel_picker, 0), (self.op_picker, 0), (self.table_picker, 0),
-                        (self.fields, 2), (self.hide_own, 0), (self.reset_button, 0)]
-        for w, stretch in self._first + self._second:
-            self._row1.addWidget(w, stretch)
-        self._two_rows = False
+        self._pickers = [(self.channel_picker, 0), (self.op_picker, 0), (self.table_picker, 0)]
+        self._rest = [(self.fields, 2), (self.hide_own, 0), (self.reset_button, 0)]
+        self._second = self._pickers + self._rest
+        self.rows_used = 0
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 4, 6, 2)
         lay.setSpacing(3)
-        lay.addLayout(self._row1)
-        lay.addLayout(self._row2)
+        for r in self._rows:
+            lay.addLayout(r)
+        self._arrange(1)
         lay.addWidget(self.error)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.setStyleSheet(
@@ -125,6 +125,10 @@ class FilterBar(QWidget):
         )
         for p in (self.channel_picker, self.op_picker, self.table_picker):
             p.refit()  # measured with the style sheet (bold, its padding) in force
+        # As narrow as three rows allow, whatever the rows are now: the window may shrink,
+        # and the bar then re-arranges (resizeEvent).
+        self.setMinimumWidth(max(self._need(g) for g in (self._first, self._pickers,
+                                                         self._rest)))
 
         self.focus_action = QAction("Find / filter", self, shortcut=QKeySequence.StandardKey.Find,
                                     triggered=self.focus_text)
@@ -243,23 +247,40 @@ class FilterBar(QWidget):
         self.fields.blockSignals(False)
         self.apply_now()
 
-    def one_row_width(self) -> int:
-        """The width every control needs on one row, the text fields at their minimum."""
-        lay = self._row1 if not self._two_rows else self._row2
-        items = self._first + self._second
+    @property
+    def _two_rows(self) -> bool:
+        return self.rows_used >= 2
+
+    def _need(self, items) -> int:
+        """The width `items` need on one row, the text fields at their minimum."""
         need = sum(w.minimumWidth() if isinstance(w, (QLineEdit, Picker))
                    else w.sizeHint().width() for w, _ in items)
         margins = self.layout().contentsMargins()
-        return need + lay.spacing() * (len(items) - 1) + margins.left() + margins.right()
+        return need + self._rows[0].spacing() * (len(items) - 1) + margins.left() \
+            + margins.right()
+
+    def one_row_width(self) -> int:
+        return self._need(self._first + self._second)
+
+    def _arrange(self, rows: int) -> None:
+        if rows == self.rows_used:
+            return
+        self.rows_used = rows
+        groups = {1: [self._first + self._second], 2: [self._first, self._second],
+                  3: [self._first, self._pickers, self._rest]}[rows]
+        for r in self._rows:
+            while r.count():
+                r.takeAt(0)
+        for r, items in zip(self._rows, groups, strict=False):
+            for w, stretch in items:
+                r.addWidget(w, stretch)
+            if items is self._pickers:
+                r.addStretch(1)
 
     def _fit_rows(self) -> None:
-        two = self.width() < self.one_row_width()
-        if two != self._two_rows:
-            self._two_rows = two
-            target = self._row2 if two else self._row1
-            for w, stretch in self._second:
-                (self._row1 if two else self._row2).removeWidget(w)
-                target.addWidget(w, stretch)
+        width = self.width()
+        self._arrange(1 if width >= self.one_row_width()
+                      else 2 if width >= self._need(self._second) else 3)
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
