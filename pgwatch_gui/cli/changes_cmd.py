@@ -126,6 +126,8 @@ async def _stream(conninfo: str, plan: WatchPlan, count: int | None, timeout: fl
             names = ", ".join(t.qualified for t in setup.skipped)
             warn(f"left out (no replica identity, UPDATE/DELETE would fail while published): "
                  f"{names}")
+        for note in setup.notes:  # columns its notify trigger never sends (withheld.py)
+            warn(note)
 
     def on_leftovers(found: list[Leftover]) -> None:
         for item in found:

@@ -1,4 +1,5 @@
-"""`pgwatch-gui history`: print what the journal holds, in `listen`'s line format."""
+"""`pgwatch-gui history`: print what the journal holds, in `listen`'s line format;
+`--forget` removes it from disk (core/journal/forget.py)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from pathlib import Path
 
 from pgwatch_gui.cli.common import CliError
 from pgwatch_gui.cli.filter_args import add_filter_args, filter_spec_from_args
+from pgwatch_gui.core.journal.forget import forget_file
 from pgwatch_gui.core.journal.reader import open_reader
-from pgwatch_gui.core.journal.store import JournalError
+from pgwatch_gui.core.journal.store import JournalError, default_path
 from pgwatch_gui.core.stream.export import JsonlFormatter, TextFormatter
 from pgwatch_gui.core.stream.recording import RecordError, parse_time
 
@@ -38,6 +40,16 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="jsonl (default): one JSON object per line; text: for people")
     p.add_argument("--journal", metavar="FILE",
                    help="read this journal file instead of the user data folder's")
+    g = p.add_argument_group(
+        "forgetting", "remove events from the journal for good: the rows are deleted, then "
+        "the file is compacted so their bytes are gone from the disk (the -wal too)")
+    g.add_argument("--forget", action="store_true",
+                   help="remove instead of print; needs --profile NAME or --all")
+    g.add_argument("--all", action="store_true",
+                   help="with --forget: every connection (and journals kept aside)")
+    g.add_argument("--before", metavar="TIME",
+                   help="with --forget: only events received before TIME (same forms as "
+                   "--since)")
     add_filter_args(p)  # exactly the filter flags of `filter` and the window's filter bar
     p.set_defaults(func=run)
 
@@ -55,7 +67,42 @@ def parse_when(text: str | None, flag: str, now: float | None = None) -> float |
                        "2026-11-30 14:00:00+01:00) or an age (90s, 10m, 2h, 7d)") from None
 
 
+_NOT_WITH_FORGET = ("since", "until", "limit", "text", "where", "filter_channel", "op",
+                    "filter_table")
+
+
+def forget(args: argparse.Namespace) -> int:
+    given = [f"--{n.replace('filter_', '').replace('_', '-')}" for n in _NOT_WITH_FORGET
+             if getattr(args, n, None)]
+    given += [f"--{n.replace('_', '-')}" for n in ("regex", "case_sensitive", "hide_own")
+              if getattr(args, n, False)]
+    if given:
+        raise CliError(f"--forget removes whole events by connection and time: "
+                       f"{', '.join(given)} cannot be used with it (--profile, --all, "
+                       "--before can)")
+    if args.all == (args.profile is not None):
+        raise CliError("--forget needs --profile NAME (one connection) or --all "
+                       "(every connection), and takes --before TIME to keep newer events")
+    before = parse_when(args.before, "--before")
+    path = Path(args.journal) if args.journal else default_path()
+    try:
+        done = forget_file(path, profile=args.profile, before=before,
+                           everything=args.all and before is None)
+    except JournalError as exc:
+        raise CliError(str(exc)) from None
+    if not path.exists() and not done.removed_files:
+        print(f"No journal at {path}: nothing to forget.")
+    else:
+        print(done.line())
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.forget:
+        return forget(args)
+    if args.all or args.before is not None:
+        raise CliError("--all and --before go with --forget (to print a time range, "
+                       "use --since and --until)")
     since = parse_when(args.since, "--since")
     until = parse_when(args.until, "--until")
     if args.limit is not None and args.limit < 1:

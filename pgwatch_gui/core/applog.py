@@ -5,9 +5,10 @@
 
 The file is `pgwatch-gui.log` in the user log folder (platformdirs; e.g.
 ~/.local/state/pgwatch-gui/log on Linux), or in $PGWATCH_LOG_DIR when set. It keeps
-LOG_BYTES per file and LOG_BACKUPS older files. Every unexpected exception lands
-there with its traceback: uncaught ones in the main thread and in other threads, the
-asyncio loop's (which logs through `logging`), and supervised tasks' failures.
+LOG_BYTES per file and LOG_BACKUPS older files. The folder is 0700 and the files
+0600 (errors may quote what they were about). Every unexpected exception lands there
+with its traceback: uncaught ones in the main thread and in other threads, the asyncio
+loop's (which logs through `logging`), and supervised tasks' failures.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import sys
 import threading
 import warnings
 from pathlib import Path
+
+from pgwatch_gui.core.private_files import private_dir, private_opener, tighten_tree
 
 APP_NAME = "pgwatch-gui"
 LOG_FILE = "pgwatch-gui.log"
@@ -42,6 +45,27 @@ def log_path() -> Path:
     return log_dir() / LOG_FILE
 
 
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """Each file it opens (the first, and the new one after a rollover) is made 0600
+    whatever the umask."""
+
+    def _open(self):
+        return open(self.baseFilename, self.mode, encoding=self.encoding,
+                    errors=self.errors, opener=private_opener)
+
+
+def secure_log_dir(folder: Path | None = None) -> Path:
+    """Create the log folder 0700 and take others' bits off what it holds; on Linux the
+    platform's folder is ~/.local/state/pgwatch-gui/log, and pgwatch-gui there is ours
+    too (~/.local/state is shared by design and left alone)."""
+    folder = folder if folder is not None else log_dir()
+    if folder.parent.name == APP_NAME and not os.environ.get("PGWATCH_LOG_DIR"):
+        private_dir(folder.parent)
+    private_dir(folder)
+    tighten_tree(folder, depth=1)
+    return folder
+
+
 def setup_logging(level: int = logging.INFO) -> logging.Handler | None:
     """Log to the rotating file (and hook uncaught exceptions into it).
 
@@ -50,8 +74,8 @@ def setup_logging(level: int = logging.INFO) -> logging.Handler | None:
     """
     path = log_path()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handler: logging.Handler = logging.handlers.RotatingFileHandler(
+        secure_log_dir(path.parent)
+        handler: logging.Handler = PrivateRotatingFileHandler(
             path, maxBytes=LOG_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8")
     except OSError as exc:
         print(f"pgwatch-gui: warning: no log file ({exc.strerror or exc}: {path})",

@@ -190,3 +190,60 @@ def test_no_journal_flag_reaches_the_window(monkeypatch):
     assert seen["journal"] is False
     assert cli.main([]) == 0
     assert seen["journal"] is True
+
+
+# ---- --forget ------------------------------------------------------------------------------
+
+
+def journal_bytes(data_dir) -> bytes:
+    return b"".join((data_dir / f"journal.sqlite3{s}").read_bytes()
+                    for s in ("", "-wal", "-shm") if (data_dir / f"journal.sqlite3{s}").exists())
+
+
+def test_forget_a_profile_removes_its_bytes_from_disk(data_dir):
+    t0 = time.time() - 3600
+    evs = [new_event(i, t0 + i, "crm" if i % 2 else "shop", "orders", 1,
+                     f"{'CRM-SECRET' if i % 2 else 'shop-row'}-{i:04d}-" + "x" * 40)
+           for i in range(3000)]  # one busy write: plain text, crm and shop in each block
+    fill(data_dir, evs)
+    assert b"CRM-SECRET-0001" in journal_bytes(data_dir)
+    r = history(data_dir, "--forget", "--profile", "crm")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("Removed 1,500 events (connection 'crm'); the journal went from")
+    assert b"CRM-SECRET" not in journal_bytes(data_dir)
+    left = [json.loads(x) for x in history(data_dir).stdout.splitlines()]
+    assert len(left) == 1500 and {x["profile"] for x in left} == {"shop"}
+
+
+def test_forget_all_before_a_time_keeps_newer_events(data_dir):
+    now = time.time()
+    fill(data_dir, [new_event(i, now - 7200 + i, "shop", "c", 1, f"OLD-{i}") for i in range(50)]
+         + [new_event(i, now - 60 + i, "crm", "c", 1, f"new-{i}") for i in range(5)])
+    r = history(data_dir, "--forget", "--all", "--before", "1h")
+    assert r.returncode == 0, r.stderr
+    assert "Removed 50 events (every connection, received before" in r.stdout
+    assert b"OLD-" not in journal_bytes(data_dir)
+    assert [json.loads(x)["payload"] for x in history(data_dir).stdout.splitlines()] == \
+        [f"new-{i}" for i in range(5)]
+
+
+@pytest.mark.parametrize("args, says", [
+    (("--forget",), "--forget needs --profile NAME (one connection) or --all"),
+    (("--forget", "--all", "--profile", "x"), "--forget needs --profile NAME"),
+    (("--forget", "--all", "--text", "x"), "--text cannot be used with it"),
+    (("--forget", "--all", "--since", "1h"), "--since cannot be used with it"),
+    (("--all",), "--all and --before go with --forget"),
+    (("--forget", "--all", "--before", "yesterday"), "--before 'yesterday': give an ISO"),
+])
+def test_forget_refuses_what_it_cannot_do_in_one_line(data_dir, args, says):
+    fill(data_dir, [new_event(1, time.time(), "shop", "c", 1, "kept")])
+    r = history(data_dir, *args)
+    assert r.returncode == 2
+    assert says in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert history(data_dir).stdout.count("kept") == 1
+
+
+def test_forget_with_no_journal_says_so(data_dir):
+    r = history(data_dir, "--forget", "--all")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("No journal at") and "nothing to forget" in r.stdout

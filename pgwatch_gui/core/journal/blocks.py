@@ -154,6 +154,21 @@ def unpack(block_id: int, codec: int, meta: bytes, payloads: str | bytes) -> lis
     return events
 
 
+def block_profiles(meta: bytes) -> set[str]:
+    """The connections a block's events came from, read from its meta alone (the payloads
+    are not touched). Raises BlockError when it is damaged."""
+    try:
+        value = marshal.loads(meta)
+        profiles = value[4]
+    except (ValueError, EOFError, TypeError, IndexError, KeyError):
+        raise BlockError("unreadable block") from None
+    if isinstance(profiles, str):
+        return {profiles}
+    if isinstance(profiles, list) and all(isinstance(p, str) for p in profiles):
+        return set(profiles)
+    raise BlockError("a column has the wrong type")
+
+
 Packed = tuple  # what pack() returns, with the number of events in front: (n, *pack(...))
 
 

@@ -11,6 +11,7 @@ every committed transaction). A damaged block is skipped and counted in `skipped
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 from collections.abc import Iterator
@@ -20,7 +21,7 @@ from typing import Any
 
 from pgwatch_gui.core.filtering.engine import FilterSpec, compile_filter
 from pgwatch_gui.core.filtering.facets import decoded_of, qualified
-from pgwatch_gui.core.journal.blocks import SEQ_SHIFT, BlockError, unpack
+from pgwatch_gui.core.journal.blocks import SEQ_SHIFT, BlockError, block_profiles, unpack
 from pgwatch_gui.core.journal.store import (
     BUSY_TIMEOUT_MS,
     JournalError,
@@ -270,6 +271,20 @@ def read_recent(path: Path | None, since: float | None, limit: int = 500_000) ->
     """The newest `limit` events since `since` (statistics over the journal)."""
     with open_reader(path) as r:
         return list(r.events(since=since, limit=limit))
+
+
+def read_profiles(path: Path | None) -> list[str]:
+    """The connections the journal holds events of, sorted (a mixed block's from its meta,
+    payloads untouched); [] when there is no journal yet."""
+    if not Path(path if path is not None else default_path()).exists():
+        return []
+    with open_reader(path) as r:
+        names = {row[0] for row in r.conn.execute(
+            "SELECT DISTINCT profile FROM blocks WHERE profile IS NOT NULL")}
+        for (meta,) in r.conn.execute("SELECT meta FROM blocks WHERE profile IS NULL"):
+            with contextlib.suppress(BlockError):
+                names.update(block_profiles(meta))
+        return sorted(n for n in names if n)
 
 
 def read_counts(path: Path | None, since: float, mode: str) -> list[tuple[int, str, int]]:

@@ -20,6 +20,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from pgwatch_gui.core.private_files import private_dir, private_file, tighten_tree
+
 FORMAT_VERSION = 1
 FILE_NAME = "journal.sqlite3"
 DEFAULT_MAX_BYTES = 1024**3  # 1 GB
@@ -64,6 +66,27 @@ def default_path() -> Path:
     return data_dir() / FILE_NAME
 
 
+SIDECARS = ("-wal", "-shm")
+
+
+def secure_data_dir(folder: Path | None = None) -> None:
+    """On start: the data folder and what it holds (the journal, its -wal/-shm, journals
+    moved aside, the demo's folder and lock) become this user's alone. The demo's
+    PostgreSQL data directory keeps its own modes (0700, the server's). Passable as root:
+    see core/private_files.py."""
+    tighten_tree(folder if folder is not None else data_dir(), passable=True,
+                 skip=("pgdata",))
+
+
+def make_private(path: Path, create: bool = True) -> None:
+    """The journal file and its sidecars 0600; a missing journal is created 0600 first
+    (`create`), so that the -wal and -shm SQLite makes take the same mode (SQLite copies
+    the database file's mode to them)."""
+    private_file(path, create=create)
+    for suffix in SIDECARS:
+        private_file(Path(str(path) + suffix))
+
+
 @dataclass(frozen=True)
 class Retention:
     max_bytes: int = DEFAULT_MAX_BYTES
@@ -89,11 +112,13 @@ def move_aside(path: Path, why: str) -> Path:
         n += 1
         target = path.with_name(f"{path.name}.{why}-{stamp}-{n}")
     os.replace(path, target)
-    for suffix in ("-wal", "-shm"):
+    private_file(target)
+    for suffix in SIDECARS:
         side = Path(str(path) + suffix)
         if side.exists():
             with contextlib.suppress(OSError):
                 os.replace(side, Path(str(target) + suffix))
+                private_file(Path(str(target) + suffix))
     return target
 
 
@@ -157,8 +182,18 @@ def open_journal(path: Path | None = None, *, create: bool = True
     problems: list[str] = []
     if not create and not path.exists():
         raise JournalError(f"no journal at {path} yet")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if create:
+        try:
+            private_dir(path.parent, passable=path.parent == data_dir())
+        except OSError as exc:
+            raise JournalError(f"cannot create the journal's folder {path.parent}: "
+                               f"{exc.strerror or exc}") from None
     for _attempt in range(3):
+        try:
+            make_private(path, create=create)
+        except OSError as exc:
+            raise JournalError(f"cannot open the journal {path}: {exc.strerror or exc}"
+                               ) from None
         conn = _connect(path)
         try:
             _prepare(conn)

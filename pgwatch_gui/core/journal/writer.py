@@ -17,6 +17,9 @@ damaged journal is moved aside and a fresh one started. A locked one (another pr
 holding a long write) is retried; meanwhile events wait in memory, at most
 `max_pending`, beyond which the oldest are dropped, counted, and marked in the journal
 by a gap row.
+
+`forget()` clears history on the same thread, after writing what is queued: an event
+received before the user asked is never written back after the clearing (forget.py).
 """
 
 from __future__ import annotations
@@ -28,11 +31,14 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from itertools import chain
 from pathlib import Path
 
 from pgwatch_gui.core.journal.blocks import COMPRESS_BELOW, Packed, insert_packed, pack_chunks
+from pgwatch_gui.core.journal.forget import Forgotten, forget_in, remove_aside
 from pgwatch_gui.core.journal.store import (
+    JournalError,
     Retention,
     default_path,
     enforce_retention,
@@ -90,6 +96,7 @@ class JournalWriter:
         self._last_retention = 0.0
         self._unchecked = 0  # events written since the last checkpoint
         self._flushed = threading.Condition()
+        self._commands: deque[tuple[Callable[[sqlite3.Connection], object], Future]] = deque()
 
     # ---- caller's side ------------------------------------------------------------------
 
@@ -170,6 +177,26 @@ class JournalWriter:
         self._pending += len(item)
         self.submitted += len(item)
 
+    def forget(self, *, profile: str | None = None, before: float | None = None,
+               everything: bool = False) -> Future[Forgotten]:
+        """Clear history (forget.py) on the writer's thread once what is queued now is
+        written; the Future gets the Forgotten, or the JournalError/sqlite3.Error."""
+
+        def run(conn: sqlite3.Connection) -> Forgotten:
+            done = forget_in(conn, self.path, profile=profile, before=before)
+            if everything:
+                done.removed_files = remove_aside(self.path)
+            self._unchecked = 0
+            return done
+
+        fut: Future[Forgotten] = Future()
+        if not self.alive:
+            fut.set_exception(JournalError("the journal writer is not running"))
+            return fut
+        self._commands.append((run, fut))
+        self._wake.set()
+        return fut
+
     def set_retention(self, retention: Retention) -> None:
         self.retention = retention
         self._last_retention = 0.0
@@ -201,6 +228,10 @@ class JournalWriter:
                 time.sleep(min(1.0, self.interval * 5))
             if stopping and not self._queue:
                 break
+        while self._commands:
+            _fn, fut = self._commands.popleft()
+            if fut.set_running_or_notify_cancel():
+                fut.set_exception(JournalError("the journal writer stopped"))
         if self._conn is not None:
             with contextlib.suppress(sqlite3.Error):
                 self._conn.execute("PRAGMA optimize")
@@ -249,6 +280,17 @@ class JournalWriter:
             self._last_retention = now
             conn = self._open()
             self.retained_deleted += enforce_retention(conn, self.retention)
+        self._run_commands()
+
+    def _run_commands(self) -> None:
+        while self._commands:
+            fn, fut = self._commands.popleft()
+            if not fut.set_running_or_notify_cancel():
+                continue
+            try:
+                fut.set_result(fn(self._open()))
+            except BaseException as exc:  # to whoever waits on it, never lost
+                fut.set_exception(exc)
 
     def _checkpoint(self) -> None:
         conn = self._open()

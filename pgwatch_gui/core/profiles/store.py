@@ -28,6 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from pgwatch_gui.core.private_files import private_dir, private_file, tighten_tree
 from pgwatch_gui.core.profiles.model import (
     Profile,
     ProfileError,
@@ -58,8 +59,9 @@ def config_dir() -> Path:
 
 
 def atomic_write(path: Path, data: bytes) -> None:
-    """Write `data` to `path` via a flushed temporary file and one os.replace."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write `data` to `path` via a flushed temporary file and one os.replace; the folder
+    is made 0700 and the file is 0600 (mkstemp's mode, kept by the rename)."""
+    private_dir(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -133,6 +135,9 @@ class ProfileStore:
         """Read the file; returns (and keeps in `problems`) what was wrong with it."""
         self.profiles, self.problems, self.moved_aside = [], [], None
         self._newer_format = None
+        # Ours alone, as found on start (an older version wrote them 0644 in 0755):
+        # the folder (the window's settings file lives there too on Linux) and its files.
+        tighten_tree(self.path.parent)
         try:
             raw = self.path.read_bytes()
         except FileNotFoundError:
@@ -217,6 +222,7 @@ class ProfileStore:
             self._problem(f"could not move it aside: {exc.strerror or exc}")
             return
         self.moved_aside = target
+        private_file(target)
         self._problem(f"the damaged file was moved aside to {target.name}")
 
     def _problem(self, text: str) -> None:

@@ -12,6 +12,10 @@ A table goes into a publication that publishes UPDATE and DELETE only when it ha
 replica identity (a primary key, REPLICA IDENTITY USING INDEX or FULL); otherwise
 the server would fail every UPDATE and DELETE on it. Named tables without one are
 refused; from a schema or the whole database they are left out and listed.
+
+Columns this tool's notify trigger never sends are left out of the publication's column
+list (PostgreSQL 15+), so they never leave the server; withheld.py says how, and what
+happens where that cannot be done. `Setup.notes` says it in one line per table.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from dataclasses import dataclass, field
 import psycopg
 from psycopg import sql
 
+from pgwatch_gui.core.replication import withheld
 from pgwatch_gui.core.replication.checks import (
     PublishableTable,
     ReplicationRefused,
@@ -71,6 +76,10 @@ class Setup:
     # Tables set to REPLICA IDENTITY FULL first (old rows in every UPDATE/DELETE). This
     # stays after watching stops: it is the table's own setting.
     identity_full: tuple[PublishableTable, ...] = ()
+    # Column lists: the columns published of a table whose notify trigger never sends
+    # some (withheld.py); and what to tell the user about them, one line each.
+    columns: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
 
     def statements(self, now: float | None = None) -> list[sql.Composed]:
         if not self.created_here:
@@ -78,7 +87,7 @@ class Setup:
         comment = json.dumps({MARK: "change stream", "slot": self.slot,
                               "created": round(now if now is not None else time.time()),
                               **maker()})
-        targets = sql.SQL(", ").join(sql.Identifier(t.schema, t.name) for t in self.tables)
+        targets = sql.SQL(", ").join(self._target(t) for t in self.tables)
         full = [sql.SQL("ALTER TABLE {} REPLICA IDENTITY FULL").format(
             sql.Identifier(t.schema, t.name)) for t in self.identity_full]
         # A partitioned table's rows then arrive under its own name, not its partitions'.
@@ -91,6 +100,13 @@ class Setup:
             sql.SQL("COMMENT ON PUBLICATION {} IS {}").format(
                 sql.Identifier(self.name), sql.Literal(comment)),
         ]
+
+    def _target(self, t: PublishableTable) -> sql.Composable:
+        cols = self.columns.get((t.schema, t.name))
+        if cols is None:
+            return sql.Identifier(t.schema, t.name)
+        return sql.SQL("{} ({})").format(sql.Identifier(t.schema, t.name),
+                                         sql.SQL(", ").join(map(sql.Identifier, cols)))
 
     def sql_text(self) -> str:
         """The SQL to be run, as shown before it runs."""
@@ -130,7 +146,8 @@ async def plan_setup(conn: psycopg.AsyncConnection, plan: WatchPlan, *, superuse
                 "(see SELECT pubname FROM pg_publication)")
         tables = [(r[1], r[2]) for r in rows if r[1] is not None]
         return Setup(plan.publication, slot, created_here=False,
-                     primary_keys=await primary_keys(conn, tables))
+                     primary_keys=await primary_keys(conn, tables),
+                     notes=await _sent_anyway(conn, plan.publication, tables))
     found = await find_tables(conn, tables=list(plan.tables) or None, schema=plan.schema)
     if plan.tables:
         have = {(t.schema, t.name) for t in found}
@@ -155,9 +172,54 @@ async def plan_setup(conn: psycopg.AsyncConnection, plan: WatchPlan, *, superuse
             why = (f" ({identity_fix(skipped)})" if skipped else "")
             raise ReplicationRefused(
                 f"no table in {where} that this role may publish{why}")
+    chosen, columns, notes = await _hold_back(conn, chosen, identity_full,
+                                              named=bool(plan.tables))
     keys = await primary_keys(conn, [(t.schema, t.name) for t in chosen])
     full = tuple(t for t in chosen if t.identity != "f") if identity_full else ()
-    return Setup(pub, slot, tuple(chosen), tuple(skipped), True, keys, full)
+    return Setup(pub, slot, tuple(chosen), tuple(skipped), True, keys, full, columns, notes)
+
+
+async def _hold_back(conn: psycopg.AsyncConnection, chosen: list[PublishableTable],
+                     identity_full: bool, *, named: bool
+                     ) -> tuple[list[PublishableTable], dict, tuple[str, ...]]:
+    """The columns never sent by the tables' notify triggers, left out (withheld.py); a
+    table that cannot hold them back is refused (named) or left out (schema, database)."""
+    names = [(t.schema, t.name) for t in chosen]
+    never = await withheld.never_sent(conn, names)
+    if not never:
+        return chosen, {}, ()
+    cols = await withheld.table_columns(conn, list(never))
+    cp = withheld.plan_columns(
+        [((t.schema, t.name), "f" if identity_full else t.identity) for t in chosen],
+        never, cols, conn.info.server_version)
+    if cp.refused and named:
+        raise ReplicationRefused(next(iter(cp.refused.values())))
+    kept = [t for t in chosen if (t.schema, t.name) not in cp.refused]
+    if not kept:
+        raise ReplicationRefused(next(iter(cp.refused.values())))
+    left_out = [f"left out: {why}" for why in cp.refused.values()]
+    return kept, cp.lists, tuple(cp.notes() + left_out)
+
+
+async def _sent_anyway(conn: psycopg.AsyncConnection, name: str,
+                       tables: list[tuple[str, str]]) -> tuple[str, ...]:
+    """An existing publication is used as it is: say which never-sent columns it carries."""
+    never = await withheld.never_sent(conn, tables)
+    if not never:
+        return ()
+    listed: dict[tuple[str, str], set[str]] = {}
+    if conn.info.server_version >= withheld.COLUMN_LISTS_FROM:
+        cur = await conn.execute("SELECT schemaname, tablename, attnames::text[] "
+                                 "FROM pg_publication_tables WHERE pubname = %s", (name,))
+        listed = {(r[0], r[1]): set(r[2] or ()) for r in await cur.fetchall()}
+    notes = []
+    for table, cols in never.items():
+        sent = [c for c in cols if table not in listed or c in listed[table]]
+        if sent:
+            notes.append(f"publication {name} carries {table[0]}.{table[1]}'s "
+                         f"{', '.join(sent)}, which its notify trigger never sends; they "
+                         "WILL be streamed (and kept in the journal)")
+    return tuple(notes)
 
 
 async def primary_keys(conn: psycopg.AsyncConnection, tables: list[tuple[str, str]]

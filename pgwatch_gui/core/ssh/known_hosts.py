@@ -13,6 +13,7 @@ from pathlib import Path
 
 import asyncssh
 
+from pgwatch_gui.core.private_files import open_private
 from pgwatch_gui.core.ssh.settings import DEFAULT_SSH_PORT
 
 
@@ -47,11 +48,7 @@ def record(path: Path, host: str, port: int, key_line: str) -> None:
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     text = f"{host_pattern(host, port)} {key_line.strip()}\n"
     existing = path.read_bytes() if path.is_file() else b""
-    with open(path, "a", encoding="utf-8") as fh:
+    with open_private(path, "a", encoding="utf-8") as fh:  # made 0600, never 0644 first
         if existing and not existing.endswith(b"\n"):
             fh.write("\n")
         fh.write(text)
-    try:
-        os.chmod(path, 0o600)
-    except OSError:
-        pass

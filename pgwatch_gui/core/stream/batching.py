@@ -33,10 +33,14 @@ class Batcher:
         self._delivering: asyncio.Task | None = None
 
     def add(self, ev: Event) -> None:
-        """One event in (the reader's hot path appends to `backlog` and calls `added`)."""
+        """One event in (the reader's hot path appends to `backlog` and calls `added`).
+        A notification counts as received here too (one this session sent comes back
+        this way, read during its NOTIFY); a gap marker does not."""
         backlog = self.backlog
         if len(backlog) == backlog.maxlen:
             self.dropped += 1
+        if not ev.is_gap:
+            self.received += 1
         backlog.append(ev)
         if self._flush_handle is None:
             self._schedule_flush()

@@ -13,6 +13,9 @@ trigger calls pg_notify fails.
 On a lost connection (or one silent past the heartbeat, see wire.py) it reconnects
 with backoff capped near 2 s, LISTENs again on every channel, and emits a gap marker
 Event: whatever was sent meanwhile is lost to LISTEN, and the user must see where.
+Between backoff steps it watches the server's port and reconnects as soon as a port seen
+closed accepts again; a login refused (a password that stopped working) is not retried:
+the listener fails with the reason and `auth_failed` set (reconnect.py).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from pgwatch_gui.core.stream import wire
 from pgwatch_gui.core.stream.batching import BatchConsumer, Batcher
 from pgwatch_gui.core.stream.events import make_gap
 from pgwatch_gui.core.stream.reader import read_notifications
+from pgwatch_gui.core.stream.reconnect import PortWatch, auth_failure
 from pgwatch_gui.core.stream.source import EventSource
 from pgwatch_gui.core.stream.status import Backoff, State, Status
 
@@ -76,6 +80,8 @@ class Listener(EventSource):
         self._on_status = on_status
         self.backoff = backoff or wire.RECONNECT_BACKOFF
         self.max_attempts = max_attempts
+        # Through a tunnel the local forward always answers: nothing to watch there.
+        self.ports = PortWatch(conninfo if route is None else "")
         self._seq = seq if seq is not None else itertools.count(1)
 
         self._batches = Batcher(on_batch, max_backlog=max_backlog, interval=batch_interval)
@@ -167,8 +173,10 @@ class Listener(EventSource):
                 except (psycopg.Error, RouteError) as exc:
                     reason = one_line(exc)
                     permanent = isinstance(exc, RouteError) and not exc.retry
-                    if permanent or not connected_once or self._out_of_attempts(attempt + 1):
-                        self._emit_status(State.FAILED, reason=reason)
+                    refused = not isinstance(exc, RouteError) and auth_failure(exc)
+                    if (permanent or refused or not connected_once
+                            or self._out_of_attempts(attempt + 1)):
+                        self._emit_status(State.FAILED, reason=reason, auth_failed=refused)
                         return self.status
                     attempt += 1
                     await self._backoff(attempt, reason)
@@ -183,6 +191,7 @@ class Listener(EventSource):
                             await conn.execute(quote_listen("LISTEN", ch))
                         connected_once = True
                         attempt = 0
+                        self.ports.connected()
                         if lost_at is not None:
                             self._batches.add(
                                 make_gap(next(self._seq), self.profile, lost_at, time.time(),
@@ -232,8 +241,7 @@ class Listener(EventSource):
         self._emit_status(State.RECONNECTING, attempt=attempt, delay=delay, reason=reason)
         assert self._wake is not None
         self._wake.clear()
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), delay)
+        await self.ports.wait(delay, self._wake)
 
     async def _session(self, conn: psycopg.AsyncConnection) -> None:
         """Read until stopped; between reads, run queued commands (LISTEN, NOTIFY...).

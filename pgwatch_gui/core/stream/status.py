@@ -24,6 +24,7 @@ class Status:
     reason: str = ""
     pid: int | None = None
     channels: tuple[str, ...] = ()
+    auth_failed: bool = False  # FAILED because the server refused the login (a password)
 
     def describe(self) -> str:
         if self.state is State.LISTENING:

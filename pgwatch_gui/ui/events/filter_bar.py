@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QMenu,
     QSizePolicy,
     QToolButton,
     QVBoxLayout,
@@ -24,11 +23,11 @@ from PySide6.QtWidgets import (
 )
 
 from pgwatch_gui.core.filtering.engine import FilterSpec
+from pgwatch_gui.ui.events.picker import Picker
 
 DEBOUNCE_MS = 150
 PASS_TO_WINDOW = frozenset({QKeyCombination(Qt.KeyboardModifier.ControlModifier,
                                              Qt.Key.Key_End)})  # follow newest
-PICKED_CHARS = 14  # a picked value longer than this is cut in the button (whole in its tip)
 FIELD_HELP = (
     "Conditions on the decoded JSON payload, for example:\n"
     "  key.id = 42\n"
@@ -44,90 +43,6 @@ FIELD_HELP = (
 )
 
 ValuesProvider = Callable[[], tuple[set[str], set[str], set[str]]]
-
-
-class _Picker(QToolButton):
-    """A drop-down of checkable values; none checked means 'any'."""
-
-    changed = Signal()
-
-    def __init__(self, label: str, plural: str, parent=None) -> None:
-        super().__init__(parent)
-        self._label = label
-        self._plural = plural
-        self._selected: set[str] = set()
-        self._values: Callable[[], set[str]] = set
-        self.busy_note: str | None = None  # shown last while values are still being read
-        self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
-        self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        self._menu = QMenu(self)
-        self._menu.aboutToShow.connect(self._fill)
-        self.setMenu(self._menu)
-        self._update_text()
-
-    def set_values_source(self, source: Callable[[], set[str]]) -> None:
-        self._values = source
-
-    @property
-    def selected(self) -> frozenset[str]:
-        return frozenset(self._selected)
-
-    def set_selected(self, values) -> None:
-        self._selected = set(values)
-        self._update_text()
-        self.changed.emit()
-
-    def _fill(self) -> None:
-        m = self._menu
-        m.clear()
-        values = sorted(set(self._values()) | self._selected, key=str.lower)
-        any_act = m.addAction(f"Any {self._label.lower()}")
-        any_act.setCheckable(True)
-        any_act.setChecked(not self._selected)
-        any_act.triggered.connect(lambda: self.set_selected(()))
-        m.addSeparator()
-        if not values and self.busy_note is None:
-            none = m.addAction("(none seen yet)")
-            none.setEnabled(False)
-        for v in values:
-            act = m.addAction(v)
-            act.setCheckable(True)
-            act.setChecked(v in self._selected)
-            act.toggled.connect(lambda on, v=v: self._toggle(v, on))
-        if self.busy_note is not None:
-            m.addSeparator()
-            m.addAction(self.busy_note).setEnabled(False)
-
-    def set_busy_note(self, note: str | None) -> None:
-        self.busy_note = note
-        if self._menu.isVisible():
-            self._fill()
-
-    def _toggle(self, value: str, on: bool) -> None:
-        if on:
-            self._selected.add(value)
-        else:
-            self._selected.discard(value)
-        self._update_text()
-        self.changed.emit()
-
-    def _update_text(self) -> None:
-        sel = self._selected
-        if not sel:
-            text = self._label
-        elif len(sel) == 1:
-            value = next(iter(sel))
-            if len(value) > PICKED_CHARS:
-                value = value[:PICKED_CHARS - 1] + "…"
-            text = f"{self._label}: {value}"
-        else:
-            text = f"{self._plural}: {len(sel)}"
-        self.setText(text + " ")
-        self.setProperty("active", bool(sel))
-        self.setToolTip(", ".join(sorted(sel)) if sel else f"Show every {self._label.lower()}")
-        self.style().unpolish(self)
-        self.style().polish(self)
 
 
 class FilterBar(QWidget):
@@ -150,9 +65,9 @@ class FilterBar(QWidget):
         self.regex = self._toggle(".*", "Regular expression")
         self.case = self._toggle("Aa", "Match case")
 
-        self.channel_picker = _Picker("Channel", "Channels", self)
-        self.op_picker = _Picker("Op", "Ops", self)
-        self.table_picker = _Picker("Table", "Tables", self)
+        self.channel_picker = Picker("Channel", "Channels", self)
+        self.op_picker = Picker("Op", "Ops", self)
+        self.table_picker = Picker("Table", "Tables", self)
         for p in (self.channel_picker, self.op_picker, self.table_picker):
             p.changed.connect(self.apply_now)
             p.changed.connect(self._fit_rows)
@@ -186,29 +101,35 @@ class FilterBar(QWidget):
         self.error.setStyleSheet("color: #cf222e;")
         self.error.hide()
 
-        # One row when there is room, two when the window is narrow.
-        self._row1 = QHBoxLayout()
-        self._row2 = QHBoxLayout()
-        for r in (self._row1, self._row2):
+        # One row when there is room, two when the window is narrow, three (the pickers on
+        # a row of their own: they keep one width each) when it is narrower still.
+        self._rows = [QHBoxLayout() for _ in range(3)]
+        for r in self._rows:
             r.setContentsMargins(0, 0, 0, 0)
             r.setSpacing(4)
         self._first = [(self.text, 3), (self.regex, 0), (self.case, 0)]
-        self._second = [(self.channel_picker, 0), (self.op_picker, 0), (self.table_picker, 0),
-                        (self.fields, 2), (self.hide_own, 0), (self.reset_button, 0)]
-        for w, stretch in self._first + self._second:
-            self._row1.addWidget(w, stretch)
-        self._two_rows = False
+        self._pickers = [(self.channel_picker, 0), (self.op_picker, 0), (self.table_picker, 0)]
+        self._rest = [(self.fields, 2), (self.hide_own, 0), (self.reset_button, 0)]
+        self._second = self._pickers + self._rest
+        self.rows_used = 0
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 4, 6, 2)
         lay.setSpacing(3)
-        lay.addLayout(self._row1)
-        lay.addLayout(self._row2)
+        for r in self._rows:
+            lay.addLayout(r)
+        self._arrange(1)
         lay.addWidget(self.error)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.setStyleSheet(
             "QToolButton[active=\"true\"] { font-weight: bold; }"
             "QLineEdit[invalid=\"true\"] { border: 1px solid #cf222e; border-radius: 3px; }"
         )
+        for p in (self.channel_picker, self.op_picker, self.table_picker):
+            p.refit()  # measured with the style sheet (bold, its padding) in force
+        # As narrow as three rows allow, whatever the rows are now: the window may shrink,
+        # and the bar then re-arranges (resizeEvent).
+        self.setMinimumWidth(max(self._need(g) for g in (self._first, self._pickers,
+                                                         self._rest)))
 
         self.focus_action = QAction("Find / filter", self, shortcut=QKeySequence.StandardKey.Find,
                                     triggered=self.focus_text)
@@ -327,23 +248,40 @@ class FilterBar(QWidget):
         self.fields.blockSignals(False)
         self.apply_now()
 
-    def one_row_width(self) -> int:
-        """The width every control needs on one row, the text fields at their minimum."""
-        lay = self._row1 if not self._two_rows else self._row2
-        items = self._first + self._second
-        need = sum(w.minimumWidth() if isinstance(w, QLineEdit) else w.sizeHint().width()
-                   for w, _ in items)
+    @property
+    def _two_rows(self) -> bool:
+        return self.rows_used >= 2
+
+    def _need(self, items) -> int:
+        """The width `items` need on one row, the text fields at their minimum."""
+        need = sum(w.minimumWidth() if isinstance(w, (QLineEdit, Picker))
+                   else w.sizeHint().width() for w, _ in items)
         margins = self.layout().contentsMargins()
-        return need + lay.spacing() * (len(items) - 1) + margins.left() + margins.right()
+        return need + self._rows[0].spacing() * (len(items) - 1) + margins.left() \
+            + margins.right()
+
+    def one_row_width(self) -> int:
+        return self._need(self._first + self._second)
+
+    def _arrange(self, rows: int) -> None:
+        if rows == self.rows_used:
+            return
+        self.rows_used = rows
+        groups = {1: [self._first + self._second], 2: [self._first, self._second],
+                  3: [self._first, self._pickers, self._rest]}[rows]
+        for r in self._rows:
+            while r.count():
+                r.takeAt(0)
+        for r, items in zip(self._rows, groups, strict=False):
+            for w, stretch in items:
+                r.addWidget(w, stretch)
+            if items is self._pickers:
+                r.addStretch(1)
 
     def _fit_rows(self) -> None:
-        two = self.width() < self.one_row_width()
-        if two != self._two_rows:
-            self._two_rows = two
-            target = self._row2 if two else self._row1
-            for w, stretch in self._second:
-                (self._row1 if two else self._row2).removeWidget(w)
-                target.addWidget(w, stretch)
+        width = self.width()
+        self._arrange(1 if width >= self.one_row_width()
+                      else 2 if width >= self._need(self._second) else 3)
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)

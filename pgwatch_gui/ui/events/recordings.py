@@ -148,3 +148,52 @@ async def open_with_dialog(parent: QWidget, path: str) -> LoadResult | None:
     finally:
         prog.close()
     return res
+
+
+class RecordingReview:
+    """A recording shown in the live table, and the live rows put back exactly afterwards.
+
+    Opening a recording keeps the live rows aside (the same Events, in order, with the
+    table's counters) and pauses the live view: what arrives meanwhile waits, as on Pause.
+    *Resume* (back_to_live) puts the live rows back, then the waiting ones after them, so
+    recorded and live rows never mix. Clearing the table forgets both.
+    """
+
+    def __init__(self, model) -> None:
+        self.model = model
+        self.path: str | None = None
+        self._live: list[Event] | None = None
+        self._counters = (0, 0)
+
+    @property
+    def active(self) -> bool:
+        return self._live is not None
+
+    def show(self, path: str, events: list[Event]) -> int:
+        """Show the recording (live rows kept aside the first time); how many did not fit."""
+        m = self.model
+        if self._live is None:
+            self._live = m.all_events()
+            self._counters = (m.evicted, m.dropped_while_paused)
+        m.set_paused(True)
+        dropped = m.dropped_while_paused
+        over = m.load_events(events)
+        m.dropped_while_paused = dropped  # what overflowed while paused still counts
+        self.path = path
+        return over
+
+    def back_to_live(self) -> bool:
+        """Put the live rows back (before the waiting ones are let in). False: nothing to do."""
+        if self._live is None:
+            return False
+        live, self._live = self._live, None
+        m = self.model
+        dropped = m.dropped_while_paused
+        m.load_events(live)
+        m.evicted, m.dropped_while_paused = self._counters[0], dropped
+        self.path = None
+        return True
+
+    def forget(self) -> None:
+        self._live = None
+        self.path = None

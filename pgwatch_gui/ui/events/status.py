@@ -7,8 +7,8 @@ import asyncio
 import contextlib
 import time
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QStatusBar, QWidget
+from PySide6.QtCore import QObject, QSize, Qt, QTimer, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QStatusBar, QWidget
 
 from pgwatch_gui.core.pg.connection import connect, one_line
 from pgwatch_gui.core.pg.server_facts import (
@@ -31,6 +31,47 @@ def _plain(parent=None) -> QLabel:
     lab.setTextFormat(Qt.TextFormat.PlainText)
     lab.setContentsMargins(10, 0, 6, 0)
     return lab
+
+
+class ElidedLabel(QLabel):
+    """Plain text that gives way when the bar is short of room: cut in the middle with
+    "…" at the width it gets (the whole text is in the tooltip), never pushed out of
+    sight. In the middle: libpq says where first and why last, and both matter."""
+
+    MIN_WIDTH = 160
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setContentsMargins(10, 0, 6, 0)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        self.full_text = ""
+
+    def set_full_text(self, text: str) -> None:
+        if text != self.full_text:
+            self.full_text = text
+            self.updateGeometry()
+        self._elide()
+
+    def _elide(self) -> None:
+        width = self.contentsRect().width()
+        shown = self.full_text if width <= 1 or not self.isVisible() else \
+            self.fontMetrics().elidedText(self.full_text, Qt.TextElideMode.ElideMiddle, width)
+        if shown != self.text():
+            self.setText(shown)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def sizeHint(self) -> QSize:
+        m = self.contentsMargins()
+        width = self.fontMetrics().horizontalAdvance(self.full_text) + m.left() + m.right() + 2
+        return QSize(width, super().sizeHint().height())
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(min(self.MIN_WIDTH, self.sizeHint().width()),
+                     super().minimumSizeHint().height())
 
 
 class QueueMonitor(QObject):
@@ -149,7 +190,7 @@ class ConnectionStatus(QWidget):
         super().__init__(parent)
         self.name = name
         self.dot = QLabel("●", self)
-        self.text = _plain(self)
+        self.text = ElidedLabel(self)
         lay = QHBoxLayout(self)
         lay.setContentsMargins(4, 0, 8, 0)
         lay.setSpacing(4)
@@ -174,8 +215,7 @@ class ConnectionStatus(QWidget):
             return "starting"
         if st.state is State.RECONNECTING:
             left = max(0.0, self._reconnect_until - time.monotonic())
-            text = f"reconnecting in {left:.0f} s (attempt {st.attempt})"
-            return text
+            return f"reconnecting in {left:.0f} s (attempt {st.attempt})"
         if st.state is State.LISTENING and len(", ".join(st.channels)) > CHANNELS_SHOWN_CHARS:
             # the status bar has room for a few names; the tooltip lists every one
             shown = ""
@@ -193,8 +233,12 @@ class ConnectionStatus(QWidget):
         parts.append(f"{self.received:,} received")
         if self.dropped:
             parts.append(f"{self.dropped:,} dropped by the reader")
+        if self.status is not None and self.status.state is State.RECONNECTING \
+                and self.status.reason:
+            # Why, last: cut to the room there is (whole in the tooltip).
+            parts.append(self.status.reason)
         text = " · ".join(parts[1:])
-        self.text.setText(f"{parts[0]}  {text}")
+        self.text.set_full_text(f"{parts[0]}  {text}")
         st = self.status
         if st is not None and hasattr(st, "details"):
             # A change stream: its publication, slot and last commit's latency.
@@ -209,6 +253,9 @@ class ConnectionStatus(QWidget):
             tip.append(f"listening backend pid {st.pid}")
         if st is not None and st.reason and st.state is not State.FAILED:
             tip.append(f"last error: {st.reason}")
+        if st is not None and st.auth_failed:
+            tip.append("The server refused the login: no more tries until a password is "
+                       "given (Profiles) or the connection is opened again.")
         self.setToolTip("\n".join(tip))
 
 
@@ -259,7 +306,7 @@ class StatusPanel(QObject):
             if name not in self.connections:
                 w = ConnectionStatus(name)
                 self.connections[name] = w
-                self.bar.addWidget(w)
+                self.bar.addWidget(w, 1)
                 w.show()
                 st = self.hub.status(name)
                 if st is not None:
@@ -299,7 +346,9 @@ class StatusPanel(QObject):
         self.counts.setText(" · ".join(parts))
         self.counts.setToolTip(
             "Rows shown (after the filter) of rows held; the oldest rows leave once the "
-            "limit is reached, and 'dropped' counts them.")
+            "limit is reached, and 'dropped' counts them. Each connection's 'received' "
+            "counts its notifications, this window's own included; a gap row (a lost "
+            "connection) is a row here but no notification there.")
         if m.paused:
             extra = f" ({m.dropped_while_paused:,} overflowed)" if m.dropped_while_paused else ""
             self.paused.setText(f"⏸ paused · {m.waiting:,} waiting{extra}")

@@ -4,8 +4,9 @@ statistics (counts by channel, table, operation, the busiest keys, payload sizes
 It costs nothing while hidden: the dock listens to the hub only while it is visible
 and repaints once a second then. When it is shown, the graph is filled back from the
 journal (per channel straight from SQL), so it is not empty for the first minutes.
-Statistics are computed on request, over the rows in memory or over a span of the
-journal, on a worker thread.
+Statistics are computed each time their tab comes into view (and on Refresh), over
+the rows in memory or over a span of the journal, on a worker thread: never a figure
+left from when the dock was first shown, empty.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QBoxLayout,
     QComboBox,
@@ -42,6 +43,8 @@ def _share(n: int, total: int) -> str:
 
 
 class HistoryDock(QWidget):
+    clear_requested = Signal()  # *Clear history…*: the part opens the dialog
+
     def __init__(self, window, link, parent=None) -> None:
         super().__init__(parent)
         self.main = window
@@ -80,6 +83,9 @@ class HistoryDock(QWidget):
         for data, label in SCOPES:
             self.scope.addItem(label, data)
         self.refresh_button = QPushButton("Refresh", st, clicked=self.refresh_stats)
+        self.clear_button = QPushButton("Clear history…", st,
+                                        clicked=lambda: self.clear_requested.emit())
+        self.clear_button.setToolTip("Remove events from the journal on disk, for good")
         self.stats_note = QLabel("", st)
         self.stats_note.setTextFormat(Qt.TextFormat.PlainText)
         # Three columns of sections side by side: a wide dock shows them all at once.
@@ -98,6 +104,7 @@ class HistoryDock(QWidget):
         row.addWidget(self.scope)
         row.addWidget(self.refresh_button)
         row.addStretch(1)
+        row.addWidget(self.clear_button)
         sl = QVBoxLayout(st)
         sl.addLayout(row)
         sl.addWidget(self.stats_note)
@@ -115,6 +122,8 @@ class HistoryDock(QWidget):
         self.mode.currentIndexChanged.connect(self._restart)
         self.span.currentIndexChanged.connect(self._restart)
         self.scope.currentIndexChanged.connect(self.refresh_stats)
+        self.stats_tab = st
+        self.tabs.currentChanged.connect(self._tab_changed)
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
@@ -131,7 +140,7 @@ class HistoryDock(QWidget):
             self._connected = True
             self._restart()
             self.timer.start()
-            if self.stats is None:
+            if self.tabs.currentWidget() is self.stats_tab:
                 self.refresh_stats()
 
     def hideEvent(self, event) -> None:
@@ -141,6 +150,10 @@ class HistoryDock(QWidget):
             self._connected = False
             self.timer.stop()
             self.counter.clear()
+
+    def _tab_changed(self, _index: int) -> None:
+        if self.tabs.currentWidget() is self.stats_tab and self.isVisible():
+            self.refresh_stats()
 
     @property
     def listening(self) -> bool:

@@ -1,5 +1,6 @@
-"""Plug history into the main window: the journal link, View > History settings and
-Older events, the History dock, and *Timeline of this row* in the table's menu."""
+"""Plug history into the main window: the journal link, View > History settings, Older
+events and Clear history, the History dock, and *Timeline of this row* in the table's
+menu."""
 
 from __future__ import annotations
 
@@ -38,10 +39,14 @@ class HistoryPart:
         self.action_older = QAction("Older events from the journal…", window,
                                     shortcut=QKeySequence("Ctrl+Shift+H"),
                                     triggered=self.open_older)
+        self.action_clear = QAction("Clear history…", window, triggered=self.open_clear)
+        self.action_clear.setToolTip("Remove events from the journal on disk, for good")
         view = window.menu_view
         view.addSeparator()
         view.addAction(self.action_older)
         view.addAction(self.action_settings)
+        view.addAction(self.action_clear)
+        self.dock_widget.clear_requested.connect(self.open_clear)
         self.link.enabled_changed.connect(self.action_older.setEnabled)
         self.action_older.setEnabled(self.link.enabled)
         window.table.row_menu_hooks.append(self._row_menu)
@@ -66,6 +71,20 @@ class HistoryPart:
         dlg = HistorySettingsDialog(self.link, self.window)
         dlg.open()
         return self._keep(dlg)
+
+    def open_clear(self):
+        """Ask first (open(), never exec()); the status bar says what was removed."""
+        from pgwatch_gui.ui.history.clear_dialog import ClearHistoryDialog
+
+        dlg = ClearHistoryDialog(self.link, self.window.hub.names(), self.window)
+        dlg.cleared.connect(lambda done: self._cleared(done))
+        dlg.open()
+        return self._keep(dlg)
+
+    def _cleared(self, done) -> None:
+        self.window.statusBar().showMessage(f"History: {done.line()}", 20000)
+        if self.dock_widget.isVisible():
+            self.dock_widget.refresh_stats()
 
     def open_older(self):
         from pgwatch_gui.ui.history.older_events import OlderEventsWindow

@@ -11,13 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
 from PySide6.QtCore import QObject, QSettings, QTimer, Signal
 
-from pgwatch_gui.core.journal.store import DEFAULT_MAX_AGE, DEFAULT_MAX_BYTES, Retention
+from pgwatch_gui.core.journal.store import (
+    DEFAULT_MAX_AGE,
+    DEFAULT_MAX_BYTES,
+    Retention,
+    secure_data_dir,
+)
 from pgwatch_gui.core.journal.writer import JournalWriter
 
 T = TypeVar("T")
@@ -55,6 +61,12 @@ class JournalLink(QObject):
         self.problem.connect(self._remember)
         self._watch = QTimer(self, interval=1000, timeout=self._supervise)
         hub.events_arrived.connect(self._on_batch)
+        # On start, what an older version left 0644 in 0755 becomes ours alone (off the
+        # GUI thread: it is file system work, however small).
+        self.secured = threading.Thread(target=secure_data_dir,
+                                        args=(self.journal_path().parent,),
+                                        name="pgwatch-secure-data", daemon=True)
+        self.secured.start()
 
     # ---- settings -------------------------------------------------------------------------
 
@@ -142,6 +154,20 @@ class JournalLink(QObject):
             return fn(*args)
 
         return await asyncio.to_thread(work)
+
+    async def forget(self, *, profile: str | None = None, before: float | None = None,
+                     everything: bool = False):
+        """Clear history on disk (core/journal/forget.py) -> Forgotten. The running writer
+        does it on its thread after writing what is queued (so nothing received before
+        this call comes back); without one, a worker thread does."""
+        from pgwatch_gui.core.journal.forget import forget_file
+
+        w = self.writer
+        if w is not None and w.alive:
+            return await asyncio.wrap_future(
+                w.forget(profile=profile, before=before, everything=everything))
+        return await asyncio.to_thread(forget_file, self.journal_path(), profile=profile,
+                                       before=before, everything=everything)
 
     async def shutdown(self) -> None:
         w, self.writer = self.writer, None

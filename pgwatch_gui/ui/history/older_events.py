@@ -4,7 +4,7 @@ A window with the live table's look (the same view and model classes, given by t
 shell) and the live
 filter as it was when opened. It starts just before the oldest row in memory and
 pages back 5,000 matching events at a time: *Load older*, or scrolling to the top
-does it. Pages are read on a worker thread.
+does it. Pages are read on a worker thread. Esc or *Close* closes it.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import asyncio
 from datetime import datetime
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from pgwatch_gui.core.filtering.engine import FilterSpec
@@ -59,10 +60,16 @@ class OlderEventsWindow(QWidget):
         row = QHBoxLayout()
         row.addWidget(QLabel(f"Filter: {describe_spec(self.spec)}", self), 1)
         row.addWidget(self.more)
+        self.close_button = QPushButton("Close", self, clicked=self.close)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.note, 1)
+        bottom.addWidget(self.close_button)
         lay = QVBoxLayout(self)
         lay.addLayout(row)
         lay.addWidget(self.view, 1)
-        lay.addWidget(self.note)
+        lay.addLayout(bottom)
+        self.escape = QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.close,
+                                context=Qt.ShortcutContext.WindowShortcut)
         self.view.verticalScrollBar().valueChanged.connect(self._scrolled)
         self._say()
 

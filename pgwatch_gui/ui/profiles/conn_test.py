@@ -113,6 +113,13 @@ class ConnectionTestWidget(QWidget):
         self._task = asyncio.ensure_future(test())
         self._task.add_done_callback(self._done)
 
+    def clear(self) -> None:
+        """The form changed under the result (a pasted URI): the old verdict goes."""
+        self.cancel()
+        self.last_report = None
+        self.status.setText("")
+        self.result.setText("")
+
     def cancel(self) -> None:
         if self.running:
             assert self._task is not None

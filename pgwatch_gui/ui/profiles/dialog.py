@@ -8,6 +8,7 @@ the keyring). Only an accepted SSH host key is recorded from here (in known_host
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Awaitable
 
 import shiboken6
@@ -19,7 +20,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFileDialog,
-    QFormLayout,
     QHBoxLayout,
     QInputDialog,
     QLabel,
@@ -45,13 +45,25 @@ from pgwatch_gui.core.profiles.pgpass import passfile, shown
 from pgwatch_gui.core.profiles.secrets import SecretStore
 from pgwatch_gui.ui.common.swatch import swatch_icon
 from pgwatch_gui.ui.profiles.conn_test import ConnectionTestWidget
+from pgwatch_gui.ui.profiles.dialog_layout import ProfileFormLayout
 from pgwatch_gui.ui.profiles.ssh_tab import SshTab, ask_trust_host_key
 
 _TEXT_FIELDS = ("name", "host", "dbname", "user", "service", "uri", "sslrootcert",
                 "sslcert", "sslkey", "application_name")
 
 
-class ProfileDialog(QDialog):
+def _check_choices(p: Profile) -> None:
+    """sslmode and channel_binding are choices of the form: a value it cannot show (a typo
+    such as verify-ful) is refused by name, so the form never falls back to the default."""
+    if p.sslmode not in SSLMODES:
+        raise ProfileError(f"sslmode {p.sslmode!r} is not one of "
+                           f"{', '.join(SSLMODES[1:])}")
+    if p.channel_binding not in CHANNEL_BINDINGS:
+        raise ProfileError(f"channel_binding {p.channel_binding!r} is not one of "
+                           f"{', '.join(CHANNEL_BINDINGS[1:])}")
+
+
+class ProfileDialog(ProfileFormLayout, QDialog):
     def __init__(self, parent: QWidget | None = None, *, profile: Profile | None = None,
                  template: Profile | None = None, password: str | None = None,
                  secrets: SecretStore | None = None, taken_names: list[str] | None = None,
@@ -69,6 +81,7 @@ class ProfileDialog(QDialog):
         self.setMinimumWidth(520)
 
         self.edits: dict[str, QLineEdit] = {f: QLineEdit(self) for f in _TEXT_FIELDS}
+        self._browse_buttons: dict[str, QPushButton] = {}
         self.edits["host"].setPlaceholderText("host name, IP or socket folder (libpq default)")
         self.edits["uri"].setPlaceholderText("more libpq parameters: URI or key=value")
         self.edits["service"].setPlaceholderText("a service from ~/.pg_service.conf")
@@ -88,6 +101,7 @@ class ProfileDialog(QDialog):
         self.connect_timeout.setSuffix(" s")
         self.channels = QPlainTextEdit(self)
         self.channels.setPlaceholderText("one channel per line, spelled as pg_notify has it")
+        self.channels.setTabChangesFocus(True)  # Tab moves on; a channel has no tab in it
         self.channels.setFixedHeight(self.fontMetrics().height() * 5)
         self.auto_connect = QCheckBox("Connect when the window opens", self)
         self.color_button = QPushButton(self)
@@ -111,7 +125,7 @@ class ProfileDialog(QDialog):
         self.buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel, self)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
-        paste = QPushButton("&Paste URI…", self)
+        paste = self.paste_button = QPushButton("&Paste URI…", self)
         paste.setToolTip("Fill the form from a postgresql:// URI or key=value string")
         paste.clicked.connect(self._ask_uri)
 
@@ -127,6 +141,7 @@ class ProfileDialog(QDialog):
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)
 
+        self._tab_order()
         self._fill(start or Profile(name=""))
         if password:
             self.password.setText(password)
@@ -134,57 +149,22 @@ class ProfileDialog(QDialog):
         self._password_hint()
         self._ssh_secret_hint()
 
-    # ---- layout ------------------------------------------------------------------
-
-    def _connection_tab(self) -> QWidget:
-        w = QWidget(self)
-        form = self._connection_form = QFormLayout(w)
-        e = self.edits
-        form.addRow("Host:", e["host"])
-        form.addRow("Port:", self.port)
-        form.addRow("Database:", e["dbname"])
-        form.addRow("User:", e["user"])
-        form.addRow("Password:", self.password)
-        form.addRow("", self.forget_password)
-        self.password_note = QLabel(self)
-        self.password_note.setWordWrap(True)
-        self.password_note.setStyleSheet("color: #57606a")
-        form.addRow("", self.password_note)
-        form.addRow("Service:", e["service"])
-        form.addRow("Other parameters:", e["uri"])
-        return w
-
-    def _file_row(self, field: str, caption: str) -> QWidget:
-        row = QWidget(self)
-        h = QHBoxLayout(row)
-        h.setContentsMargins(0, 0, 0, 0)
-        h.addWidget(self.edits[field], 1)
-        browse = QPushButton("…", row)
-        browse.setFixedWidth(32)
-        browse.setProperty("field", field)
-        browse.setProperty("caption", caption)
-        browse.clicked.connect(self._browse_clicked)
-        h.addWidget(browse)
-        return row
-
-    def _ssl_tab(self) -> QWidget:
-        w = QWidget(self)
-        form = QFormLayout(w)
-        form.addRow("SSL mode:", self.sslmode)
-        form.addRow("Root certificate:", self._file_row("sslrootcert", "Root certificate"))
-        form.addRow("Client certificate:", self._file_row("sslcert", "Client certificate"))
-        form.addRow("Client key:", self._file_row("sslkey", "Client key"))
-        form.addRow("Channel binding:", self.channel_binding)
-        return w
-
-    def _listen_tab(self) -> QWidget:
-        w = QWidget(self)
-        form = QFormLayout(w)
-        form.addRow("Channels:", self.channels)
-        form.addRow("", self.auto_connect)
-        form.addRow("Application name:", self.edits["application_name"])
-        form.addRow("Connect timeout:", self.connect_timeout)
-        return w
+    def _tab_order(self) -> None:
+        """Tab walks the fields in the order they are shown (Qt's default is the order they
+        were made in, which skipped Port and put Password after Other parameters: a
+        password typed in field order landed there, in clear text)."""
+        e, ssh, browse = self.edits, self.ssh, self._browse_buttons
+        chain = [e["name"], self.color_button, self.paste_button, self.tabs,
+                 e["host"], self.port, e["dbname"], e["user"], self.password,
+                 self.forget_password, e["service"], e["uri"],
+                 self.sslmode, e["sslrootcert"], browse["sslrootcert"], e["sslcert"],
+                 browse["sslcert"], e["sslkey"], browse["sslkey"], self.channel_binding,
+                 self.channels, self.auto_connect, e["application_name"],
+                 self.connect_timeout,
+                 ssh.enabled, ssh.host, ssh.port, ssh.user, ssh.method, ssh.key, ssh.browse,
+                 ssh.secret, self.tester.test_button, self.tester.cancel_button, self.buttons]
+        for a, b in itertools.pairwise(chain):
+            QWidget.setTabOrder(a, b)
 
     # ---- form <-> profile --------------------------------------------------------
 
@@ -232,15 +212,18 @@ class ProfileDialog(QDialog):
         """Fill the connection fields from a URI or key=value string; False on error."""
         try:
             parsed, password = profile_from_dsn(self.edits["name"].text().strip() or "x", text)
+            _check_choices(parsed)
         except (ConnectionConfigError, ProfileError) as exc:
-            self.error.setText(str(exc))
+            # Nothing of it is applied: never half a form, never a weaker TLS mode.
+            self.error.setText(f"Not applied: {exc}")
             return False
         self._fill(parsed, keep_listening=True)
         if not self.edits["name"].text().strip():
             self.edits["name"].setText(parsed.target())
         if password:
             self.password.setText(password)
-        self.error.setText("")
+        self.error.setText("")  # an earlier paste's or Ok's complaint is stale now
+        self.tester.clear()  # and so is a test of what the form held before
         return True
 
     # ---- actions ---------------------------------------------------------------

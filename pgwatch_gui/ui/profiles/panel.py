@@ -5,8 +5,9 @@ name, so several are open at once and every event carries its profile. The panel
 pushes each profile's colour to the hub, where the event table finds it.
 
 Where a connection fails for want of a password (no usable keyring, nothing in
-.pgpass), the panel asks once and keeps the answer for the session (or in the
-keyring, when there is one).
+.pgpass), or because its password stopped working (the listener then stops retrying),
+the panel asks (a dialog opened with open(), the window goes on) and connects again
+with the answer, kept for the session (or in the keyring, when there is one).
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ class ProfilesPanel(ProfileEditing, QWidget):
         self.dialog: ProfileDialog | None = None  # the open dialog, if any
         self._asking: set[str] = set()
         self._pending: list[tuple[str, str]] = []
+        self.password_dialogs: dict[str, QInputDialog] = {}  # the last question per profile
         self.work = AsyncWork(self)
         # (profile name, reason) -> password or None; None asks with a dialog. (No bound
         # methods of self in attributes: Qt objects in reference cycles would be freed by
@@ -323,28 +325,41 @@ class ProfilesPanel(ProfileEditing, QWidget):
     def _ask_pending(self) -> None:
         while self._pending:
             name, reason = self._pending.pop(0)
+            if self.password_prompt is None:
+                self.password_dialogs[name] = self._open_password_dialog(name, reason)
+                continue
             try:
-                password = self.ask_password(name, reason)
+                password = self.password_prompt(name, reason)
             finally:
                 self._asking.discard(name)
-            if password:
-                self.store_password(name, password,
-                                    then=lambda n=name: self.connect_profile(n))
+            self._password_given(name, password)
 
-    def ask_password(self, name: str, reason: str) -> str | None:
-        if self.password_prompt is not None:
-            return self.password_prompt(name, reason)
-        return self._ask_password_dialog(name, reason)
+    def _password_given(self, name: str, password: str | None) -> None:
+        """Keep the password, then connect again: the one retry after a refused login."""
+        if password:
+            self.store_password(name, password,
+                                then=lambda n=name: self.connect_profile(n))
 
-    def _ask_password_dialog(self, name: str, reason: str) -> str | None:
+    def _open_password_dialog(self, name: str, reason: str) -> QInputDialog:
+        """The question, opened with open(): the window (and every other connection)
+        goes on meanwhile; an answer connects again, Cancel leaves it failed."""
         profile = self.store.get(name)
         target = profile.target() if profile else name
         where = ("It is kept in memory until the program ends." if not self.secrets.persistent
                  else "It is saved in the system keyring.")
-        text, ok = QInputDialog.getText(
-            self, f"Password for {name}",
-            f"{target}\n{reason}\n\nPassword ({where})", QLineEdit.Password)
-        return text if ok and text else None
+        dlg = QInputDialog(self)
+        dlg.setWindowTitle(f"Password for {name}")
+        dlg.setInputMode(QInputDialog.InputMode.TextInput)
+        dlg.setTextEchoMode(QLineEdit.EchoMode.Password)
+        dlg.setLabelText(f"{target}\n{reason}\n\nThe connection is not tried again until "
+                         f"a password is given.\nPassword ({where})")
+        for label in dlg.findChildren(QLabel):  # a long libpq message wraps
+            label.setWordWrap(True)
+        dlg.resize(520, dlg.sizeHint().height())
+        dlg.textValueSelected.connect(lambda text, n=name: self._password_given(n, text))
+        dlg.finished.connect(lambda _r, n=name: self._asking.discard(n))
+        dlg.open()
+        return dlg
 
 
 class ProfilesPart:

@@ -5,7 +5,9 @@ the tables are, and with REPLICA IDENTITY FULL set first. A refusal is one line 
 red; a table without replica identity can still be watched by ticking FULL.
 Publications left behind by streams that ended uncleanly are listed with a button
 that removes them. Start emits `start_requested` with the prepared Setup: the
-caller opens the stream (the hub), which runs that exact SQL.
+caller opens the stream (the hub), which runs that exact SQL. Columns a table's notify
+trigger never sends are held back by the publication's column list, and the dialog says
+so (or, before PostgreSQL 15 or with an existing publication, that they will be sent).
 """
 
 from __future__ import annotations
@@ -70,6 +72,8 @@ class WatchChangesDialog(QDialog):
         self.full.setEnabled(False)
         self.full.toggled.connect(lambda _on: self._sync())
         self.cost = _label(IDENTITY_FULL_COST, "color: #57606a;")
+        self.notes = _label()  # never-sent columns: held back, or sent anyway
+        self.notes.hide()
         self.sql = QPlainTextEdit(readOnly=True)
         self.sql.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.sql.setPlaceholderText("The SQL to run appears here.")
@@ -94,6 +98,7 @@ class WatchChangesDialog(QDialog):
         lay.addWidget(self.intro)
         lay.addLayout(source_row)
         lay.addWidget(self.message)
+        lay.addWidget(self.notes)
         lay.addWidget(self.full)
         lay.addWidget(self.cost)
         lay.addWidget(QLabel("SQL that runs when you start:"))
@@ -125,6 +130,7 @@ class WatchChangesDialog(QDialog):
         if self.source.count() == 1:
             self.source.addItems(list(pv.publications))
         self.full.setEnabled(pv.with_full is not None)
+        self.full.setToolTip(pv.refused_with_full or "" if pv.with_full is None else "")
         if pv.with_full is None:
             self.full.setChecked(False)
         if pv.setup is None and pv.with_full is not None:
@@ -161,7 +167,15 @@ class WatchChangesDialog(QDialog):
                                  f"{setup.slot}.")
             self.sql.setPlainText(setup.sql_text() or
                                   f"-- publication {setup.name} exists: nothing is created\n")
+        self._show_notes(setup.notes if setup is not None else ())
         self.start.setEnabled(setup is not None)
+
+    def _show_notes(self, notes) -> None:
+        self.notes.setText("\n".join(notes))
+        self.notes.setVisible(bool(notes))
+        # Said in red when they will be sent after all; grey when they are held back.
+        sent = any("WILL" in n or n.startswith("left out") for n in notes)
+        self.notes.setStyleSheet(RED if sent else "color: #57606a;")
 
     def _copy(self) -> None:
         QGuiApplication.clipboard().setText(self.sql.toPlainText())

@@ -20,7 +20,12 @@ from pgwatch_gui.ui.events.channels import ChannelsPanel
 from pgwatch_gui.ui.events.empty_note import EmptyNote
 from pgwatch_gui.ui.events.filter_bar import FilterBar
 from pgwatch_gui.ui.events.hold_note import HoldNote
-from pgwatch_gui.ui.events.recordings import ask_export_path, export_with_dialog, open_with_dialog
+from pgwatch_gui.ui.events.recordings import (
+    RecordingReview,
+    ask_export_path,
+    export_with_dialog,
+    open_with_dialog,
+)
 from pgwatch_gui.ui.events.send import SendDialog
 from pgwatch_gui.ui.events.status import StatusPanel
 from pgwatch_gui.ui.events.table import EventTableView
@@ -40,6 +45,8 @@ class EventScreen(QObject):
         self.model = model = window.event_model
         self.work = AsyncWork(self)
         self.recording: str | None = None
+        self.review = RecordingReview(model)  # a recording shown; the live rows kept aside
+        self._follow_before_recording = True
         self._facet_scan: FacetScan | None = None
 
         self.table = EventTableView(model, window)
@@ -188,7 +195,11 @@ class EventScreen(QObject):
     # ---- flow -----------------------------------------------------------------------
 
     def set_paused(self, paused: bool) -> None:
+        if not paused and self.review.back_to_live():  # the live rows, then what waited
+            self.recording = None
+            self.table.set_follow(self._follow_before_recording)
         self.model.set_paused(paused)
+        self.status.refresh()
 
     def _paused_changed(self, paused: bool) -> None:
         self.action_pause.blockSignals(True)
@@ -201,6 +212,7 @@ class EventScreen(QObject):
 
     def clear(self) -> None:
         self.model.clear()
+        self.review.forget()
         self.recording = None
         self.inspector.show_event(None)
 
@@ -269,9 +281,10 @@ class EventScreen(QObject):
         res = await open_with_dialog(self.window, path)
         if res is None or res.cancelled:
             return
-        if self.hub.names() and not self.model.paused:
-            self.model.set_paused(True)  # live rows wait while the recording is reviewed
-        over = self.model.load_events(res.events)
+        if not self.review.active:
+            self._follow_before_recording = self.table.follow
+        # The live rows are kept aside and new ones wait (paused) while it is reviewed.
+        over = self.review.show(path, res.events)
         self.recording = path
         self.table.set_follow(False)
         self.table.scrollToTop()
@@ -282,9 +295,9 @@ class EventScreen(QObject):
             first = res.errors[0] if res.errors else None
             where = f" (first at line {first[0]}: {first[1]})" if first else ""
             parts.append(f"{res.skipped:,} unreadable lines skipped{where}")
-        if self.model.paused and self.hub.names():
-            parts.append("live view paused: Resume (F8) to go back to live rows")
+        parts.append("live view paused: Resume (F8) to go back to the live rows")
         self._say("; ".join(parts) + ".")
+        self.status.refresh()  # the counts now, not at the next tick
 
     # ---- settings and shutdown ----------------------------------------------------------
 

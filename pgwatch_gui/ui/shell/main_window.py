@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import sys
+from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
@@ -21,8 +24,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pgwatch_gui.core.applog import log_dir
+from pgwatch_gui.core.applog import log_dir, secure_log_dir
 from pgwatch_gui.core.pg.connection import ConnectionConfigError, describe_target, make_conninfo
+from pgwatch_gui.core.private_files import private_dir, private_file
 from pgwatch_gui.ui.audit.part import AuditPart
 from pgwatch_gui.ui.common.hub import ConnectionHub
 from pgwatch_gui.ui.common.parts import PART_SHUTDOWN_SECONDS, WindowPart
@@ -45,12 +49,32 @@ def _event_table(parent) -> tuple[EventTableModel, EventTableView]:
     return model, EventTableView(model, parent)
 
 
+def secure_settings_file() -> None:
+    """The settings file (window state, the last payload sent) is this user's alone: made
+    0600, in our 0700 folder, before Qt first writes it; Qt keeps an existing file's mode
+    when it rewrites it. The registry (Windows) has nothing to do; on macOS the plist sits
+    in the shared ~/Library/Preferences and only the file is tightened."""
+    path = QSettings().fileName()
+    if sys.platform == "win32" or not os.path.isabs(path):
+        return
+    try:
+        if sys.platform == "darwin":
+            private_file(path)
+            return
+        if Path(path).parent.name == "pgwatch-gui":
+            private_dir(Path(path).parent)
+        private_file(path, create=Path(path).parent.is_dir())
+    except OSError as exc:
+        log.warning("the settings file %s could not be made private: %s", path, exc)
+
+
 class MainWindow(QMainWindow):
     closed = Signal()
 
     def __init__(self, hub: ConnectionHub | None = None, *, capacity: int = 100_000,
                  journal: bool | None = None) -> None:
         super().__init__()
+        secure_settings_file()
         self.setWindowTitle("pgwatch-gui")
         self.resize(1200, 720)
         self.hub = hub or ConnectionHub(self)
@@ -169,7 +193,7 @@ class MainWindow(QMainWindow):
         """Show the folder of pgwatch-gui.log in the file manager."""
         folder = log_dir()
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            secure_log_dir(folder)
         except OSError as exc:
             self.statusBar().showMessage(f"No log folder: {exc.strerror or exc}", 8000)
             return False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
 
 from pgwatch_gui.ui.triggers.console import SqlConsole
 from pgwatch_gui.ui.triggers.tables import TablesBrowser
@@ -26,9 +27,16 @@ class TriggerManagerPart:
                                   "dock-sql-console")
         console.hide()
         for dock, label in ((tables, "Tables && &triggers"), (console, "&SQL console")):
-            act = dock.toggleViewAction()
-            act.setText(label)
+            # Tools opens it, in front of its tab group: a toggle hid a console that was
+            # open behind another tab instead of showing it (View still toggles).
+            act = QAction(label, window, triggered=lambda _=False, d=dock: self._bring(d))
             window.menu_tools.addAction(act)
+
+    @staticmethod
+    def _bring(dock) -> None:
+        dock.show()
+        dock.raise_()
+        dock.widget().setFocus()
 
     async def shutdown(self) -> None:
         if self.sql_console is not None:

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QRadioButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -186,8 +187,14 @@ class TriggerForm(QWidget):
         self.when_edit.textChanged.connect(self._when_edited)
         self.when_check = QPushButton("Check")
         self.when_check.clicked.connect(self.check_when_requested)
+        self.when_check.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.when_status = QLabel("")
         self.when_status.setWordWrap(True)
+        # Its room is set aside (three lines, the width it is given): an answer arriving,
+        # however long, never moves the Check button or the form (the whole in its tip).
+        self.when_status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.when_status.setFixedHeight(self.when_status.fontMetrics().lineSpacing() * 3 + 4)
+        self.when_status.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         when_lay.addWidget(self.when_edit, 0, 0)
         when_lay.addWidget(self.when_check, 0, 1)
         when_lay.addWidget(self.when_status, 1, 0, 1, 2)
