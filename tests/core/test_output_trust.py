@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pgwatch_gui.core.stream.events import Event, make_gap
-from pgwatch_gui.core.stream.export import EventWriter, csv_text, event_to_json, event_to_text
+from pgwatch_gui.core.stream.export import EventWriter, csv_text, event_to_text
+from pgwatch_gui.core.stream.jsonl import event_to_json
 from pgwatch_gui.core.stream.recording import read_jsonl
 
 # Any code point, lone surrogates and control characters included, plus the nasty ones

@@ -12,12 +12,11 @@ from pgwatch_gui.core.stream import payloads as events_mod
 from pgwatch_gui.core.stream.events import Event, make_gap, new_event
 from pgwatch_gui.core.stream.export import (
     EventWriter,
-    JsonlFormatter,
     TextFormatter,
-    event_to_json,
     event_to_text,
     write_jsonl,
 )
+from pgwatch_gui.core.stream.jsonl import JsonlFormatter, event_to_json
 from pgwatch_gui.core.stream.payloads import decode_payload
 
 PAYLOADS = [
@@ -132,7 +131,7 @@ def test_text_lines_are_event_to_text_byte_for_byte():
 def test_payload_quoting_matches_json_for_every_character():
     """The payload is quoted by msgspec: its escapes must be json.dumps's, for every
     character of Unicode (a lone surrogate goes to json's own function)."""
-    from pgwatch_gui.core.stream.export import _quote, _quote_text
+    from pgwatch_gui.core.stream.jsonl import _quote, _quote_text
 
     chars = [chr(c) for c in range(0x110000)]
     assert [_quote_text(c) for c in chars] == [_quote(c) for c in chars]

@@ -15,7 +15,7 @@ from pgwatch_gui.core.replication.protocol import (
     standby_status,
 )
 from pgwatch_gui.core.stream.events import KIND_CHANGE, new_change_event
-from pgwatch_gui.core.stream.export import event_to_json
+from pgwatch_gui.core.stream.jsonl import event_to_json
 from pgwatch_gui.core.stream.recording import record_to_event
 
 
