@@ -100,9 +100,9 @@ def test_writers_write_what_event_to_json_writes():
 
 
 def _reference_decode(payload: str):
-    """decode_payload as it was, with json.loads."""
+    """decode_payload with json.loads (numbers exact: parse_float=Decimal) for the parser."""
     saved = events_mod._loads
-    events_mod._loads = json.loads
+    events_mod._loads = events_mod.loads_exact
     try:
         return decode_payload(payload)
     finally:

@@ -1,7 +1,15 @@
 """JSON Lines: one event as one line of strict JSON (`listen`, exports, recordings, history).
 
+A line holds FIELDS, or the ones chosen (`listen --fields`), in the order given. `op`,
+`schema`, `table` and `key` come from the payload: for this tool's envelope `key` is the
+key object exactly as the payload wrote it (every digit, escape and repeated name as
+sent: a 40-digit numeric stays 40 digits); for any other payload the key the decoder
+found in it, its numbers exact (core/stream/payloads.py).
+
 `event_to_json` is the reference; `JsonlFormatter` writes the same bytes for a stream of
-events at a fraction of the cost (tests/core/test_perf_export.py holds them equal).
+events at a fraction of the cost, and core/stream/chunks.py the same bytes again straight
+from libpq's notifications (tests/core/test_perf_export.py and test_chunks.py hold them
+equal).
 """
 
 from __future__ import annotations
@@ -13,8 +21,33 @@ from typing import Any
 import msgspec
 
 from pgwatch_gui.core.stream.events import PAYLOAD_KINDS, Event
-from pgwatch_gui.core.stream.payloads import Decoded, peek_payload
-from pgwatch_gui.core.stream.safe_text import finite_json, strict_json, utf8_safe
+from pgwatch_gui.core.stream.payloads import (
+    Decoded,
+    decode_line_fields,
+    envelope_head,
+    peek_payload,
+)
+from pgwatch_gui.core.stream.safe_text import dumps_exact, utf8_safe
+
+FIELDS = ("received_at", "profile", "channel", "pid", "payload", "op", "schema", "table",
+          "key", "size", "kind", "own", "seq")
+DECODED_FIELDS = frozenset({"op", "schema", "table", "key"})  # read from the payload
+
+
+def parse_fields(text: str) -> tuple[str, ...]:
+    """'channel, payload' -> ('channel', 'payload'); raises ValueError with one line."""
+    names: list[str] = []
+    for part in text.split(","):
+        name = part.strip()
+        if not name:
+            continue
+        if name not in FIELDS:
+            raise ValueError(f"unknown field {name!r}; choose from {', '.join(FIELDS)}")
+        if name not in names:
+            names.append(name)
+    if not names:
+        raise ValueError(f"no field given; choose from {', '.join(FIELDS)}")
+    return tuple(names)
 
 
 def iso_time(ts: float) -> str:
@@ -54,8 +87,45 @@ def event_to_record(ev: Event) -> dict[str, Any]:
     }
 
 
-def event_to_json(ev: Event) -> str:
-    return strict_json(event_to_record(ev))
+def envelope_fields(payload: str) -> tuple[Any, Any, Any, str] | None:
+    """(op, schema, table, the key's JSON text) of this tool's envelope; None for any
+    other payload. Only a payload that starts with '{' is tried (the chunk writer draws
+    the same line)."""
+    if payload[:1] != "{":
+        return None
+    try:
+        e = decode_line_fields(payload if payload.isascii() else payload.encode("utf-8"))
+    except Exception:  # not JSON, not an object, a lone surrogate: the decoder says
+        return None
+    head = envelope_head(e)
+    if head is None:
+        return None
+    k = bytes(e.key)
+    return head[0], head[1], head[2], k.decode() if k[:1] == b"{" else "null"
+
+
+def payload_fields(ev: Event) -> tuple[Any, Any, Any, str]:
+    """(op, schema, table, key as JSON text) as a line writes them."""
+    payload = ev.payload
+    if ev.kind in PAYLOAD_KINDS and isinstance(payload, str):
+        found = envelope_fields(payload)
+        if found is not None:
+            return found
+    d = _decoded(ev)
+    return d.op, d.schema, d.table, "null" if d.key is None else _json_key(d.key)
+
+
+def event_to_json(ev: Event, fields: tuple[str, ...] = FIELDS) -> str:
+    """The line of one event: every value through the strict encoder, one at a time."""
+    op, schema, table, key = payload_fields(ev) if DECODED_FIELDS.intersection(fields) \
+        else (None, None, None, "null")
+    values = {"received_at": iso_time(ev.received_at), "profile": ev.profile,
+              "channel": ev.channel, "pid": ev.pid, "payload": ev.payload, "op": op,
+              "schema": schema, "table": table, "size": ev.size, "kind": ev.kind,
+              "own": ev.own, "seq": ev.seq}
+    parts = [f"{_quote(name)}: {key if name == 'key' else dumps_exact(values[name])}"
+             for name in fields]
+    return utf8_safe("{" + ", ".join(parts) + "}")
 
 
 _quote = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) does to a str
@@ -73,38 +143,27 @@ def _quote_text(s: str) -> str:
         return _quote(s)
 
 
-# strict_json's json.dumps without a new JSONEncoder per call
-_dumps_strict = json.JSONEncoder(ensure_ascii=False, allow_nan=False, default=str).encode
-
-
-def _dumps(value: Any) -> str:
-    """strict_json without its final surrogate pass (the formatter does that per line)."""
-    try:
-        return _dumps_strict(value)
-    except ValueError:  # an infinity or NaN somewhere
-        return _dumps_strict(finite_json(value))
-
-
 _KEY_HEADS: dict[str, str] = {}  # column name -> '{"name": ', for one-column keys
 
 
 def _json_key(key: dict) -> str:
-    """_dumps(key); a one-column key of text or a whole number is written directly."""
+    """dumps_exact(key); a one-column key of text or a whole number is written directly."""
     if len(key) == 1:
         ((k, v),) = key.items()
         tv = type(v)
         if (tv is int or tv is str) and type(k) is str:
             head = _KEY_HEADS.get(k) or _kept(_KEY_HEADS, 1024, k, f"{{{_quote(k)}: ")
             return f"{head}{_quote(v) if tv is str else repr(v)}}}"
-    return _dumps(key)
+    return dumps_exact(key)
 
 
-def _json_value(v: Any) -> str:
+def json_value(v: Any) -> str:
+    """dumps_exact(v), strings and null without a call into the encoder."""
     if v is None:
         return "null"
     if isinstance(v, str):
         return _quote(v)
-    return _dumps(v)
+    return dumps_exact(v)
 
 
 def _kept(cache: dict, limit: int, key: Any, text: str) -> str:
@@ -123,12 +182,16 @@ class JsonlFormatter:
     (time, profile, channel) once per distinct head, the middle (op, schema, table) once
     per distinct triple, no record dict, and strings quoted by the same C function
     json.dumps uses. The payload is decoded (for op, schema, table and key) without
-    keeping the parsed JSON in the Event.
+    keeping the parsed JSON in the Event. With a choice of fields, every line is
+    event_to_json's.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, fields: tuple[str, ...] = FIELDS) -> None:
         self._heads: dict[tuple[float, str, str], str] = {}
         self._middles: dict[tuple[Any, Any, Any], str] = {}
+        self.fields = fields
+        if fields != FIELDS:
+            self.line = lambda ev: event_to_json(ev, fields)  # type: ignore[method-assign]
 
     def _head(self, key: tuple[float, str, str]) -> str:
         received_at, profile, channel = key
@@ -139,8 +202,8 @@ class JsonlFormatter:
     def _middle(self, key: tuple[Any, Any, Any]) -> str:
         op, schema, table = key
         return _kept(self._middles, 1024, key, (
-            f'"op": {_json_value(op)}, "schema": {_json_value(schema)}, '
-            f'"table": {_json_value(table)}, "key": '))
+            f'"op": {json_value(op)}, "schema": {json_value(schema)}, '
+            f'"table": {json_value(table)}, "key": '))
 
     def line(self, ev: Event) -> str:
         pid, seq, own, size = ev.pid, ev.seq, ev.own, ev._size
@@ -154,23 +217,17 @@ class JsonlFormatter:
         payload = ev.payload
         if type(payload) is not str:  # msgspec would write None as null
             return event_to_json(ev)
-        d = ev._decoded  # _decoded(ev), written out: a call less per line
-        if d is None:
-            d = peek_payload(payload) if ev.kind in PAYLOAD_KINDS else _NO_DECODE
-        k = d.key
         try:  # a name, kind or payload that is not text, or an unhashable op: TypeError
+            op, schema, table, k = payload_fields(ev)
             key = (ev.received_at, ev.profile, ev.channel)
             head = self._heads.get(key) or self._head(key)
-            triple = (d.op, d.schema, d.table)
+            triple = (op, schema, table)
             middle = self._middles.get(triple) or self._middle(triple)
             text = (
-                f'{head}{pid!r}, "payload": {_quote_text(payload)}, {middle}'
-                f'{"null" if k is None else _json_key(k)}, '
+                f'{head}{pid!r}, "payload": {_quote_text(payload)}, {middle}{k}, '
                 f'"size": {size!r}, "kind": {_quote(ev.kind)}, '
                 f'"own": {"true" if own else "false"}, "seq": {seq!r}}}'
             )
         except TypeError:
             return event_to_json(ev)
         return text if text.isascii() else utf8_safe(text)
-
-
