@@ -1,5 +1,10 @@
-"""Printing events as lines on stdout, for `listen` and `changes`: JSON Lines or text,
-only what passes the filter flags, one write per batch, and a count to stop at."""
+"""Printing events as lines on stdout, for `listen` and `changes`: JSON Lines (all fields
+or the chosen ones) or text, only what passes the filter flags, one write per batch, and
+a count to stop at.
+
+A raw listener's batches also hold NotifyChunks (a read's notifications as libpq gave
+them): without a filter their JSON Lines are made straight from the bytes
+(core/stream/chunks.py), with one they become Events first."""
 
 from __future__ import annotations
 
@@ -8,9 +13,10 @@ from typing import TextIO
 
 from pgwatch_gui.core.filtering.engine import FilterSpec, compile_filter
 from pgwatch_gui.core.filtering.facets import FacetCache
+from pgwatch_gui.core.stream.chunks import ChunkLines, NotifyChunk
 from pgwatch_gui.core.stream.events import KIND_NOTIFY, Event
 from pgwatch_gui.core.stream.export import TextFormatter
-from pgwatch_gui.core.stream.jsonl import JsonlFormatter
+from pgwatch_gui.core.stream.jsonl import FIELDS, JsonlFormatter
 
 
 class LinePrinter:
@@ -18,10 +24,14 @@ class LinePrinter:
     are printed and not counted."""
 
     def __init__(self, fmt: str, *, count: int | None = None, kind: str = KIND_NOTIFY,
-                 spec: FilterSpec | None = None, out: TextIO | None = None) -> None:
-        self._line = (JsonlFormatter() if fmt == "jsonl" else TextFormatter()).line
+                 spec: FilterSpec | None = None, out: TextIO | None = None,
+                 fields: tuple[str, ...] = FIELDS) -> None:
+        self._line = (JsonlFormatter(fields) if fmt == "jsonl" else TextFormatter()).line
         flt = compile_filter(spec) if spec is not None else None
         self._filter = flt if flt is not None and flt.active else None
+        # Lines straight from a chunk's bytes: JSON Lines, and nothing to filter
+        self._chunk_lines = ChunkLines(fields) if fmt == "jsonl" and self._filter is None \
+            else None
         self.count = count
         self.kind = kind
         self.seen = 0
@@ -31,8 +41,52 @@ class LinePrinter:
     def done(self) -> bool:
         return self.count is not None and self.seen >= self.count
 
-    def print_batch(self, batch: list[Event]) -> bool:
+    def print_batch(self, batch: list) -> bool:
         """Print what of `batch` passes; True once `count` is reached."""
+        out: list[bytes] = []
+        events: list[Event] = []
+        chunks: list[NotifyChunk] = []
+        for item in batch:
+            if type(item) is NotifyChunk:
+                if self._chunk_lines is None:
+                    events.extend(item.events())
+                    continue
+                if events:
+                    self._events(events, out)
+                    events = []
+                chunks.append(item)
+            else:
+                if chunks:
+                    self._chunks(chunks, out)
+                    chunks = []
+                events.append(item)
+        if chunks:
+            self._chunks(chunks, out)
+        if events:
+            self._events(events, out)
+        if out:
+            self._write(b"".join(out))
+        return self.done
+
+    def _chunks(self, chunks: list[NotifyChunk], out: list[bytes]) -> None:
+        if self.count is not None:
+            left = self.count - self.seen
+            kept = []
+            for c in chunks:
+                if left <= 0:
+                    break
+                if len(c) > left:
+                    c = c.head(left)
+                kept.append(c)
+                left -= len(c)
+            chunks = kept
+            if self.kind == KIND_NOTIFY:
+                self.seen += sum(map(len, chunks))
+        if chunks:
+            assert self._chunk_lines is not None
+            out.append(self._chunk_lines.lines(chunks))
+
+    def _events(self, batch: list[Event], out: list[bytes]) -> None:
         if self._filter is not None:
             batch = [batch[i] for i in self._filter.select(batch, 0, FacetCache())]
         fmt_line, count, kind = self._line, self.count, self.kind
@@ -50,6 +104,15 @@ class LinePrinter:
                     self.seen += 1
         if lines:
             lines.append("")  # the last line's newline, without copying the joined text
-            self._out.write("\n".join(lines))
+            out.append("\n".join(lines).encode("utf-8", "backslashreplace"))
+
+    def _write(self, data: bytes) -> None:
+        """One write of the batch's bytes (to the binary layer under a text stdout)."""
+        buffer = getattr(self._out, "buffer", None)
+        if buffer is None:
+            self._out.write(data.decode("utf-8"))
             self._out.flush()
-        return self.done
+            return
+        self._out.flush()  # anything written as text before goes first
+        buffer.write(data)
+        buffer.flush()

@@ -28,7 +28,7 @@ def test_the_key_keeps_every_digit(pg_dsn):
     assert p.returncode == 0, err
     keys = [json.loads(x, parse_float=Decimal)["key"]["id"] for x in out.splitlines()]
     assert keys == [Decimal(BIG), int(INT40)]
-    assert f'"key": {{"id":{BIG}}}' in out
+    assert f'"key":{{"id":{BIG}}}' in out
 
 
 def test_a_filter_on_a_forty_digit_key_matches(pg_dsn):

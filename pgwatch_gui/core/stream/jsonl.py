@@ -1,4 +1,5 @@
-"""JSON Lines: one event as one line of strict JSON (`listen`, exports, recordings, history).
+"""JSON Lines: one event as one line of strict, compact JSON (`listen`, exports,
+recordings, history).
 
 A line holds FIELDS, or the ones chosen (`listen --fields`), in the order given. `op`,
 `schema`, `table` and `key` come from the payload: for this tool's envelope `key` is the
@@ -6,16 +7,18 @@ key object exactly as the payload wrote it (every digit, escape and repeated nam
 sent: a 40-digit numeric stays 40 digits); for any other payload the key the decoder
 found in it, its numbers exact (core/stream/payloads.py).
 
-`event_to_json` is the reference; `JsonlFormatter` writes the same bytes for a stream of
-events at a fraction of the cost, and core/stream/chunks.py the same bytes again straight
-from libpq's notifications (tests/core/test_perf_export.py and test_chunks.py hold them
-equal).
+`event_to_json` is the reference, made of json's own encoder one value at a time;
+`JsonlFormatter` writes the same bytes at a fraction of the cost (a msgspec struct per
+line, one encoder call), and core/stream/chunks.py the same bytes again for a whole
+read of notifications at once (tests/core/test_perf_export.py and test_chunks.py hold
+them equal). Lines are compact (no space after `,` and `:`): the same JSON in fewer bytes.
 """
 
 from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Any
 
 import msgspec
@@ -48,6 +51,21 @@ def parse_fields(text: str) -> tuple[str, ...]:
     if not names:
         raise ValueError(f"no field given; choose from {', '.join(FIELDS)}")
     return tuple(names)
+
+
+@lru_cache(maxsize=64)
+def line_struct(fields: tuple[str, ...]) -> type:
+    """A msgspec struct whose fields are the line's, in order: encoding one writes the
+    line (`key` and `received_at` are given as msgspec.Raw, their JSON text)."""
+    return msgspec.defstruct("Line", [(f, Any) for f in fields], gc=False)
+
+
+# What json.dumps(ensure_ascii=False, separators=(",", ":")) writes, for the types a
+# line's values have on this path: strings with the same escapes (a lone surrogate is
+# refused: UnicodeEncodeError), ints, booleans, null.
+encode = msgspec.json.Encoder().encode
+encode_lines = msgspec.json.Encoder().encode_lines
+_quote = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) does to a str
 
 
 def iso_time(ts: float) -> str:
@@ -87,11 +105,13 @@ def event_to_record(ev: Event) -> dict[str, Any]:
     }
 
 
-def envelope_fields(payload: str) -> tuple[Any, Any, Any, str] | None:
+_OBJECT_START = frozenset("{ \t\n\r")  # what a JSON object may start with
+
+
+def envelope_fields(payload: str) -> tuple[Any, Any, Any, bytes] | None:
     """(op, schema, table, the key's JSON text) of this tool's envelope; None for any
-    other payload. Only a payload that starts with '{' is tried (the chunk writer draws
-    the same line)."""
-    if payload[:1] != "{":
+    other payload."""
+    if payload[:1] not in _OBJECT_START:  # cannot be an object: spare the decoder
         return None
     try:
         e = decode_line_fields(payload if payload.isascii() else payload.encode("utf-8"))
@@ -101,133 +121,88 @@ def envelope_fields(payload: str) -> tuple[Any, Any, Any, str] | None:
     if head is None:
         return None
     k = bytes(e.key)
-    return head[0], head[1], head[2], k.decode() if k[:1] == b"{" else "null"
+    return head[0], head[1], head[2], k if k[:1] == b"{" else b"null"
 
 
-def payload_fields(ev: Event) -> tuple[Any, Any, Any, str]:
-    """(op, schema, table, key as JSON text) as a line writes them."""
+def key_text(key: dict | None) -> bytes:
+    """A decoded key's JSON, numbers exact, lone surrogates escaped."""
+    if key is None:
+        return b"null"
+    return utf8_safe(dumps_exact(key, compact=True)).encode("utf-8")
+
+
+def payload_fields(ev: Event) -> tuple[Any, Any, Any, bytes]:
+    """(op, schema, table, the key's JSON text) as a line writes them."""
     payload = ev.payload
     if ev.kind in PAYLOAD_KINDS and isinstance(payload, str):
         found = envelope_fields(payload)
         if found is not None:
             return found
     d = _decoded(ev)
-    return d.op, d.schema, d.table, "null" if d.key is None else _json_key(d.key)
+    return d.op, d.schema, d.table, key_text(d.key)
+
+
+def _values(ev: Event, fields: tuple[str, ...]) -> dict[str, Any]:
+    op, schema, table, key = payload_fields(ev) if DECODED_FIELDS.intersection(fields) \
+        else (None, None, None, b"null")
+    return {"received_at": iso_time(ev.received_at), "profile": ev.profile,
+            "channel": ev.channel, "pid": ev.pid, "payload": ev.payload, "op": op,
+            "schema": schema, "table": table, "key": key, "size": ev.size,
+            "kind": ev.kind, "own": ev.own, "seq": ev.seq}
 
 
 def event_to_json(ev: Event, fields: tuple[str, ...] = FIELDS) -> str:
-    """The line of one event: every value through the strict encoder, one at a time."""
-    op, schema, table, key = payload_fields(ev) if DECODED_FIELDS.intersection(fields) \
-        else (None, None, None, "null")
-    values = {"received_at": iso_time(ev.received_at), "profile": ev.profile,
-              "channel": ev.channel, "pid": ev.pid, "payload": ev.payload, "op": op,
-              "schema": schema, "table": table, "size": ev.size, "kind": ev.kind,
-              "own": ev.own, "seq": ev.seq}
-    parts = [f"{_quote(name)}: {key if name == 'key' else dumps_exact(values[name])}"
+    """The line of one event: every value through json's strict encoder, one at a time."""
+    values = _values(ev, fields)
+    parts = [f"{_quote(name)}:" + (values["key"].decode("utf-8") if name == "key"
+                                   else dumps_exact(values[name], compact=True))
              for name in fields]
-    return utf8_safe("{" + ", ".join(parts) + "}")
-
-
-_quote = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) does to a str
-_encode = msgspec.json.Encoder().encode
-
-
-def _quote_text(s: str) -> str:
-    """_quote(s) at about half the cost, for the payload of every line: msgspec writes
-    the same escapes for every character but the surrogates (tests/core/
-    test_perf_export.py goes through all of Unicode), and refuses a lone surrogate,
-    which then goes to _quote."""
-    try:
-        return _encode(s).decode()
-    except UnicodeEncodeError:
-        return _quote(s)
-
-
-_KEY_HEADS: dict[str, str] = {}  # column name -> '{"name": ', for one-column keys
-
-
-def _json_key(key: dict) -> str:
-    """dumps_exact(key); a one-column key of text or a whole number is written directly."""
-    if len(key) == 1:
-        ((k, v),) = key.items()
-        tv = type(v)
-        if (tv is int or tv is str) and type(k) is str:
-            head = _KEY_HEADS.get(k) or _kept(_KEY_HEADS, 1024, k, f"{{{_quote(k)}: ")
-            return f"{head}{_quote(v) if tv is str else repr(v)}}}"
-    return dumps_exact(key)
-
-
-def json_value(v: Any) -> str:
-    """dumps_exact(v), strings and null without a call into the encoder."""
-    if v is None:
-        return "null"
-    if isinstance(v, str):
-        return _quote(v)
-    return dumps_exact(v)
-
-
-def _kept(cache: dict, limit: int, key: Any, text: str) -> str:
-    """`text`, remembered under `key` in a cache that starts over at `limit` entries."""
-    if len(cache) >= limit:
-        cache.clear()
-    cache[key] = text
-    return text
+    return utf8_safe("{" + ",".join(parts) + "}")
 
 
 class JsonlFormatter:
-    """event_to_json, line for line the same text, for a stream of events.
-
-    What costs per line in event_to_json is done once where it can be: the local time
-    once per receive time (the listener stamps a whole read at once), the line's head
-    (time, profile, channel) once per distinct head, the middle (op, schema, table) once
-    per distinct triple, no record dict, and strings quoted by the same C function
-    json.dumps uses. The payload is decoded (for op, schema, table and key) without
-    keeping the parsed JSON in the Event. With a choice of fields, every line is
-    event_to_json's.
-    """
+    """event_to_json, line for line the same text, for a stream of events: one msgspec
+    struct per line, encoded in one call (the local time once per receive time: the
+    listener stamps a whole read at once). The payload is decoded (for op, schema, table
+    and key) without keeping the parsed JSON in the Event. An Event with odd values (a
+    test's, a recording's: a pid that is not an int, a lone surrogate) goes the reference
+    way."""
 
     def __init__(self, fields: tuple[str, ...] = FIELDS) -> None:
-        self._heads: dict[tuple[float, str, str], str] = {}
-        self._middles: dict[tuple[Any, Any, Any], str] = {}
         self.fields = fields
-        if fields != FIELDS:
-            self.line = lambda ev: event_to_json(ev, fields)  # type: ignore[method-assign]
-
-    def _head(self, key: tuple[float, str, str]) -> str:
-        received_at, profile, channel = key
-        return _kept(self._heads, 256, key, (
-            f'{{"received_at": {_quote(iso_time(received_at))}, '
-            f'"profile": {_quote(profile)}, "channel": {_quote(channel)}, "pid": '))
-
-    def _middle(self, key: tuple[Any, Any, Any]) -> str:
-        op, schema, table = key
-        return _kept(self._middles, 1024, key, (
-            f'"op": {json_value(op)}, "schema": {json_value(schema)}, '
-            f'"table": {json_value(table)}, "key": '))
+        self._struct = line_struct(fields)
+        self._decodes = bool(DECODED_FIELDS.intersection(fields))
+        self._all = fields == FIELDS
+        self._time = (-1.0, msgspec.Raw(b'""'))
 
     def line(self, ev: Event) -> str:
         pid, seq, own, size = ev.pid, ev.seq, ev.own, ev._size
-        # What is written by repr() must be what JSON reads (not a str pid, not own=1).
+        # Only ints, text and booleans go to msgspec, whose floats are not json's.
         if not (type(pid) is int and type(seq) is int and type(own) is bool):
-            return event_to_json(ev)  # an odd Event (a test's, a recording's): the slow way
+            return event_to_json(ev, self.fields)
         if type(size) is not int or size < 0:
             size = ev.size
             if type(size) is not int:
-                return event_to_json(ev)
-        payload = ev.payload
-        if type(payload) is not str:  # msgspec would write None as null
-            return event_to_json(ev)
-        try:  # a name, kind or payload that is not text, or an unhashable op: TypeError
-            op, schema, table, k = payload_fields(ev)
-            key = (ev.received_at, ev.profile, ev.channel)
-            head = self._heads.get(key) or self._head(key)
-            triple = (op, schema, table)
-            middle = self._middles.get(triple) or self._middle(triple)
-            text = (
-                f'{head}{pid!r}, "payload": {_quote_text(payload)}, {middle}{k}, '
-                f'"size": {size!r}, "kind": {_quote(ev.kind)}, '
-                f'"own": {"true" if own else "false"}, "seq": {seq!r}}}'
-            )
-        except TypeError:
-            return event_to_json(ev)
-        return text if text.isascii() else utf8_safe(text)
+                return event_to_json(ev, self.fields)
+        if not (type(ev.payload) is str and type(ev.received_at) is float
+                and type(ev.profile) is str and type(ev.channel) is str
+                and type(ev.kind) is str):
+            return event_to_json(ev, self.fields)
+        t = ev.received_at
+        if t != self._time[0]:
+            self._time = (t, msgspec.Raw(encode(iso_time(t))))
+        op, schema, table, key = payload_fields(ev) if self._decodes \
+            else (None, None, None, b"null")
+        if self._all:
+            line = self._struct(self._time[1], ev.profile, ev.channel, pid, ev.payload, op,
+                                schema, table, msgspec.Raw(key), size, ev.kind, own, seq)
+        else:
+            values = {"received_at": self._time[1], "profile": ev.profile,
+                      "channel": ev.channel, "pid": pid, "payload": ev.payload, "op": op,
+                      "schema": schema, "table": table, "key": msgspec.Raw(key),
+                      "size": size, "kind": ev.kind, "own": own, "seq": seq}
+            line = self._struct(*[values[f] for f in self.fields])
+        try:
+            return encode(line).decode("utf-8")
+        except (UnicodeEncodeError, TypeError):  # a lone surrogate, a value msgspec refuses
+            return event_to_json(ev, self.fields)

@@ -2,19 +2,23 @@
 
 One reader callback stays on the socket (`loop.add_reader`); each time data arrives it
 reads for up to READ_BUDGET, turning every notification into an Event (channel names
-interned by their raw bytes, payloads decoded with replacement, the size as sent).
+interned by their raw bytes, payloads decoded with replacement, the size as sent), or,
+for a raw reader (`listen`), handing over what libpq gives as one NotifyChunk per read.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 
 import psycopg
 
 from pgwatch_gui.core.stream import wire
 from pgwatch_gui.core.stream.batching import Batcher
+from pgwatch_gui.core.stream.chunks import NotifyChunk
 from pgwatch_gui.core.stream.events import new_event
 
 # Longest a read callback keeps draining the socket before the event loop gets a turn.
@@ -23,16 +27,39 @@ from pgwatch_gui.core.stream.events import new_event
 READ_BUDGET = 0.004
 
 
+def _raw_reads(pgconn, batches: Batcher, seq: Iterator[int], profile: str,
+               own_pid: int | None, enc: str, clock, until: float) -> None:
+    """A raw reader's turn: each read's notifications as one NotifyChunk, no Event each
+    (what libpq gives, collected by one C-level loop: iter(notifies, None))."""
+    backlog = batches.backlog
+    notifies = pgconn.notifies
+    skip = deque(maxlen=0).extend
+    while True:
+        pgconn.consume_input()
+        items = list(iter(notifies, None))
+        if not items:
+            break
+        n = len(items)
+        first = next(seq)
+        if n > 1:
+            skip(itertools.islice(seq, n - 1))  # the chunk's numbers: first .. first + n - 1
+        before = len(backlog)
+        backlog.append(NotifyChunk(time.time(), first, items, profile, own_pid, enc))
+        batches.added_chunk(before, n)
+        if clock() > until:
+            break
+
+
 async def read_notifications(conn: psycopg.AsyncConnection, batches: Batcher,
                              seq: Iterator[int], *, profile: str, own_pid: int | None,
-                             touch: Callable[[], None]) -> None:
+                             touch: Callable[[], None], raw: bool = False) -> None:
     """Read until the connection fails (raises) or the task is cancelled.
 
     One reader callback stays on the socket and drains libpq's queue of
     notifications each time data arrives, rather than a new wait (and a new socket
     notifier, under qasync) per read and an async-generator step per notification.
     Notifications that psycopg reads while a command runs reach the backlog through
-    the notify handler installed in the listener's session.
+    the notify handler installed in the listener's session (as Events, raw or not).
     """
     pgconn = conn.pgconn
     loop = asyncio.get_running_loop()
@@ -62,6 +89,9 @@ async def read_notifications(conn: psycopg.AsyncConnection, batches: Batcher,
         try:
             touch()
             until = clock() + READ_BUDGET
+            if raw:
+                _raw_reads(pgconn, batches, seq, profile, own_pid, enc, clock, until)
+                return
             while True:
                 pgconn.consume_input()
                 n = pgconn.notifies()
@@ -75,12 +105,12 @@ async def read_notifications(conn: psycopg.AsyncConnection, batches: Batcher,
                 while n is not None:
                     pid = n.be_pid
                     pid = shared_int(pid, pid)
-                    raw = n.relname
-                    channel = names.get(raw)
+                    rel = n.relname
+                    channel = names.get(rel)
                     if channel is None:
                         if len(names) >= 10_000:
                             names.clear()
-                        channel = names[raw] = raw.decode(enc, "replace")
+                        channel = names[rel] = rel.decode(enc, "replace")
                     extra = n.extra
                     size = len(extra)
                     append(new_event(next(seq), t, profile, channel, pid,
