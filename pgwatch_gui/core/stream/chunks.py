@@ -19,7 +19,7 @@ import contextlib
 import itertools
 from dataclasses import dataclass
 from itertools import chain, repeat
-from operator import attrgetter, itemgetter, methodcaller
+from operator import attrgetter, itemgetter
 from typing import Any
 
 import msgspec
@@ -40,7 +40,6 @@ from pgwatch_gui.core.stream.payloads import decode_line_fields, envelope_head, 
 _relname, _pid, _extra = itemgetter(0), itemgetter(1), itemgetter(2)
 _head_key = attrgetter("v", "op", "schema", "table")
 _key = attrgetter("key")
-_is_object = methodcaller("startswith", b"{")
 _NULL = msgspec.Raw(b"null")
 
 
@@ -157,7 +156,10 @@ class ChunkLines:
             keys = [_NULL if e is None else e.key for e in envs]
         else:
             keys = list(map(_key, envs))
-        if not all(map(_is_object, map(bytes, keys))):  # not an object: null
+        # Every key an object? (JSON text holds no NUL, so "\0{" counts the objects
+        # after the first without a bytes object per key.)
+        joined = b"\0".join(keys)
+        if joined[:1] != b"{" or joined.count(b"\0{") != len(keys) - 1:
             keys = [k if bytes(k)[:1] == b"{" else _NULL for k in keys]
         if None in heads:  # anything but this tool's envelope: what the decoder says of it
             for i, h in enumerate(heads):
