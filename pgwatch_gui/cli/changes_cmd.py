@@ -131,7 +131,7 @@ async def _stream(conninfo: str, plan: WatchPlan, count: int | None, timeout: fl
 
     source = ChangeSource(conninfo, plan, on_batch=on_batch, on_status=on_status,
                           on_setup=on_setup, on_leftovers=on_leftovers, profile=profile,
-                          batch_interval=0.0)
+                          batch_interval=0.0, raw=True)
     loop = asyncio.get_running_loop()
     with contextlib.suppress(NotImplementedError, AttributeError):
         loop.add_signal_handler(signal.SIGTERM, done.set)

@@ -2,9 +2,9 @@
 or the chosen ones) or text, only what passes the filter flags, one write per batch, and
 a count to stop at.
 
-A raw listener's batches also hold NotifyChunks (a read's notifications as libpq gave
-them): without a filter their JSON Lines are made straight from the bytes
-(core/stream/chunks.py), with one they become Events first."""
+A raw source's batches also hold chunks (a read's notifications as libpq gave them, a
+read's row changes as the decoder wrote them): without a filter their JSON Lines are
+made straight from them (core/stream/chunks.py), with one they become Events first."""
 
 from __future__ import annotations
 
@@ -13,10 +13,12 @@ from typing import TextIO
 
 from pgwatch_gui.core.filtering.engine import FilterSpec, compile_filter
 from pgwatch_gui.core.filtering.facets import FacetCache
-from pgwatch_gui.core.stream.chunks import ChunkLines, NotifyChunk
+from pgwatch_gui.core.stream.chunks import ChangeChunk, ChunkLines, NotifyChunk
 from pgwatch_gui.core.stream.events import KIND_NOTIFY, Event
 from pgwatch_gui.core.stream.export import TextFormatter
 from pgwatch_gui.core.stream.jsonl import FIELDS, JsonlFormatter
+
+_CHUNKS = (NotifyChunk, ChangeChunk)
 
 
 class LinePrinter:
@@ -45,9 +47,9 @@ class LinePrinter:
         """Print what of `batch` passes; True once `count` is reached."""
         out: list[bytes] = []
         events: list[Event] = []
-        chunks: list[NotifyChunk] = []
+        chunks: list = []
         for item in batch:
-            if type(item) is NotifyChunk:
+            if type(item) in _CHUNKS:
                 if self._chunk_lines is None:
                     events.extend(item.events())
                     continue
@@ -68,7 +70,7 @@ class LinePrinter:
             self._write(b"".join(out))
         return self.done
 
-    def _chunks(self, chunks: list[NotifyChunk], out: list[bytes]) -> None:
+    def _chunks(self, chunks: list, out: list[bytes]) -> None:
         if self.count is not None:
             left = self.count - self.seen
             kept = []
@@ -80,8 +82,7 @@ class LinePrinter:
                 kept.append(c)
                 left -= len(c)
             chunks = kept
-            if self.kind == KIND_NOTIFY:
-                self.seen += sum(map(len, chunks))
+            self.seen += sum(len(c) for c in chunks if c.kind == self.kind)
         if chunks:
             assert self._chunk_lines is not None
             out.append(self._chunk_lines.lines(chunks))

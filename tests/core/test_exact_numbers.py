@@ -67,7 +67,7 @@ def test_a_numeric_written_as_text_matches_its_number():
     """A row change's numeric column arrives as the server's text ("12.50")."""
     env = {"v": 1, "op": "INSERT", "schema": "public", "table": "t", "key": {"id": INT40},
            "row": {"id": INT40, "total": "12.50"}}
-    change = new_change_event(1, 0.0, "", "pub", json.dumps(env), env)
+    change = new_change_event(1, 0.0, "", "pub", json.dumps(env))
     for where in (f"key.id = {INT40}", "row.total = 12.5", "row.total = 12.50",
                   "row.total > 12.4"):
         flt = compile_filter(FilterSpec(fields=where))

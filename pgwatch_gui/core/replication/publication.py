@@ -66,6 +66,11 @@ class Setup:
     # Tables set to REPLICA IDENTITY FULL first (old rows in every UPDATE/DELETE). This
     # stays after watching stops: it is the table's own setting.
     identity_full: tuple[PublishableTable, ...] = ()
+    # STORED generated columns the server will not send, per table: pgoutput sends them
+    # only from PostgreSQL 18 on, with publish_generated_columns = stored (which a
+    # publication made here then has); the envelope names them in `generated_missing`.
+    generated: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
+    publish_generated: bool = False
 
     def statements(self, now: float | None = None) -> list[sql.Composed]:
         if not self.created_here:
@@ -76,12 +81,17 @@ class Setup:
         full = [sql.SQL("ALTER TABLE {} REPLICA IDENTITY FULL").format(
             sql.Identifier(t.schema, t.name)) for t in self.identity_full]
         # A partitioned table's rows then arrive under its own name, not its partitions'.
-        root = sql.SQL(" WITH (publish_via_partition_root = true)") if any(
-            t.kind == "p" for t in self.tables) else sql.SQL("")
+        options = []
+        if any(t.kind == "p" for t in self.tables):
+            options.append(sql.SQL("publish_via_partition_root = true"))
+        if self.publish_generated:
+            options.append(sql.SQL("publish_generated_columns = stored"))
+        with_ = sql.SQL(" WITH ({})").format(sql.SQL(", ").join(options)) if options \
+            else sql.SQL("")
         return [
             *full,
             sql.SQL("CREATE PUBLICATION {} FOR TABLE {}{}").format(
-                sql.Identifier(self.name), targets, root),
+                sql.Identifier(self.name), targets, with_),
             sql.SQL("COMMENT ON PUBLICATION {} IS {}").format(
                 sql.Identifier(self.name), sql.Literal(comment)),
         ]
@@ -123,8 +133,10 @@ async def plan_setup(conn: psycopg.AsyncConnection, plan: WatchPlan, *, superuse
                 f"no publication named {plan.publication!r} in this database "
                 "(see SELECT pubname FROM pg_publication)")
         tables = [(r[1], r[2]) for r in rows if r[1] is not None]
+        sent = await _publishes_generated(conn, plan.publication)
         return Setup(plan.publication, slot, created_here=False,
-                     primary_keys=await primary_keys(conn, tables))
+                     primary_keys=await primary_keys(conn, tables),
+                     generated={} if sent else await generated_columns(conn, tables))
     found = await find_tables(conn, tables=list(plan.tables) or None, schema=plan.schema)
     if plan.tables:
         have = {(t.schema, t.name) for t in found}
@@ -149,9 +161,44 @@ async def plan_setup(conn: psycopg.AsyncConnection, plan: WatchPlan, *, superuse
             why = (f" ({identity_fix(skipped)})" if skipped else "")
             raise ReplicationRefused(
                 f"no table in {where} that this role may publish{why}")
-    keys = await primary_keys(conn, [(t.schema, t.name) for t in chosen])
+    names = [(t.schema, t.name) for t in chosen]
+    keys = await primary_keys(conn, names)
     full = tuple(t for t in chosen if t.identity != "f") if identity_full else ()
-    return Setup(pub, slot, tuple(chosen), tuple(skipped), True, keys, full)
+    generated = await generated_columns(conn, names)
+    sends = bool(generated) and conn.info.server_version >= GENERATED_SENT_FROM
+    return Setup(pub, slot, tuple(chosen), tuple(skipped), True, keys, full,
+                 {} if sends else generated, sends)
+
+
+GENERATED_SENT_FROM = 180000  # PostgreSQL 18: publish_generated_columns
+
+
+async def generated_columns(conn: psycopg.AsyncConnection, tables: list[tuple[str, str]]
+                            ) -> dict[tuple[str, str], tuple[str, ...]]:
+    """The STORED generated columns of these tables, in column order (none: no entry)."""
+    if not tables:
+        return {}
+    cur = await conn.execute(
+        """
+        SELECT n.nspname, c.relname, array_agg(a.attname::text ORDER BY a.attnum)
+          FROM pg_attribute a
+          JOIN pg_class c ON c.oid = a.attrelid
+          JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE a.attgenerated = 's' AND a.attnum > 0 AND NOT a.attisdropped
+           AND (n.nspname, c.relname) IN (SELECT * FROM unnest(%s::text[], %s::text[]))
+         GROUP BY 1, 2
+        """, ([s for s, _ in tables], [t for _, t in tables]))
+    return {(r[0], r[1]): tuple(r[2]) for r in await cur.fetchall()}
+
+
+async def _publishes_generated(conn: psycopg.AsyncConnection, name: str) -> bool:
+    """Whether an existing publication sends STORED generated columns (18+)."""
+    if conn.info.server_version < GENERATED_SENT_FROM:
+        return False
+    cur = await conn.execute("SELECT pubgencols::text FROM pg_publication WHERE pubname = %s",
+                             (name,))
+    row = await cur.fetchone()
+    return bool(row) and row[0] == "s"
 
 
 async def primary_keys(conn: psycopg.AsyncConnection, tables: list[tuple[str, str]]

@@ -109,8 +109,10 @@ class ChangeSource(EventSource):
         max_attempts: int | None = None,
         seq: Iterator[int] | None = None,
         route: Route | None = None,
+        raw: bool = False,
     ) -> None:
         self.conninfo = conninfo
+        self.raw = raw  # batches carry ChangeChunks, not Events (`changes`)
         # A route (an SSH tunnel) shared with the connection's listener, which owns it:
         # asked for the string before each connect (it reopens a lost tunnel), never closed.
         self.route = route
@@ -243,11 +245,11 @@ class ChangeSource(EventSource):
                     await self._unless_stopped(
                         start_streaming(conn.pgconn, self._slot, self.setup.name))
                     self.reader = StreamReader(
-                        Decoder(self._key_hint), self._batches, self._seq, profile=self.profile,
-                        channel=self.setup.name, start=start,
+                        Decoder(self._key_hint, self._generated_hint), self._batches,
+                        self._seq, profile=self.profile, channel=self.setup.name, start=start,
                         status_interval=self.status_interval,
                         silence_limit=self.silence_limit,
-                        on_tick=lambda: self._emit(State.LISTENING))
+                        on_tick=lambda: self._emit(State.LISTENING), raw=self.raw)
                     streamed_once, attempt = True, 0
                     if lost_at is not None:
                         self._gap(lost_at, lost_reason)
@@ -312,6 +314,9 @@ class ChangeSource(EventSource):
 
     def _key_hint(self, schema: str, table: str) -> tuple[str, ...] | None:
         return self.setup.primary_keys.get((schema, table)) if self.setup else None
+
+    def _generated_hint(self, schema: str, table: str) -> tuple[str, ...]:
+        return self.setup.generated.get((schema, table), ()) if self.setup else ()
 
     def _gap(self, lost_at: float, reason: str) -> None:
         now = time.time()

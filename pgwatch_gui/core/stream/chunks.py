@@ -20,11 +20,17 @@ import itertools
 from dataclasses import dataclass
 from itertools import chain, repeat
 from operator import attrgetter, itemgetter
-from typing import Any
+from typing import Any, ClassVar
 
 import msgspec
 
-from pgwatch_gui.core.stream.events import Event, new_event
+from pgwatch_gui.core.stream.events import (
+    KIND_CHANGE,
+    KIND_NOTIFY,
+    Event,
+    new_change_event,
+    new_event,
+)
 from pgwatch_gui.core.stream.jsonl import (
     DECODED_FIELDS,
     FIELDS,
@@ -47,6 +53,7 @@ _NULL = msgspec.Raw(b"null")
 class NotifyChunk:
     """The notifications of one read: psycopg.pq PGnotify (relname, be_pid, extra)."""
 
+    kind: ClassVar[str] = KIND_NOTIFY
     received_at: float
     first_seq: int
     items: list
@@ -70,8 +77,33 @@ class NotifyChunk:
                 for seq, (rel, pid, extra) in zip(itertools.count(self.first_seq), self.items)]
 
 
+@dataclass(slots=True)
+class ChangeChunk:
+    """The row changes of one read from a replication slot (core/replication): each
+    (the envelope as JSON, op, schema, table, the key as JSON)."""
+
+    kind: ClassVar[str] = KIND_CHANGE
+    received_at: float
+    first_seq: int
+    items: list
+    profile: str
+    channel: str  # the publication
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def head(self, n: int) -> ChangeChunk:
+        return ChangeChunk(self.received_at, self.first_seq, self.items[:n], self.profile,
+                           self.channel)
+
+    def events(self) -> list[Event]:
+        t, profile, channel = self.received_at, self.profile, self.channel
+        return [new_change_event(seq, t, profile, channel, p.decode("utf-8"), len(p))
+                for seq, (p, *_rest) in zip(itertools.count(self.first_seq), self.items)]
+
+
 class ChunkLines:
-    """JSON Lines (`fields`, in that order) for NotifyChunks, as bytes."""
+    """JSON Lines (`fields`, in that order) for NotifyChunks and ChangeChunks, as bytes."""
 
     def __init__(self, fields: tuple[str, ...] = FIELDS) -> None:
         self.fields = fields
@@ -82,8 +114,10 @@ class ChunkLines:
         self._times: dict[float, msgspec.Raw] = {}
         self._heads: dict[tuple, tuple] = {}
 
-    def lines(self, chunks: list[NotifyChunk]) -> bytes:
+    def lines(self, chunks: list) -> bytes:
         """Every line of `chunks`, each with its newline."""
+        if type(chunks[0]) is ChangeChunk:
+            return self._changes(chunks)
         out: list[bytes] = []
         run: list[NotifyChunk] = []
         for c in chunks:
@@ -218,7 +252,42 @@ class ChunkLines:
             return self._slow(chunks)
 
 
+    def _changes(self, chunks: list[ChangeChunk]) -> bytes:
+        """Row changes: everything a line needs is in the Change already."""
+        items = list(chain.from_iterable(c.items for c in chunks))
+        n = len(items)
+        payloads = list(map(_extra_change, items))
+        cols = []
+        for name in self.fields:
+            if name == "payload":
+                cols.append(map(bytes.decode, payloads))
+            elif name == "received_at":
+                cols.append(chain.from_iterable(
+                    repeat(self._time(c.received_at), len(c.items)) for c in chunks))
+            elif name == "profile":
+                cols.append(repeat(chunks[0].profile, n))
+            elif name == "channel":
+                cols.append(chain.from_iterable(repeat(c.channel, len(c.items)) for c in chunks))
+            elif name == "pid":
+                cols.append(repeat(0, n))
+            elif name == "size":
+                cols.append(map(len, payloads))
+            elif name == "kind":
+                cols.append(repeat("change", n))
+            elif name == "own":
+                cols.append(repeat(False, n))
+            elif name == "seq":
+                cols.append(chain.from_iterable(
+                    range(c.first_seq, c.first_seq + len(c.items)) for c in chunks))
+            elif name == "key":
+                cols.append(map(msgspec.Raw, map(_change_key, items)))
+            else:  # op, schema, table
+                cols.append(map(itemgetter(1 + _HEAD_AT[name]), items))
+        return encode_lines(list(map(self._struct, *cols)))
+
+
 _HEAD_AT = {"op": 0, "schema": 1, "table": 2}
+_extra_change, _change_key = itemgetter(0), itemgetter(4)
 
 
 def _line_fields_or_none(text: bytes) -> Any:

@@ -11,7 +11,6 @@ from typing import Any
 
 from pgwatch_gui.core.stream.payloads import (
     SHAPE_EMPTY,
-    SHAPE_ENVELOPE,
     Decoded,
     decode_payload,
 )
@@ -127,23 +126,14 @@ def new_event(seq: int, received_at: float, profile: str, channel: str, pid: int
 
 
 _SET_KIND = Event.__dict__["kind"].__set__
-_SET_DECODED = Event.__dict__["_decoded"].__set__
 
 
 def new_change_event(seq: int, received_at: float, profile: str, channel: str, payload: str,
-                     envelope: dict[str, Any]) -> Event:
-    """A row change from a replication slot: `payload` is `envelope` as JSON text.
-
-    The envelope is already a dict, so the Decoded is built from it rather than by
-    parsing the text again.
-    """
-    key = envelope.get("key")
-    decoded = Decoded(SHAPE_ENVELOPE, envelope, op=envelope.get("op"),
-                      schema=envelope.get("schema"), table=envelope.get("table"),
-                      key=key if isinstance(key, dict) else None)
-    ev = new_event(seq, received_at, profile, channel, 0, payload)  # size: from the text
+                     size: int = -1) -> Event:
+    """A row change from a replication slot: `payload` is its envelope as JSON text,
+    decoded (like a notification's) only when something asks."""
+    ev = new_event(seq, received_at, profile, channel, 0, payload, False, size)
     _SET_KIND(ev, KIND_CHANGE)
-    _SET_DECODED(ev, decoded)
     return ev
 
 
