@@ -105,3 +105,29 @@ def test_parse_fields():
         parse_fields("chanel,payload")
     with pytest.raises(ValueError, match="no field given"):
         parse_fields(" , ")
+
+
+def test_change_chunk_lines_are_jsonl_formatter_lines():
+    """Row changes from the decoder: the command line's lines are the Event's lines."""
+    import struct
+
+    from pgwatch_gui.core.replication.pgoutput import Decoder
+    from pgwatch_gui.core.stream.chunks import ChangeChunk
+    from tests.core.replication.test_pgoutput import begin, relation, tuple_data
+
+    d = Decoder()
+    d.feed(begin())
+    d.feed(relation(7, "s", 'we"ird', [("id", 20, True), ("é\\x", 25, False),
+                                        ("j", 114, False), ("ok", 16, False)]))
+    changes = []
+    for i, (text, j) in enumerate([(b"plain", b'{"a": 1e400, "a": 2}'), ("é😀".encode(), None),
+                                   (b"x\n\"y", b"[1.50]")]):
+        changes += d.feed(b"I" + struct.pack("!I", 7) + b"N" + tuple_data(
+            str(10 ** 20 + i).encode(), text, j, b"t"))
+    changes += d.feed(b"T" + struct.pack("!IBI", 1, 1, 7))
+    chunks = [ChangeChunk(1_700_000_000.0, 5, changes[:2], "p", "pub"),
+              ChangeChunk(1_700_000_001.5, 7, changes[2:], "p", "pub")]
+    for fields in SHAPES:
+        assert ChunkLines(fields).lines(chunks) == expected(chunks, fields), fields
+    first = json.loads(ChunkLines().lines(chunks).splitlines()[0])
+    assert first["key"] == {"id": 10 ** 20} and '"j":{"a": 1e400, "a": 2}' in first["payload"]

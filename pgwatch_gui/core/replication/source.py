@@ -35,6 +35,7 @@ from pgwatch_gui.core.replication.checks import (
     gather_facts,
     refusal,
 )
+from pgwatch_gui.core.replication.follow import FOLLOW_INTERVAL, SchemaFollower
 from pgwatch_gui.core.replication.pgoutput import DecodeError, Decoder
 from pgwatch_gui.core.replication.reader import StreamReader
 from pgwatch_gui.core.replication.slot import create_slot, open_replication, start_streaming
@@ -110,9 +111,14 @@ class ChangeSource(EventSource):
         seq: Iterator[int] | None = None,
         route: Route | None = None,
         raw: bool = False,
+        follow_interval: float = FOLLOW_INTERVAL,
     ) -> None:
         self.conninfo = conninfo
         self.raw = raw  # batches carry ChangeChunks, not Events (`changes`)
+        # A schema's tables created while streaming are added (follow.py) this often.
+        self.follow_interval = follow_interval
+        self._superuser = False
+        self._follower: asyncio.Task | None = None
         # A route (an SSH tunnel) shared with the connection's listener, which owns it:
         # asked for the string before each connect (it reopens a lost tunnel), never closed.
         self.route = route
@@ -193,6 +199,7 @@ class ChangeSource(EventSource):
                 found = await pubs.leftovers(conn)
                 if found:
                     self._on_leftovers(found)
+            self._superuser = facts.superuser
             if self.setup is None:
                 self.setup = await pubs.plan_setup(conn, self.plan, superuser=facts.superuser)
             if self._on_setup is not None:
@@ -201,6 +208,11 @@ class ChangeSource(EventSource):
             self._created = self.setup.created_here
 
     async def _cleanup(self) -> None:
+        if self._follower is not None:
+            self._follower.cancel()
+            with contextlib.suppress(BaseException):
+                await self._follower
+            self._follower = None
         if not (self._created and self.setup):
             return
         try:
@@ -256,6 +268,8 @@ class ChangeSource(EventSource):
                         lost_at = None
                     self._emit(State.LISTENING)
                     self._streaming.set()
+                    if self._follower is None and self.plan.schema and self._created:
+                        self._follower = asyncio.ensure_future(self._follow(self.plan.schema))
                     assert self._stop is not None
                     try:
                         await self.reader.run(conn.pgconn, self._stop)
@@ -317,6 +331,39 @@ class ChangeSource(EventSource):
 
     def _generated_hint(self, schema: str, table: str) -> tuple[str, ...]:
         return self.setup.generated.get((schema, table), ()) if self.setup else ()
+
+    async def _follow(self, schema: str) -> None:
+        """While streaming a schema it created a publication for: add the schema's new
+        tables to it, and say so in a marker row (follow.py)."""
+        assert self.setup is not None
+        follower = SchemaFollower(schema, self.setup, superuser=self._superuser)
+        conn = None
+        try:
+            while True:
+                await asyncio.sleep(self.follow_interval)
+                try:
+                    if conn is None or conn.closed:
+                        conn = await connect(await self._conninfo())
+                    self.setup, notes = await follower.check(conn, self.setup)
+                except psycopg.Error:  # looked again next time (a lost link is the reader's)
+                    if conn is not None:
+                        await conn.close()
+                    conn = None
+                    continue
+                except Exception as exc:  # never silent: said in the stream, then no more
+                    self._note(f"new tables of schema {schema} are no longer followed: "
+                               f"{exc.__class__.__name__}: {one_line(exc)}")
+                    return
+                for note in notes:
+                    self._note(note)
+        finally:
+            if conn is not None:
+                await conn.close()
+
+    def _note(self, text: str) -> None:
+        """A marker row (kind gap) that says something about the stream."""
+        self._batches.add(Event(next(self._seq), time.time(), self.profile, "", 0, text,
+                                kind=KIND_GAP))
 
     def _gap(self, lost_at: float, reason: str) -> None:
         now = time.time()
