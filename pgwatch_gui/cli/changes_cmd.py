@@ -14,13 +14,14 @@ from pgwatch_gui.cli.output import LinePrinter
 from pgwatch_gui.core.filtering.engine import FilterSpec
 from pgwatch_gui.core.pg.connection import connect, one_line, use_selector_loop_policy
 from pgwatch_gui.core.pg.names import IdentifierError, parse_identifier, parse_qualified
+from pgwatch_gui.core.replication.change_status import ChangeStatus
 from pgwatch_gui.core.replication.publication import (
     Leftover,
     Setup,
     WatchPlan,
     drop_leftovers,
 )
-from pgwatch_gui.core.replication.source import ChangeSource, ChangeStatus
+from pgwatch_gui.core.replication.source import ChangeSource
 from pgwatch_gui.core.stream.events import KIND_CHANGE, Event
 from pgwatch_gui.core.stream.status import State, Status
 

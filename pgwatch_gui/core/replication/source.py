@@ -21,7 +21,6 @@ import contextlib
 import itertools
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 
 import psycopg
 from psycopg import pq
@@ -29,6 +28,7 @@ from psycopg import pq
 from pgwatch_gui.core.pg.connection import connect, one_line
 from pgwatch_gui.core.pg.errors import RouteError
 from pgwatch_gui.core.replication import publication as pubs
+from pgwatch_gui.core.replication.change_status import ChangeStatus
 from pgwatch_gui.core.replication.checks import (
     ReplicationRefused,
     explain,
@@ -44,42 +44,6 @@ from pgwatch_gui.core.stream.events import KIND_GAP, Event
 from pgwatch_gui.core.stream.listener import Route
 from pgwatch_gui.core.stream.source import EventSource
 from pgwatch_gui.core.stream.status import Backoff, State, Status
-
-
-@dataclass(frozen=True)
-class ChangeStatus(Status):
-    """A Listener Status (LISTENING means streaming) plus what a change stream adds."""
-
-    publication: str = ""
-    slot: str = ""
-    watching: str = ""
-    lag_bytes: int = 0
-    lag_seconds: float = 0.0
-    latency: float = 0.0  # commit -> read, of the last transaction
-
-    def describe(self) -> str:
-        if self.state is State.LISTENING:
-            return (f"streaming changes of {self.watching} · {_bytes(self.lag_bytes)}, "
-                    f"{self.lag_seconds:.1f} s behind")
-        if self.state is State.CONNECTING and self.reason:
-            return f"connecting: {self.reason}"
-        if self.state is State.RECONNECTING:
-            text = f"reconnecting with a new slot in {self.delay:.1f} s (attempt {self.attempt})"
-            return f"{text}: {self.reason}" if self.reason else text
-        return super().describe()
-
-
-    def details(self) -> str:
-        """describe() plus the server objects in use (for a log line or a tooltip)."""
-        return (f"{self.describe()} (publication {self.publication}, temporary slot "
-                f"{self.slot}; last commit {self.latency * 1000:.0f} ms to arrive)")
-
-
-def _bytes(n: int) -> str:
-    for unit, size in (("MB", 1 << 20), ("kB", 1 << 10)):
-        if n >= size:
-            return f"{n / size:.1f} {unit}"
-    return f"{n} B"
 
 
 class _Stopped(Exception):
