@@ -13,13 +13,16 @@ import itertools
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
+from operator import itemgetter
 
 import psycopg
 
 from pgwatch_gui.core.stream import wire
 from pgwatch_gui.core.stream.batching import Batcher
 from pgwatch_gui.core.stream.chunks import NotifyChunk
-from pgwatch_gui.core.stream.events import new_event
+from pgwatch_gui.core.stream.events import KIND_NOTIFY, Event
+
+_relname, _pid, _extra = itemgetter(0), itemgetter(1), itemgetter(2)
 
 # Longest a read callback keeps draining the socket before the event loop gets a turn.
 # Measured (tests/benchmarks/bench_ingest.py): +35-40 % app throughput against one
@@ -70,7 +73,10 @@ async def read_notifications(conn: psycopg.AsyncConnection, batches: Batcher,
     now = time.time
     enc = wire.text_encoding(conn)
     backlog = batches.backlog
-    append = backlog.append
+    extend = backlog.extend
+    notifies = pgconn.notifies
+    skip = deque(maxlen=0).extend
+    utf8 = enc in ("utf-8", "utf8")
     # Channel names by their raw bytes: one str per channel, not one per notification
     # (100,000 held events would otherwise hold 100,000 copies of "orders").
     names: dict[bytes, str] = {}
@@ -84,8 +90,9 @@ async def read_notifications(conn: psycopg.AsyncConnection, batches: Batcher,
         # of a busy stream); going back to the event loop for each costs more than
         # the reading. So keep reading while data keeps coming, for up to
         # READ_BUDGET, then let the loop run (flushes, the screen, commands).
-        # What `Batcher.add` does per notification is done here per chunk (the counters,
-        # the clock, the flush); each notification costs one Event and an append.
+        # What `Batcher.add` does per notification is done here per read (the counters,
+        # the clock, the flush, the shared names and ints); each notification costs its
+        # text and one Event, made by a list comprehension.
         try:
             touch()
             until = clock() + READ_BUDGET
@@ -94,31 +101,37 @@ async def read_notifications(conn: psycopg.AsyncConnection, batches: Batcher,
                 return
             while True:
                 pgconn.consume_input()
-                n = pgconn.notifies()
-                if n is None:
+                items = list(iter(notifies, None))  # what libpq holds, by a C-level loop
+                if not items:
                     break
                 t = now()
-                before = len(backlog)
-                count = 0
+                n = len(items)
+                first = next(seq)
+                if n > 1:
+                    skip(itertools.islice(seq, n - 1))  # the read's numbers
                 if len(ints) >= 10_000:
                     ints.clear()
-                while n is not None:
-                    pid = n.be_pid
-                    pid = shared_int(pid, pid)
-                    rel = n.relname
-                    channel = names.get(rel)
-                    if channel is None:
+                for rel in set(map(_relname, items)):
+                    if rel not in names:
                         if len(names) >= 10_000:
                             names.clear()
-                        channel = names[rel] = rel.decode(enc, "replace")
-                    extra = n.extra
-                    size = len(extra)
-                    append(new_event(next(seq), t, profile, channel, pid,
-                                     extra.decode(enc, "replace"), pid == own_pid,
-                                     size if size < 257 else shared_int(size, size)))
-                    count += 1
-                    n = pgconn.notifies()
-                batches.added(before, count)
+                        names[rel] = rel.decode(enc, "replace")
+                for pid in set(map(_pid, items)):
+                    shared_int(pid, pid)
+                if utf8:
+                    try:
+                        texts = list(map(bytes.decode, map(_extra, items)))
+                    except UnicodeDecodeError:
+                        texts = [x.decode("utf-8", "replace") for x in map(_extra, items)]
+                else:
+                    texts = [x.decode(enc, "replace") for x in map(_extra, items)]
+                before = len(backlog)
+                extend([Event(s, t, profile, names[rel], ints[pid], text, KIND_NOTIFY,
+                              pid == own_pid, None,
+                              size if (size := len(extra)) < 257 else shared_int(size, size))
+                        for s, (rel, pid, extra), text
+                        in zip(itertools.count(first), items, texts)])
+                batches.added(before, n)
                 if clock() > until:
                     break
         except Exception as exc:  # consume_input fails when the server is gone

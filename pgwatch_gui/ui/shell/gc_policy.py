@@ -14,12 +14,18 @@ not read. So:
 - a full collection (unfreeze, collect, freeze) runs only when the stream is quiet
   (under QUIET_RATE events/s), at most every FULL_EVERY seconds, and at the latest
   after FULL_AT_LATEST seconds whatever the stream does, so cyclic garbage made by
-  other code is reclaimed.
+  other code is reclaimed;
+- while events stream in, memory the process freed goes back to the system every
+  TRIM_EVERY seconds (glibc's malloc_trim: batches, journal blocks and the like are
+  freed into the C heap, which kept about 12 MB of them; it takes 1-2 ms).
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import gc
+import sys
 import time
 from collections.abc import Callable
 
@@ -31,6 +37,20 @@ FREEZE_AFTER_EVENTS = 2_000
 QUIET_RATE = 500.0
 FULL_EVERY = 60.0
 FULL_AT_LATEST = 600.0
+TRIM_EVERY = 2.0
+
+
+def _malloc_trim() -> Callable[[], object] | None:
+    """glibc's malloc_trim(0), where there is one."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        trim = libc.malloc_trim
+    except (OSError, AttributeError):  # musl and other C libraries have none
+        return None
+    trim.argtypes = [ctypes.c_size_t]
+    return lambda: trim(0)
 
 
 class GcPolicy(QObject):
@@ -45,6 +65,9 @@ class GcPolicy(QObject):
         self._frozen_at = events_total()
         self._rate_mark = (time.monotonic(), self._frozen_at)
         self.rate = 0.0
+        self._trim = _malloc_trim()
+        self._trimmed = (time.monotonic(), self._frozen_at)
+        self.trims = 0
         self.timer = QTimer(self, interval=FREEZE_MS, timeout=self.tick)
         self.timer.start()
 
@@ -62,6 +85,11 @@ class GcPolicy(QObject):
             gc.freeze()
             self.freezes += 1
             self._frozen_at = total
+        t_trim, n_trim = self._trimmed
+        if self._trim is not None and now - t_trim >= TRIM_EVERY and total != n_trim:
+            self._trim()
+            self.trims += 1
+            self._trimmed = (now, total)
         t0, n0 = self._rate_mark
         if now - t0 >= 5.0:
             self.rate = (total - n0) / (now - t0)
