@@ -56,7 +56,12 @@ def test_freed_memory_goes_back_while_events_stream(qapp):
         policy._trimmed = (policy._trimmed[0] - gc_policy.TRIM_EVERY, 0)
         policy.tick()
         assert calls == [1] and policy.trims == 1
-        policy.tick()  # too soon
+        total["n"] = 20
+        policy.tick()  # too soon, and events still arrive
         assert calls == [1]
+        policy.tick()  # they stopped: once more
+        assert calls == [1, 1]
+        policy.tick()  # nothing new since
+        assert calls == [1, 1]
     finally:
         policy.uninstall()
