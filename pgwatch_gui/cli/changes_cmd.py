@@ -21,13 +21,14 @@ from pgwatch_gui.cli.filter_args import add_filter_args, filter_spec_from_args
 from pgwatch_gui.cli.output import LinePrinter
 from pgwatch_gui.core.filtering.engine import FilterSpec
 from pgwatch_gui.core.pg.connection import connect, one_line, use_selector_loop_policy
+from pgwatch_gui.core.replication.change_status import ChangeStatus
 from pgwatch_gui.core.replication.publication import (
     Leftover,
     Setup,
     WatchPlan,
     drop_leftovers,
 )
-from pgwatch_gui.core.replication.source import ChangeSource, ChangeStatus
+from pgwatch_gui.core.replication.source import ChangeSource
 from pgwatch_gui.core.stream.events import KIND_CHANGE, Event
 from pgwatch_gui.core.stream.status import State, Status
 
@@ -136,7 +137,7 @@ async def _stream(conninfo: str, plan: WatchPlan, count: int | None, timeout: fl
 
     source = ChangeSource(conninfo, plan, on_batch=on_batch, on_status=on_status,
                           on_setup=on_setup, on_leftovers=on_leftovers, profile=profile,
-                          batch_interval=0.0, route=route_for(conninfo))
+                          batch_interval=0.0, route=route_for(conninfo), raw=True)
     task = source.start()
     try:
         with contextlib.suppress(asyncio.TimeoutError):

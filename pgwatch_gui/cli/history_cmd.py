@@ -14,7 +14,8 @@ from pgwatch_gui.cli.filter_args import add_filter_args, filter_spec_from_args
 from pgwatch_gui.core.journal.forget import forget_file
 from pgwatch_gui.core.journal.reader import open_reader
 from pgwatch_gui.core.journal.store import JournalError, default_path
-from pgwatch_gui.core.stream.export import JsonlFormatter, TextFormatter
+from pgwatch_gui.core.stream.export import TextFormatter
+from pgwatch_gui.core.stream.jsonl import JsonlFormatter
 from pgwatch_gui.core.stream.recording import RecordError, parse_time
 
 _RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhd])$")

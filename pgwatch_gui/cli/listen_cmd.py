@@ -34,6 +34,7 @@ from pgwatch_gui.core.pg.notify import (
     queue_usage_sync,
 )
 from pgwatch_gui.core.stream.events import KIND_NOTIFY, Event
+from pgwatch_gui.core.stream.jsonl import FIELDS, parse_fields
 from pgwatch_gui.core.stream.listener import Listener
 from pgwatch_gui.core.stream.status import State, Status
 from pgwatch_gui.core.stream.wire import HEARTBEAT_INTERVAL, HEARTBEAT_TIMEOUT
@@ -56,6 +57,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="exit 0 when this many seconds have passed")
     p.add_argument("--format", choices=("jsonl", "text"), default="jsonl",
                    help="jsonl (default): one JSON object per line; text: for people")
+    p.add_argument("--fields", metavar="NAME,...", type=_fields,
+                   help="jsonl with only these fields, in this order (e.g. channel,payload: "
+                   "the leanest and fastest); default: " + ",".join(FIELDS))
     add_filter_args(p)
     # For tests and the curious; see docs/guide/cli.md ("Connection health").
     hidden = argparse.SUPPRESS
@@ -69,7 +73,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def _fields(text: str) -> tuple[str, ...]:
+    try:
+        return parse_fields(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "fields", None) and args.format != "jsonl":
+        raise CliError("--fields chooses the fields of --format jsonl")
     spec = filter_spec_from_args(args)
     conninfo = resolve_conninfo(args)
     try:
@@ -92,7 +105,8 @@ async def _listen(conninfo: str, channels: list[str], count: int | None,
                   timeout: float | None, fmt: str, profile: str = "",
                   spec: FilterSpec | None = None, opts: argparse.Namespace | None = None
                   ) -> int:
-    printer = LinePrinter(fmt, count=count, kind=KIND_NOTIFY, spec=spec)
+    printer = LinePrinter(fmt, count=count, kind=KIND_NOTIFY, spec=spec,
+                          fields=getattr(opts, "fields", None) or FIELDS)
     # Signals, and a reader of stdout that went away, end it the orderly way too.
     ending = Ending().install()
     done = ending.done
@@ -117,7 +131,7 @@ async def _listen(conninfo: str, channels: list[str], count: int | None,
 
     listener = Listener(
         conninfo, channels, on_batch=on_batch, on_status=on_status, batch_interval=0.0,
-        profile=profile, route=route_for(conninfo),
+        profile=profile, route=route_for(conninfo), raw=True,
         heartbeat_interval=getattr(opts, "heartbeat_interval", HEARTBEAT_INTERVAL),
         heartbeat_timeout=getattr(opts, "heartbeat_timeout", HEARTBEAT_TIMEOUT))
     task = listener.start()

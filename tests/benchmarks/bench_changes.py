@@ -1,8 +1,19 @@
-"""Change stream benchmark: row changes through the replication slot against the notify path.
+"""Change stream benchmark: `pgwatch-gui changes` against pg_recvlogical, and row changes
+through the replication slot against the notify path.
 
 Run on its own (it is not part of the test suite):
 
-    python tests/benchmarks/bench_changes.py [--rows 100000] [--rounds 5] [--core]
+    python tests/benchmarks/bench_changes.py [--parts cli,window] [--cli-rows 200000]
+        [--small 2000] [--per 10] [--runs 3] [--rows 100000] [--rounds 5] [--core]
+
+Part `cli` (issue 23's target: at least 0.8 of pg_recvlogical's rows/s): the command
+line against Debian's pg_recvlogical with test_decoding, both draining the same queued
+changes into a file: one transaction of --cli-rows rows, and --small transactions of
+--per rows each; the best of --runs each, interleaved (tests/benchmarks/recvlogical.py
+says how). `rows_per_s_ratio` = changes / pg_recvlogical, `cpu_ratio` = their client
+CPU seconds (changes / pg_recvlogical).
+
+Part `window` (the pipelines):
 
 Uses PGWATCH_TEST_LOGICAL_DSN when set (wal_level=logical, a superuser), else starts an
 embedded PostgreSQL with wal_level=logical in a temporary folder.
@@ -24,7 +35,7 @@ bulk INSERTs run back to back while the change stream keeps up: the slot's lag
 (pg_current_wal_lsn() - confirmed_flush_lsn) is sampled every 0.2 s, and must come back
 to near zero after the last round.
 
-Each phase prints a line; the last line is one JSON object.
+Each phase prints a line; the last line is one JSON object with "targets": {name: met}.
 """
 
 from __future__ import annotations
@@ -33,6 +44,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -238,13 +250,53 @@ async def change_path(face, dsn: str, rows: int, rounds: int) -> dict:
     return result
 
 
+def pipelines(dsn: str, args) -> dict:
+    """Part `window`: the notify path and the change stream through the app's pipeline."""
+    face = CoreFace() if args.core else WindowFace()
+    pipeline = "core" if args.core else "window"
+    notify = face.run(notify_path(face, dsn, args.rows))
+    print(f"[{pipeline}] notify path (trigger + listener): {notify['rate']:,.0f} rows/s "
+          "after commit "
+          f"({notify['after_commit_s']:.2f} s; the INSERT itself {notify['insert_s']:.2f} s)",
+          flush=True)
+    changes = face.run(change_path(face, dsn, args.rows, args.rounds))
+    face.close()
+    print(f"[{pipeline}] change stream (slot, no trigger): {changes['rate']:,.0f} rows/s "
+          "after commit "
+          f"({changes['after_commit_s']:.2f} s; the INSERT itself "
+          f"{changes['insert_s']:.2f} s)", flush=True)
+    print(f"sustained over {args.rounds} x {args.rows:,} rows: "
+          f"{changes['sustained_rate']:,.0f} rows/s; slot lag max "
+          f"{changes['max_lag_bytes'] / 1e6:.1f} MB, after {changes['final_lag_bytes']:,} B; "
+          f"dropped {changes['dropped']}", flush=True)
+    return {
+        "pipeline": pipeline,
+        "rows": args.rows,
+        "notify_rate": round(notify["rate"]),
+        "notify_insert_s": round(notify["insert_s"], 3),
+        "change_rate": round(changes["rate"]),
+        "change_insert_s": round(changes["insert_s"], 3),
+        "ratio_change_to_notify": round(changes["rate"] / notify["rate"], 2),
+        "sustained_change_rate": round(changes["sustained_rate"]),
+        "max_lag_bytes": changes["max_lag_bytes"],
+        "final_lag_bytes": changes["final_lag_bytes"],
+        "dropped": changes["dropped"],
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=100_000)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--core", action="store_true",
                     help="the core sources only, no window (default: decoded and shown)")
+    ap.add_argument("--parts", default="cli,window")
+    ap.add_argument("--cli-rows", type=int, default=200_000)
+    ap.add_argument("--small", type=int, default=2_000, help="small transactions")
+    ap.add_argument("--per", type=int, default=10, help="rows per small transaction")
+    ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args(argv)
+    parts = args.parts.split(",")
     from tests.replication_server import drop_database, fresh_database, start_logical_server
 
     base = os.environ.get("PGWATCH_TEST_LOGICAL_DSN")
@@ -252,39 +304,26 @@ def main(argv: list[str] | None = None) -> int:
     if not base:
         base, cleanup = start_logical_server()
     dsn = fresh_database(base)
+    out: dict = {"load_avg": [round(os.getloadavg()[0], 2)]}
     try:
         with psycopg.connect(dsn, autocommit=True) as c:
             c.execute(TABLE)
-        face = CoreFace() if args.core else WindowFace()
-        pipeline = "core" if args.core else "window"
-        notify = face.run(notify_path(face, dsn, args.rows))
-        print(f"[{pipeline}] notify path (trigger + listener): {notify['rate']:,.0f} rows/s "
-              "after commit "
-              f"({notify['after_commit_s']:.2f} s; the INSERT itself {notify['insert_s']:.2f} s)",
-              flush=True)
-        changes = face.run(change_path(face, dsn, args.rows, args.rounds))
-        face.close()
-        print(f"[{pipeline}] change stream (slot, no trigger): {changes['rate']:,.0f} rows/s "
-              "after commit "
-              f"({changes['after_commit_s']:.2f} s; the INSERT itself "
-              f"{changes['insert_s']:.2f} s)", flush=True)
-        print(f"sustained over {args.rounds} x {args.rows:,} rows: "
-              f"{changes['sustained_rate']:,.0f} rows/s; slot lag max "
-              f"{changes['max_lag_bytes'] / 1e6:.1f} MB, after {changes['final_lag_bytes']:,} B; "
-              f"dropped {changes['dropped']}", flush=True)
-        out = {
-            "pipeline": pipeline,
-            "rows": args.rows,
-            "notify_rate": round(notify["rate"]),
-            "notify_insert_s": round(notify["insert_s"], 3),
-            "change_rate": round(changes["rate"]),
-            "change_insert_s": round(changes["insert_s"], 3),
-            "ratio_change_to_notify": round(changes["rate"] / notify["rate"], 2),
-            "sustained_change_rate": round(changes["sustained_rate"]),
-            "max_lag_bytes": changes["max_lag_bytes"],
-            "final_lag_bytes": changes["final_lag_bytes"],
-            "dropped": changes["dropped"],
-        }
+        if "cli" in parts:
+            from tests.benchmarks.recvlogical import compare
+
+            out_dir = Path(tempfile.mkdtemp(prefix="pgwatch-bench-changes-"))
+            try:
+                cli = compare(dsn, out_dir, rows=args.cli_rows, small=args.small,
+                              per=args.per, runs=args.runs)
+            finally:
+                shutil.rmtree(out_dir, ignore_errors=True)
+            out["cli_vs_recvlogical"] = cli
+            out.setdefault("targets", {}).update({
+                f"{shape}.rows_per_s_ratio>=0.8": cli[shape]["rows_per_s_ratio"] >= 0.8
+                for shape in cli})
+        if "window" in parts:
+            out.update(pipelines(dsn, args))
+        out["load_avg"].append(round(os.getloadavg()[0], 2))
         print(json.dumps(out), flush=True)
     finally:
         drop_database(base, dsn)

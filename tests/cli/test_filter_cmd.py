@@ -10,7 +10,7 @@ import pytest
 from pgwatch_gui.core.filtering.engine import FilterSpec, compile_filter
 from pgwatch_gui.core.filtering.facets import FacetCache
 from pgwatch_gui.core.stream.events import Event, make_gap
-from pgwatch_gui.core.stream.export import event_to_json
+from pgwatch_gui.core.stream.jsonl import event_to_json
 from pgwatch_gui.core.stream.recording import read_jsonl
 from tests.conftest import run_cli
 

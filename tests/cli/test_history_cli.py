@@ -17,7 +17,8 @@ import pytest
 from pgwatch_gui.core.journal.store import Retention
 from pgwatch_gui.core.journal.writer import JournalWriter
 from pgwatch_gui.core.stream.events import KIND_GAP, Event, new_event
-from pgwatch_gui.core.stream.export import event_to_json, event_to_text
+from pgwatch_gui.core.stream.export import event_to_text
+from pgwatch_gui.core.stream.jsonl import event_to_json
 from tests.conftest import cli_env, run_cli
 
 

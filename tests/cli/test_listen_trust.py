@@ -49,7 +49,8 @@ def test_jsonl_is_strict_json_and_text_shows_control_characters(pg_dsn):
                   " chr(27) || '[2J' || chr(27) || ']0;title' || chr(7) || chr(13) || 'x')")
     out, err = p.communicate(timeout=30)
     assert p.returncode == 0, err
-    assert _strict(out)["key"] == {"id": "Infinity"}
+    # 1e999 is a JSON number, kept as written (issue 23); NaN, which is not, never gets out
+    assert '"key":{"id":1E+999}' in out and json.loads(out)["key"] == {"id": float("inf")}
     out, err = t.communicate(timeout=30)
     assert t.returncode == 0, err
     assert out.count("\n") == 2 and "\x1b" not in out and "\r" not in out and "\x07" not in out

@@ -5,12 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+from decimal import Decimal
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pgwatch_gui.core.stream.events import Event, make_gap
-from pgwatch_gui.core.stream.export import EventWriter, csv_text, event_to_json, event_to_text
+from pgwatch_gui.core.stream.export import EventWriter, csv_text, event_to_text
+from pgwatch_gui.core.stream.jsonl import event_to_json
 from pgwatch_gui.core.stream.recording import read_jsonl
 
 # Any code point, lone surrogates and control characters included, plus the nasty ones
@@ -27,7 +29,7 @@ def _reject_constant(name: str):
 
 
 def strict_loads(line: str):
-    return json.loads(line, parse_constant=_reject_constant)
+    return json.loads(line, parse_constant=_reject_constant, parse_float=Decimal)
 
 
 @st.composite
@@ -83,11 +85,15 @@ def test_the_reported_payloads():
     bad = Event(1, 0.0, "p", "bad", 1, '{"key":"\\ud800x"}')
     assert strict_loads(event_to_json(bad))["key"] == {"key": "\ud800x"}
     event_to_json(bad).encode("utf-8")
+    # Not JSON (NaN), so decoded by json.loads; 1e999 is a number, kept exactly (issue 23:
+    # it was a float infinity, written as "Infinity").
     inf = Event(2, 0.0, "p", "c", 1, '{"key":{"id":1e999},"n":NaN}')
     line = event_to_json(inf)
-    assert strict_loads(line)["key"] == {"id": "Infinity"}
+    assert strict_loads(line)["key"] == {"id": Decimal("1E+999")}
     csv_text([inf]).encode("utf-8")
-    assert "Infinity" in csv_text([inf]) and "NaN" not in csv_text([inf]).split(",", 8)[7]
+    assert "1E+999" in csv_text([inf]) and "NaN" not in csv_text([inf]).split(",", 8)[7]
+    nan = Event(3, 0.0, "p", "c", 1, '{"key":{"id":NaN, "x": -Infinity}}')
+    assert strict_loads(event_to_json(nan))["key"] == {"id": "NaN", "x": "-Infinity"}
     term = Event(3, 0.0, "p", "two\nlines", 1, "\x1b[2J\x1b]0;pwned\x07\rover")
     text = event_to_text(term)
     assert "\\x1b[2J" in text and "\\x07" in text and "\\r" in text and "two\\nlines" in text

@@ -12,12 +12,11 @@ from pgwatch_gui.core.stream import payloads as events_mod
 from pgwatch_gui.core.stream.events import Event, make_gap, new_event
 from pgwatch_gui.core.stream.export import (
     EventWriter,
-    JsonlFormatter,
     TextFormatter,
-    event_to_json,
     event_to_text,
     write_jsonl,
 )
+from pgwatch_gui.core.stream.jsonl import JsonlFormatter, event_to_json
 from pgwatch_gui.core.stream.payloads import decode_payload
 
 PAYLOADS = [
@@ -101,9 +100,9 @@ def test_writers_write_what_event_to_json_writes():
 
 
 def _reference_decode(payload: str):
-    """decode_payload as it was, with json.loads."""
+    """decode_payload with json.loads (numbers exact: parse_float=Decimal) for the parser."""
     saved = events_mod._loads
-    events_mod._loads = json.loads
+    events_mod._loads = events_mod.loads_exact
     try:
         return decode_payload(payload)
     finally:
@@ -129,12 +128,14 @@ def test_text_lines_are_event_to_text_byte_for_byte():
                                                       for ev in sample()]
 
 
-def test_payload_quoting_matches_json_for_every_character():
-    """The payload is quoted by msgspec: its escapes must be json.dumps's, for every
-    character of Unicode (a lone surrogate goes to json's own function)."""
-    from pgwatch_gui.core.stream.export import _quote, _quote_text
+def test_msgspec_quotes_text_as_json_does_for_every_character():
+    """Lines are encoded by msgspec: its escapes must be json.dumps's, for every
+    character of Unicode; a lone surrogate it refuses (the line then goes json's way)."""
+    from pgwatch_gui.core.stream.jsonl import _quote, encode
 
-    chars = [chr(c) for c in range(0x110000)]
-    assert [_quote_text(c) for c in chars] == [_quote(c) for c in chars]
-    mixed = 'a"b\\c\n\x00\x1f\x7f\u2028é\ud800😀' * 3
-    assert _quote_text(mixed) == _quote(mixed) == json.dumps(mixed, ensure_ascii=False)
+    chars = [chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    assert [encode(c) for c in chars] == [_quote(c).encode("utf-8") for c in chars]
+    mixed = 'a"b\\c\n\x00\x1f\x7f\u2028é😀' * 3
+    assert encode(mixed).decode() == _quote(mixed) == json.dumps(mixed, ensure_ascii=False)
+    with pytest.raises(UnicodeEncodeError):
+        encode("x\ud800")

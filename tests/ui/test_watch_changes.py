@@ -168,3 +168,52 @@ def test_dialog_on_a_server_that_cannot_stream_says_why_and_offers_no_start(
     assert not dlg.start.isEnabled() and not dlg.full.isEnabled()
     assert dlg.sql.toPlainText() == ""
     shot(dlg, "watch_changes_refused.png")
+
+
+def test_watching_a_schema_in_the_window_follows_new_tables(window, qloop, qtbot, logical_dsn):
+    """Issue 23 in the window: the SQL shown publishes STORED generated columns (18+),
+    and a table created while the schema streams arrives after an amber row saying so."""
+    import psycopg
+
+    execute(logical_dsn, [
+        "CREATE SCHEMA shop",
+        "CREATE TABLE shop.orders (id int PRIMARY KEY, net numeric, "
+        "gross numeric GENERATED ALWAYS AS (net * 1.2) STORED)",
+    ])
+    with psycopg.connect(logical_dsn) as c:
+        v18 = c.info.server_version >= 180000
+    hub, browser = window.hub, window.tables_browser
+
+    async def main():
+        lst = hub.open("shop", make_conninfo(logical_dsn), [])
+        await lst.wait_listening(10)
+        await until(lambda: browser.snapshot is not None)
+        browser.watch_changes(schema="shop")
+        dlg = window.watch_dialog
+        qtbot.addWidget(dlg)
+        await until(lambda: dlg.preview is not None)
+        sql_text = dlg.sql.toPlainText()
+        assert ("publish_generated_columns = stored" in sql_text) == v18
+        shot(dlg, "watch_schema_dialog.png")
+        dlg.start.click()
+        source = hub.listener("shop changes")
+        source.follow_interval = 0.2
+        await source.wait_streaming(20)
+        await run_sql(logical_dsn, ["INSERT INTO shop.orders (id, net) VALUES (1, 10)",
+                                    "CREATE TABLE shop.later (id int PRIMARY KEY, v text)"])
+        await until(lambda: any(window.event_model.event(r).is_gap
+                                for r in range(window.event_model.rowCount())), 20)
+        await run_sql(logical_dsn, "INSERT INTO shop.later VALUES (7, 'new table')")
+        await until(lambda: window.event_model.rowCount() == 3, 20)
+        rows = [window.event_model.event(r) for r in range(3)]
+        assert [r.kind for r in rows] == ["change", "gap", "change"]
+        assert "table shop.later was created after the stream started" in rows[1].payload
+        assert (rows[2].table, rows[2].key) == ("later", {"id": 7})
+        row = json.loads(rows[0].payload)
+        assert ("gross" in row["row"]) == v18 and ("generated_missing" in row) != v18
+        window.resize(1280, 720)
+        window.event_screen.table.selectRow(1)
+        shot(window, "window_schema_new_table.png")
+        await hub.close("shop changes")
+
+    qloop.run_until_complete(main())

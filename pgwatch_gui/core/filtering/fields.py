@@ -19,9 +19,11 @@ from pgwatch_gui.core.filtering.facets import FacetCache, decoded_of
 from pgwatch_gui.core.filtering.field_syntax import FieldSyntaxError, field_path, tokenize
 from pgwatch_gui.core.stream.events import Event
 from pgwatch_gui.core.stream.payloads import Decoded
+from pgwatch_gui.core.stream.safe_text import dumps_exact
 
 _EXP_RE = re.compile(r"\d[eE][-+]?\d")
 _SAFE_LITERAL = re.compile(r"[A-Za-z0-9 _.:@+-]+")
+_NUMBER_TEXT = re.compile(r"-?\d+(\.\d+)?([eE][-+]?\d+)?")
 _MISSING = object()
 __all__ = ["Condition", "FieldSyntaxError", "field_path", "fields_part", "parse_fields",
            "resolve_path"]
@@ -69,9 +71,7 @@ def _text_of(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, (dict, list)):
-        import json
-
-        return json.dumps(v, ensure_ascii=False, separators=(",", ":"))
+        return dumps_exact(v, compact=True)  # numbers as sent, every digit
     return str(v)
 
 
@@ -182,7 +182,12 @@ class Condition:
             n = _as_number(v)
             return n is not None and n == lit
         if isinstance(v, str):
-            return v == self.literal_text
+            if v == self.literal_text:
+                return True
+            # A numeric the server wrote as text (a row change's numeric column):
+            # `total = 12.5` holds for "12.50" as it does for the number 12.50.
+            return isinstance(lit, Decimal) and _NUMBER_TEXT.fullmatch(v) is not None \
+                and Decimal(v) == lit
         return _text_of(v) == self.literal_text
 
 

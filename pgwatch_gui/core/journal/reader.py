@@ -16,6 +16,7 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -230,9 +231,18 @@ class JournalReader:
 
 
 def _needle(v: Any) -> str:
+    """Text a payload holding key value `v` contains ("" where it may be written otherwise:
+    a Decimal in exponent form, a float, a nested value)."""
     if isinstance(v, str):
         return json.dumps(v, ensure_ascii=False)[1:-1]
-    return json.dumps(v) if not isinstance(v, (int, float)) else str(v)
+    if v is None or isinstance(v, bool):
+        return json.dumps(v)
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, Decimal):  # decoded exactly: the digits as sent
+        text = str(v)
+        return "" if "E" in text else text
+    return ""
 
 
 def _norm_key(key: dict[str, Any]) -> str:

@@ -1,17 +1,20 @@
-"""pgoutput (protocol version 1) messages -> this tool's change envelope.
+"""pgoutput (protocol version 1) messages -> this tool's change envelope, as JSON text.
 
 The server sends, per transaction, Begin (B: final LSN, commit time, xid), a
 Relation (R) before the first change of a table in the session (and again when it
-changes), the row changes (I, U, D, T) and Commit (C). Row values arrive as the
-server's text output; integers and booleans become JSON numbers and booleans and
-json/jsonb become JSON, as `row_to_json` would give them; everything else (numeric,
-timestamps, arrays, ...) stays the server's text exactly, never rounded or reformatted.
+changes), the row changes (I, U, D, T) and Commit (C). Each row change becomes a
+Change: (the envelope's JSON as bytes, op, schema, table, the key's JSON as bytes),
+written by msgspec without an intermediate dict (envelope.py: integers and json/jsonb
+spliced in as the server's own text, booleans as JSON, the rest the server's text).
 
 An UPDATE whose new row leaves a TOASTed value unchanged does not carry that value:
 the column is left out of `row` and named in `unchanged_toast`, never invented.
 `old` is there when the table's replica identity gives it: the key columns of a
 DELETE (or of an UPDATE that changed the key) under the default identity, the whole
 old row under REPLICA IDENTITY FULL. `changed` is given only when the old row is.
+A STORED generated column the server does not send (pgoutput before PostgreSQL 18, or
+a publication without publish_generated_columns) is named in `generated_missing`
+(`generated_hint` says which a table has), never guessed.
 
 Envelopes have this tool's trigger shape (DESIGN.md): `txid` is text, `ts` is the
 commit time in ISO 8601, and INSERT carries no `old`, DELETE no `row`.
@@ -22,11 +25,27 @@ from __future__ import annotations
 import json
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timezone
+from decimal import Decimal
 from typing import Any
 
+import msgspec
+
+from pgwatch_gui.core.replication.envelope import (
+    UNSET,
+    Delete,
+    Insert,
+    Truncate,
+    Update,
+    encode,
+)
 from pgwatch_gui.core.replication.protocol import unix_time
+from pgwatch_gui.core.replication.tuples import (
+    DecodeError,
+    Relation,
+    insert_values,
+    read_tuple,
+)
 
 _I16 = struct.Struct("!h").unpack_from
 _I32 = struct.Struct("!i").unpack_from
@@ -34,41 +53,23 @@ _U32 = struct.Struct("!I").unpack_from
 _BEGIN = struct.Struct("!QqI").unpack_from  # final LSN, commit time, xid
 _COMMIT = struct.Struct("!BQQq").unpack_from  # flags, commit LSN, end LSN, commit time
 _RELATION_HEAD = struct.Struct("!I").unpack_from
-
-INT_TYPES = frozenset({20, 21, 23, 26, 28})  # int8, int2, int4, oid, xid
-BOOL_TYPE = 16
-JSON_TYPES = frozenset({114, 3802})  # json, jsonb
+_Raw = msgspec.Raw
+_NULL = b"null"
 
 IDENTITY_NAMES = {"d": "default", "f": "full", "i": "index", "n": "nothing"}
 
 # How a key for REPLICA IDENTITY FULL is chosen: (schema, table) -> primary key columns.
 KeyHint = Callable[[str, str], "tuple[str, ...] | None"]
+# Which STORED generated columns of (schema, table) the server leaves out.
+GeneratedHint = Callable[[str, str], "tuple[str, ...]"]
+
+# (the envelope as JSON, op, schema, table, the key as JSON)
+Change = tuple[bytes, str, str, str, bytes]
 
 
-class DecodeError(ValueError):
-    """A message that does not follow pgoutput protocol version 1."""
-
-
-def _text(b: bytes) -> str:
-    return b.decode("utf-8", "replace")
-
-
-def _int(b: bytes) -> int | str:
-    try:
-        return int(b)
-    except ValueError:
-        return _text(b)
-
-
-def _bool(b: bytes) -> bool:
-    return b == b"t"
-
-
-def _json(b: bytes) -> Any:
-    try:
-        return json.loads(b)
-    except (ValueError, RecursionError):
-        return _text(b)
+def envelope_of(change: Change) -> dict[str, Any]:
+    """The envelope of a Change as a dict (numbers exact), for tests and the curious."""
+    return json.loads(change[0], parse_float=Decimal)
 
 
 def commit_latency(envelope: object, received_at: float) -> float | None:
@@ -82,46 +83,24 @@ def commit_latency(envelope: object, received_at: float) -> float | None:
         return None
 
 
-def converter(type_oid: int) -> Callable[[bytes], Any] | None:
-    """How a column's text becomes a JSON value; None: it stays text (decoded inline)."""
-    if type_oid in INT_TYPES:
-        return _int
-    if type_oid == BOOL_TYPE:
-        return _bool
-    if type_oid in JSON_TYPES:
-        return _json
-    return None
-
-
-@dataclass(slots=True)
-class Relation:
-    oid: int
-    schema: str
-    name: str
-    identity: str  # d(efault), f(ull), i(ndex), n(othing)
-    columns: tuple[str, ...]
-    type_oids: tuple[int, ...]
-    identity_columns: tuple[int, ...]  # positions of the replica identity's columns
-    converters: tuple[Callable[[bytes], Any] | None, ...]
-    key_columns: tuple[int, ...] = ()  # positions that make `key`
-    key_names: tuple[str, ...] = ()
-
-
 def _cstring(buf: bytes, pos: int) -> tuple[str, int]:
     end = buf.index(b"\0", pos)
     return buf[pos:end].decode("utf-8", "replace"), end + 1
 
 
 class Decoder:
-    """Feed it pgoutput messages; it returns the envelopes of the row changes in them.
+    """Feed it pgoutput messages; it returns the Changes of the row changes in them.
 
     `key_hint` gives the primary key of a table with REPLICA IDENTITY FULL (whose
     Relation message marks every column as identity); without one, the key is
-    every column.
+    every column. `generated_hint` names a table's STORED generated columns that the
+    server does not send.
     """
 
-    def __init__(self, key_hint: KeyHint | None = None) -> None:
+    def __init__(self, key_hint: KeyHint | None = None,
+                 generated_hint: GeneratedHint | None = None) -> None:
         self.key_hint = key_hint
+        self.generated_hint = generated_hint
         self.relations: dict[int, Relation] = {}
         self.xid: str | None = None
         self.commit_ts: str | None = None
@@ -134,11 +113,11 @@ class Decoder:
 
     # ---- messages ---------------------------------------------------------------
 
-    def feed(self, msg: bytes) -> list[dict[str, Any]] | None:
-        """One pgoutput message -> the envelopes of its row changes (None for none)."""
+    def feed(self, msg: bytes) -> list[Change] | None:
+        """One pgoutput message -> the Changes of its row changes (None for none)."""
         kind = msg[0]
         if kind == 73:  # I
-            return [self._insert(msg)]
+            return [self.insert(msg)]
         if kind == 85:  # U
             return [self._update(msg)]
         if kind == 68:  # D
@@ -172,6 +151,7 @@ class Decoder:
         (oid,) = _RELATION_HEAD(msg, 1)
         schema, pos = _cstring(msg, 5)
         name, pos = _cstring(msg, pos)
+        schema = schema or "pg_catalog"
         identity = chr(msg[pos])
         (ncols,) = _I16(msg, pos + 1)
         pos += 3
@@ -187,13 +167,14 @@ class Decoder:
                 ident.append(i)
         key = tuple(ident)
         if identity == "f" and self.key_hint is not None:
-            hint = self.key_hint(schema or "pg_catalog", name)
+            hint = self.key_hint(schema, name)
             if hint and all(h in cols for h in hint):
                 key = tuple(cols.index(h) for h in hint)
+        missing = self.generated_hint(schema, name) if self.generated_hint else ()
+        missing = [c for c in missing if c not in cols]
         self.relations[oid] = Relation(
-            oid, schema or "pg_catalog", name, identity, tuple(cols), tuple(types),
-            tuple(ident), tuple(converter(t) for t in types), key,
-            tuple(cols[i] for i in key))
+            oid, schema, name, identity, tuple(cols), tuple(types), tuple(ident), key,
+            tuple(cols[i] for i in key), missing or UNSET)
 
     def _rel(self, msg: bytes) -> Relation:
         (oid,) = _U32(msg, 1)
@@ -202,108 +183,75 @@ class Decoder:
             raise DecodeError(f"a change of relation {oid} arrived before its Relation message")
         return rel
 
-    def _tuple(self, msg: bytes, pos: int, rel: Relation
-               ) -> tuple[dict[str, Any], list[str] | None, int]:
-        """TupleData at pos -> (values by column, columns left unchanged in TOAST, next pos).
+    def _key(self, rel: Relation, vals: list[Any], positions: tuple[int, ...]) -> bytes:
+        """The key's JSON from the values at `positions` (null when none is there)."""
+        kv = [vals[i] for i in positions]
+        if not kv or (UNSET in kv and all(v is UNSET for v in kv)):
+            return _NULL
+        return encode(rel.key.make(kv))
 
-        Nulls are kept as None; an identity-only tuple ('K') has None in its other
-        columns, which the caller drops.
-        """
-        (n,) = _I16(msg, pos)
-        pos += 2
-        cols = rel.columns
-        convs = rel.converters
-        row: dict[str, Any] = {}
-        unchanged: list[str] | None = None
-        for i in range(n):
-            k = msg[pos]
-            if k == 116 or k == 98:  # 't' text, 'b' binary (never asked for)
-                (ln,) = _I32(msg, pos + 1)
-                start = pos + 5
-                pos = start + ln
-                raw = msg[start:pos]
-                conv = convs[i]
-                if k != 116:
-                    row[cols[i]] = raw.hex()
-                elif conv is None:  # most columns: text, no call
-                    row[cols[i]] = raw.decode("utf-8", "replace")
-                else:
-                    row[cols[i]] = conv(raw)
-            elif k == 110:  # 'n' null
-                row[cols[i]] = None
-                pos += 1
-            elif k == 117:  # 'u' unchanged TOAST value: not sent
-                if unchanged is None:
-                    unchanged = []
-                unchanged.append(cols[i])
-                pos += 1
-            else:
-                raise DecodeError(f"unknown column kind {chr(k)!r} in {rel.schema}.{rel.name}")
-        return row, unchanged, pos
+    def insert(self, msg: bytes) -> Change:
+        """An Insert message, the reader's most frequent (no dispatch, no list)."""
+        rel = self.relations.get(_U32(msg, 1)[0])
+        if rel is None:
+            rel = self._rel(msg)  # raises
+        vals = insert_values(msg, rel)
+        head = rel.key_head
+        if head is not None and type(vals[rel.key_at]) is _Raw:
+            key = head + vals[rel.key_at] + b"}"
+        else:
+            key = self._key(rel, vals, rel.key_columns)
+        row = rel.row.struct
+        env = Insert(1, "INSERT", rel.schema, rel.name, _Raw(key),
+                     row(*vals) if row is not None else rel.row.make(vals),
+                     rel.generated_missing, self.xid, self.commit_ts)
+        return encode(env), "INSERT", rel.schema, rel.name, key
 
-    def _key(self, rel: Relation, row: dict[str, Any]) -> dict[str, Any] | None:
-        key = {k: row[k] for k in rel.key_names if k in row}
-        return key or None
+    _insert = insert
 
-    def _head(self, op: str, rel: Relation) -> dict[str, Any]:
-        return {"v": 1, "op": op, "schema": rel.schema, "table": rel.name}
-
-    def _insert(self, msg: bytes) -> dict[str, Any]:
-        rel = self._rel(msg)
-        row = self._tuple(msg, 6, rel)[0]  # after relid and 'N'
-        return {"v": 1, "op": "INSERT", "schema": rel.schema, "table": rel.name,
-                "key": self._key(rel, row), "row": row, "txid": self.xid, "ts": self.commit_ts}
-
-    def _old(self, kind: int, rel: Relation, row: dict[str, Any]) -> dict[str, Any]:
+    def _old(self, kind: int, rel: Relation, vals: list[Any]) -> Any:
         if kind == 75:  # 'K': the identity's columns only; the others are sent as null
-            cols = rel.columns
-            return {cols[i]: row.get(cols[i]) for i in rel.identity_columns}
-        return row
+            return rel.old_key.make([vals[i] for i in rel.identity_columns])
+        return rel.row.make(vals)
 
-    def _update(self, msg: bytes) -> dict[str, Any]:
+    def _update(self, msg: bytes) -> Change:
         rel = self._rel(msg)
         pos = 5
-        old = None
-        old_unchanged = None
+        old = changed = UNSET
+        old_vals: list[Any] | None = None
         kind = msg[pos]
         if kind in (75, 79):  # 'K' or 'O'
-            old_row, old_unchanged, pos = self._tuple(msg, pos + 1, rel)
-            old = self._old(kind, rel, old_row)
+            old_vals, _, pos = read_tuple(msg, pos + 1, rel)
+            old = self._old(kind, rel, old_vals)
         if msg[pos] != 78:  # 'N'
             raise DecodeError(f"UPDATE of {rel.schema}.{rel.name} without a new row")
-        row, unchanged, _ = self._tuple(msg, pos + 1, rel)
-        env = self._head("UPDATE", rel)
-        env["key"] = self._key(rel, row)
-        env["row"] = row
-        if old is not None:
-            env["old"] = old
-            if kind == 79:
-                skip = set(unchanged or ()) | set(old_unchanged or ())
-                env["changed"] = [c for c in rel.columns
-                                  if c not in skip and old.get(c) != row.get(c)]
-        if unchanged:
-            env["unchanged_toast"] = unchanged
-        env["txid"] = self.xid
-        env["ts"] = self.commit_ts
-        return env
+        vals, unchanged, _ = read_tuple(msg, pos + 1, rel)
+        if kind == 79 and old_vals is not None:
+            changed = [c for c, a, b in zip(rel.columns, old_vals, vals, strict=True)
+                       if a is not UNSET and b is not UNSET and a != b]
+        key = self._key(rel, vals, rel.key_columns)
+        env = Update(1, "UPDATE", rel.schema, rel.name, _Raw(key), rel.row.make(vals), old,
+                     changed, unchanged or UNSET, rel.generated_missing, self.xid,
+                     self.commit_ts)
+        return encode(env), "UPDATE", rel.schema, rel.name, key
 
-    def _delete(self, msg: bytes) -> dict[str, Any]:
+    def _delete(self, msg: bytes) -> Change:
         rel = self._rel(msg)
         kind = msg[5]
         if kind not in (75, 79):
             raise DecodeError(f"DELETE of {rel.schema}.{rel.name} without its old row")
-        old_row, old_unchanged, _ = self._tuple(msg, 6, rel)
-        old = self._old(kind, rel, old_row)
-        env = self._head("DELETE", rel)
-        env["key"] = self._key(rel, old)
-        env["old"] = old
-        if old_unchanged:
-            env["unchanged_toast"] = old_unchanged
-        env["txid"] = self.xid
-        env["ts"] = self.commit_ts
-        return env
+        old_vals, old_unchanged, _ = read_tuple(msg, 6, rel)
+        if kind == 75:  # the key from the identity's columns (the others are null)
+            have = set(rel.identity_columns)
+            key = self._key(rel, old_vals, tuple(i for i in rel.key_columns if i in have))
+        else:
+            key = self._key(rel, old_vals, rel.key_columns)
+        env = Delete(1, "DELETE", rel.schema, rel.name, _Raw(key),
+                     self._old(kind, rel, old_vals), old_unchanged or UNSET, self.xid,
+                     self.commit_ts)
+        return encode(env), "DELETE", rel.schema, rel.name, key
 
-    def _truncate(self, msg: bytes) -> list[dict[str, Any]]:
+    def _truncate(self, msg: bytes) -> list[Change]:
         (n,) = _I32(msg, 1)
         options = msg[5]
         out = []
@@ -312,13 +260,8 @@ class Decoder:
             rel = self.relations.get(oid)
             if rel is None:
                 raise DecodeError(f"TRUNCATE of relation {oid} before its Relation message")
-            env = self._head("TRUNCATE", rel)
-            env["key"] = None
-            if options & 1:
-                env["cascade"] = True
-            if options & 2:
-                env["restart_identity"] = True
-            env["txid"] = self.xid
-            env["ts"] = self.commit_ts
-            out.append(env)
+            env = Truncate(1, "TRUNCATE", rel.schema, rel.name, None,
+                           True if options & 1 else UNSET, True if options & 2 else UNSET,
+                           self.xid, self.commit_ts)
+            out.append((encode(env), "TRUNCATE", rel.schema, rel.name, _NULL))
         return out

@@ -37,6 +37,11 @@ from pgwatch_gui.core.replication.checks import (
     find_tables,
     identity_fix,
 )
+from pgwatch_gui.core.replication.generated import (
+    GENERATED_SENT_FROM,
+    generated_columns,
+    publishes_generated,
+)
 
 PREFIX = "pgwatch_changes_"
 SLOT_PREFIX = "pgwatch_slot_"
@@ -80,6 +85,11 @@ class Setup:
     # some (withheld.py); and what to tell the user about them, one line each.
     columns: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    # STORED generated columns the server will not send, per table: pgoutput sends them
+    # only from PostgreSQL 18 on, with publish_generated_columns = stored (which a
+    # publication made here then has); the envelope names them in `generated_missing`.
+    generated: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
+    publish_generated: bool = False
 
     def statements(self, now: float | None = None) -> list[sql.Composed]:
         if not self.created_here:
@@ -91,12 +101,17 @@ class Setup:
         full = [sql.SQL("ALTER TABLE {} REPLICA IDENTITY FULL").format(
             sql.Identifier(t.schema, t.name)) for t in self.identity_full]
         # A partitioned table's rows then arrive under its own name, not its partitions'.
-        root = sql.SQL(" WITH (publish_via_partition_root = true)") if any(
-            t.kind == "p" for t in self.tables) else sql.SQL("")
+        options = []
+        if any(t.kind == "p" for t in self.tables):
+            options.append(sql.SQL("publish_via_partition_root = true"))
+        if self.publish_generated:
+            options.append(sql.SQL("publish_generated_columns = stored"))
+        with_ = sql.SQL(" WITH ({})").format(sql.SQL(", ").join(options)) if options \
+            else sql.SQL("")
         return [
             *full,
             sql.SQL("CREATE PUBLICATION {} FOR TABLE {}{}").format(
-                sql.Identifier(self.name), targets, root),
+                sql.Identifier(self.name), targets, with_),
             sql.SQL("COMMENT ON PUBLICATION {} IS {}").format(
                 sql.Identifier(self.name), sql.Literal(comment)),
         ]
@@ -145,9 +160,11 @@ async def plan_setup(conn: psycopg.AsyncConnection, plan: WatchPlan, *, superuse
                 f"no publication named {plan.publication!r} in this database "
                 "(see SELECT pubname FROM pg_publication)")
         tables = [(r[1], r[2]) for r in rows if r[1] is not None]
+        sent = await publishes_generated(conn, plan.publication)
         return Setup(plan.publication, slot, created_here=False,
                      primary_keys=await primary_keys(conn, tables),
-                     notes=await _sent_anyway(conn, plan.publication, tables))
+                     notes=await _sent_anyway(conn, plan.publication, tables),
+                     generated={} if sent else await generated_columns(conn, tables))
     found = await find_tables(conn, tables=list(plan.tables) or None, schema=plan.schema)
     if plan.tables:
         have = {(t.schema, t.name) for t in found}
@@ -174,9 +191,13 @@ async def plan_setup(conn: psycopg.AsyncConnection, plan: WatchPlan, *, superuse
                 f"no table in {where} that this role may publish{why}")
     chosen, columns, notes = await _hold_back(conn, chosen, identity_full,
                                               named=bool(plan.tables))
-    keys = await primary_keys(conn, [(t.schema, t.name) for t in chosen])
+    names = [(t.schema, t.name) for t in chosen]
+    keys = await primary_keys(conn, names)
     full = tuple(t for t in chosen if t.identity != "f") if identity_full else ()
-    return Setup(pub, slot, tuple(chosen), tuple(skipped), True, keys, full, columns, notes)
+    generated = await generated_columns(conn, names)
+    sends = bool(generated) and conn.info.server_version >= GENERATED_SENT_FROM
+    return Setup(pub, slot, tuple(chosen), tuple(skipped), True, keys, full, columns, notes,
+                 {} if sends else generated, sends)
 
 
 async def _hold_back(conn: psycopg.AsyncConnection, chosen: list[PublishableTable],

@@ -2,8 +2,9 @@
 
 libpq's socket is watched with `add_reader`; each callback drains every complete
 message libpq holds and keeps reading while data keeps coming, for up to
-READ_BUDGET, then lets the loop run. XLogData goes to the pgoutput decoder and its
-row changes to the batcher as Events; keepalives are answered when the server asks,
+READ_BUDGET, then lets the loop run. XLogData goes to the pgoutput decoder and the
+row changes of each read to the batcher as Events (or, raw, as one ChangeChunk: the
+`changes` command writes its lines from them); keepalives are answered when the server asks,
 and a standby status update with the flushed position goes out every
 `status_interval` seconds. The flushed position is the end of the last commit
 read, or the server's end of WAL when a keepalive arrives between transactions.
@@ -13,41 +14,28 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
+import itertools
 import struct
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 
 import psycopg
 from psycopg import pq
 
-from pgwatch_gui.core.replication.pgoutput import DecodeError, Decoder
+from pgwatch_gui.core.replication.pgoutput import Change, DecodeError, Decoder
 from pgwatch_gui.core.replication.protocol import (
     XLOGDATA_HEADER,
     parse_keepalive,
     standby_status,
 )
 from pgwatch_gui.core.stream.batching import Batcher
+from pgwatch_gui.core.stream.chunks import ChangeChunk
 from pgwatch_gui.core.stream.events import new_change_event
 
 READ_BUDGET = 0.004  # as the Listener: longest drain of the socket per loop turn
 _XLOG_POSITIONS = struct.Struct("!QQ").unpack_from  # XLogData's start and server WAL end
-
-
-def _compact_json() -> Callable[[object], str]:
-    """json.dumps(o, ensure_ascii=False, separators=(",", ":"), default=str), ~25 % faster.
-
-    One call per row change: the C encoder called directly skips the two Python
-    frames of JSONEncoder.encode/iterencode. Falls back where there is no C encoder.
-    """
-    c_make = getattr(json.encoder, "c_make_encoder", None)
-    if c_make is None:  # pragma: no cover - CPython always has it
-        return json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
-    enc = c_make(None, str, json.encoder.encode_basestring, None, ":", ",", False, False, True)
-    return lambda o: "".join(enc(o, 0))
-
-
-_dumps = _compact_json()
+_skip = deque(maxlen=0).extend
 
 
 class StreamReader:
@@ -55,8 +43,10 @@ class StreamReader:
 
     def __init__(self, decoder: Decoder, batcher: Batcher, seq: Iterator[int], *,
                  profile: str, channel: str, start: int, status_interval: float,
-                 silence_limit: float = 30.0, on_tick: Callable[[], None]) -> None:
+                 silence_limit: float = 30.0, on_tick: Callable[[], None],
+                 raw: bool = False) -> None:
         self.decoder = decoder
+        self.raw = raw  # hand over ChangeChunks (`changes`) rather than Events
         self._batcher = batcher
         self._seq = seq
         self.profile = profile
@@ -77,14 +67,10 @@ class StreamReader:
         fd = pgconn.socket
         decoder = self.decoder
         feed = decoder.feed
-        backlog = self._batcher.backlog
-        added = self._batcher.added
-        seq = self._seq
-        profile = self.profile
-        channel = self.channel
+        insert = decoder.insert
+        get_copy_data = pgconn.get_copy_data
         clock = time.perf_counter
         now = time.time
-        dumps = _dumps
         last_status = last_heard = time.monotonic()
 
         def fail(exc: BaseException) -> None:
@@ -107,41 +93,39 @@ class StreamReader:
                 while True:
                     pgconn.consume_input()
                     got = 0
-                    events: list = []
-                    add = events.append
+                    changes: list = []
+                    add, extend = changes.append, changes.extend
+                    last = None  # the last XLogData: its position is where the read got
                     while True:
-                        n, data = pgconn.get_copy_data(1)
+                        n, data = get_copy_data(1)
                         if n <= 0:
                             break
                         got += 1
                         kind = data[0]
                         if kind == 119:  # 'w'
-                            start, end = _XLOG_POSITIONS(data, 1)
-                            self._position = start
-                            if end > self.server_end:
-                                self.server_end = end
-                            envs = feed(data[XLOGDATA_HEADER:].tobytes())
-                            if envs:
-                                t = now()
-                                for env in envs:
-                                    add(new_change_event(next(seq), t, profile, channel,
-                                                         dumps(env), env))
+                            last = data
+                            msg = data[XLOGDATA_HEADER:].tobytes()
+                            if msg[0] == 73:  # Insert, the most frequent: no dispatch
+                                add(insert(msg))
+                                continue
+                            found = feed(msg)
+                            if found:
+                                extend(found)
                             elif (not decoder.in_transaction
                                   and decoder.last_commit_end > self.flushed):
                                 self.flushed = decoder.last_commit_end
                                 self.latency = now() - (decoder.last_commit_time or 0)
                         elif kind == 107:  # 'k'
+                            last = self._positions(last)
                             end, _sent, reply = parse_keepalive(data)
                             self.server_end = max(self.server_end, end)
                             if not decoder.in_transaction:  # everything up to `end` is read
                                 self._position = self.flushed = max(self.flushed, end)
                             if reply:
                                 send_status()
-                    if events:
-                        before = len(backlog)
-                        backlog.extend(events)
-                        added(before, len(events))
-                        self.changes += len(events)
+                    self._positions(last)
+                    if changes:
+                        self._hand_over(changes, now())
                     if n == -1:  # the stream ended: with the server's error, if it sent one
                         res = pgconn.get_result()
                         if res is not None and res.status == pq.ExecStatus.FATAL_ERROR:
@@ -195,6 +179,34 @@ class StreamReader:
             loop.remove_writer(fd)
             self._batcher.flush()
 
+
+    def _positions(self, data) -> None:
+        """Where the stream got: the start of the last XLogData read, the server's end."""
+        if data is not None:
+            position, end = _XLOG_POSITIONS(data, 1)
+            self._position = position
+            if end > self.server_end:
+                self.server_end = end
+
+    def _hand_over(self, changes: list[Change], t: float) -> None:
+        """The row changes of one read to the batcher: as Events, or (raw) as one
+        ChangeChunk, all stamped with the time of the read."""
+        backlog = self._batcher.backlog
+        before = len(backlog)
+        n = len(changes)
+        self.changes += n
+        seq = self._seq
+        first = next(seq)
+        if n > 1:
+            _skip(itertools.islice(seq, n - 1))  # first .. first + n - 1
+        if self.raw:
+            backlog.append(ChangeChunk(t, first, changes, self.profile, self.channel))
+            self._batcher.added_chunk(before, n)
+            return
+        profile, channel = self.profile, self.channel
+        backlog.extend([new_change_event(s, t, profile, channel, c[0].decode("utf-8"), len(c[0]))
+                        for s, c in zip(itertools.count(first), changes)])
+        self._batcher.added(before, n)
 
     def lag(self) -> tuple[int, float]:
         """(bytes, seconds) the stream is behind the server's end of WAL."""

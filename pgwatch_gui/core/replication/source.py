@@ -21,7 +21,6 @@ import contextlib
 import itertools
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 
 import psycopg
 from psycopg import pq
@@ -29,12 +28,14 @@ from psycopg import pq
 from pgwatch_gui.core.pg.connection import connect, one_line
 from pgwatch_gui.core.pg.errors import RouteError, route_reason
 from pgwatch_gui.core.replication import publication as pubs
+from pgwatch_gui.core.replication.change_status import ChangeStatus
 from pgwatch_gui.core.replication.checks import (
     ReplicationRefused,
     explain,
     gather_facts,
     refusal,
 )
+from pgwatch_gui.core.replication.follow import FOLLOW_INTERVAL, SchemaFollower
 from pgwatch_gui.core.replication.pgoutput import DecodeError, Decoder
 from pgwatch_gui.core.replication.reader import StreamReader
 from pgwatch_gui.core.replication.slot import create_slot, open_replication, start_streaming
@@ -43,42 +44,6 @@ from pgwatch_gui.core.stream.events import KIND_GAP, Event
 from pgwatch_gui.core.stream.listener import Route
 from pgwatch_gui.core.stream.source import EventSource
 from pgwatch_gui.core.stream.status import Backoff, State, Status
-
-
-@dataclass(frozen=True)
-class ChangeStatus(Status):
-    """A Listener Status (LISTENING means streaming) plus what a change stream adds."""
-
-    publication: str = ""
-    slot: str = ""
-    watching: str = ""
-    lag_bytes: int = 0
-    lag_seconds: float = 0.0
-    latency: float = 0.0  # commit -> read, of the last transaction
-
-    def describe(self) -> str:
-        if self.state is State.LISTENING:
-            return (f"streaming changes of {self.watching} · {_bytes(self.lag_bytes)}, "
-                    f"{self.lag_seconds:.1f} s behind")
-        if self.state is State.CONNECTING and self.reason:
-            return f"connecting: {self.reason}"
-        if self.state is State.RECONNECTING:
-            text = f"reconnecting with a new slot in {self.delay:.1f} s (attempt {self.attempt})"
-            return f"{text}: {self.reason}" if self.reason else text
-        return super().describe()
-
-
-    def details(self) -> str:
-        """describe() plus the server objects in use (for a log line or a tooltip)."""
-        return (f"{self.describe()} (publication {self.publication}, temporary slot "
-                f"{self.slot}; last commit {self.latency * 1000:.0f} ms to arrive)")
-
-
-def _bytes(n: int) -> str:
-    for unit, size in (("MB", 1 << 20), ("kB", 1 << 10)):
-        if n >= size:
-            return f"{n / size:.1f} {unit}"
-    return f"{n} B"
 
 
 class _Stopped(Exception):
@@ -109,8 +74,15 @@ class ChangeSource(EventSource):
         max_attempts: int | None = None,
         seq: Iterator[int] | None = None,
         route: Route | None = None,
+        raw: bool = False,
+        follow_interval: float = FOLLOW_INTERVAL,
     ) -> None:
         self.conninfo = conninfo
+        self.raw = raw  # batches carry ChangeChunks, not Events (`changes`)
+        # A schema's tables created while streaming are added (follow.py) this often.
+        self.follow_interval = follow_interval
+        self._superuser = False
+        self._follower: asyncio.Task | None = None
         # A route (an SSH tunnel) shared with the connection's listener, which owns it:
         # asked for the string before each connect (it reopens a lost tunnel), never closed.
         self.route = route
@@ -196,6 +168,7 @@ class ChangeSource(EventSource):
                 found = await pubs.leftovers(conn)
                 if found:
                     self._on_leftovers(found)
+            self._superuser = facts.superuser
             if self.setup is None:
                 self.setup = await pubs.plan_setup(conn, self.plan, superuser=facts.superuser)
             if self._on_setup is not None:
@@ -204,6 +177,11 @@ class ChangeSource(EventSource):
             self._created = self.setup.created_here
 
     async def _cleanup(self) -> None:
+        if self._follower is not None:
+            self._follower.cancel()
+            with contextlib.suppress(BaseException):
+                await self._follower
+            self._follower = None
         if not (self._created and self.setup):
             return
         try:
@@ -248,17 +226,19 @@ class ChangeSource(EventSource):
                     await self._unless_stopped(
                         start_streaming(conn.pgconn, self._slot, self.setup.name))
                     self.reader = StreamReader(
-                        Decoder(self._key_hint), self._batches, self._seq, profile=self.profile,
-                        channel=self.setup.name, start=start,
+                        Decoder(self._key_hint, self._generated_hint), self._batches,
+                        self._seq, profile=self.profile, channel=self.setup.name, start=start,
                         status_interval=self.status_interval,
                         silence_limit=self.silence_limit,
-                        on_tick=lambda: self._emit(State.LISTENING))
+                        on_tick=lambda: self._emit(State.LISTENING), raw=self.raw)
                     streamed_once, attempt = True, 0
                     if lost_at is not None:
                         self._gap(lost_at, lost_reason)
                         lost_at = None
                     self._emit(State.LISTENING)
                     self._streaming.set()
+                    if self._follower is None and self.plan.schema and self._created:
+                        self._follower = asyncio.ensure_future(self._follow(self.plan.schema))
                     assert self._stop is not None
                     try:
                         await self.reader.run(conn.pgconn, self._stop)
@@ -318,6 +298,42 @@ class ChangeSource(EventSource):
 
     def _key_hint(self, schema: str, table: str) -> tuple[str, ...] | None:
         return self.setup.primary_keys.get((schema, table)) if self.setup else None
+
+    def _generated_hint(self, schema: str, table: str) -> tuple[str, ...]:
+        return self.setup.generated.get((schema, table), ()) if self.setup else ()
+
+    async def _follow(self, schema: str) -> None:
+        """While streaming a schema it created a publication for: add the schema's new
+        tables to it, and say so in a marker row (follow.py)."""
+        assert self.setup is not None
+        follower = SchemaFollower(schema, self.setup, superuser=self._superuser)
+        conn = None
+        try:
+            while True:
+                await asyncio.sleep(self.follow_interval)
+                try:
+                    if conn is None or conn.closed:
+                        conn = await connect(await self._conninfo())
+                    self.setup, notes = await follower.check(conn, self.setup)
+                except psycopg.Error:  # looked again next time (a lost link is the reader's)
+                    if conn is not None:
+                        await conn.close()
+                    conn = None
+                    continue
+                except Exception as exc:  # never silent: said in the stream, then no more
+                    self._note(f"new tables of schema {schema} are no longer followed: "
+                               f"{exc.__class__.__name__}: {one_line(exc)}")
+                    return
+                for note in notes:
+                    self._note(note)
+        finally:
+            if conn is not None:
+                await conn.close()
+
+    def _note(self, text: str) -> None:
+        """A marker row (kind gap) that says something about the stream."""
+        self._batches.add(Event(next(self._seq), time.time(), self.profile, "", 0, text,
+                                kind=KIND_GAP))
 
     def _gap(self, lost_at: float, reason: str) -> None:
         now = time.time()

@@ -41,7 +41,10 @@ SELECT n.nspname, c.relname, obj_description(t.oid, 'pg_trigger')
 
 _COLUMNS_SQL = """
 SELECT n.nspname, c.relname,
-       array_agg(a.attname::text ORDER BY a.attnum) FILTER (WHERE a.attgenerated = ''),
+       -- STORED generated columns too where a column list may name them (18 and later)
+       array_agg(a.attname::text ORDER BY a.attnum) FILTER (
+           WHERE a.attgenerated = '' OR (a.attgenerated = 's'
+                 AND current_setting('server_version_num')::int >= 180000)),
        array_agg(a.attname::text ORDER BY a.attnum) FILTER (
            WHERE a.attnum = ANY (COALESCE(
                (SELECT i.indkey::int2[] FROM pg_index i

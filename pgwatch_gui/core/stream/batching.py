@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 
 from pgwatch_gui.core.stream.events import Event
 
+# A batch holds Events; a raw reader's (listen's) also chunks.NotifyChunk.
 BatchConsumer = Callable[[list[Event]], "Awaitable[None] | None"]
 
 
@@ -50,6 +51,17 @@ class Batcher:
         maxlen = self.backlog.maxlen or 0
         if before + count > maxlen:  # the deque let the oldest go
             self.dropped += before + count - maxlen
+        self.received += count
+        if self._flush_handle is None:
+            self._schedule_flush()
+
+    def added_chunk(self, before: int, count: int) -> None:
+        """One chunk of `count` notifications (chunks.NotifyChunk) was appended to
+        `backlog`, which held `before` items. (A chunk the deque let go is counted as
+        `count` dropped: chunks of one reader are about the same size.)"""
+        maxlen = self.backlog.maxlen or 0
+        if before + 1 > maxlen:
+            self.dropped += count
         self.received += count
         if self._flush_handle is None:
             self._schedule_flush()

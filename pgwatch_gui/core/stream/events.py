@@ -6,12 +6,12 @@ An Event decodes its payload (core/stream/payloads.py) at most once, lazily.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from typing import Any
+
+import msgspec
 
 from pgwatch_gui.core.stream.payloads import (
     SHAPE_EMPTY,
-    SHAPE_ENVELOPE,
     Decoded,
     decode_payload,
 )
@@ -24,12 +24,16 @@ PAYLOAD_KINDS = (KIND_NOTIFY, KIND_CHANGE)  # kinds whose payload decodes
 _UNDECODED = Decoded(SHAPE_EMPTY)
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
+class Event(msgspec.Struct, frozen=True, gc=False):
     """One notification as received (or a gap marker), immutable.
 
     `received_at` is seconds since the epoch (time.time()). The payload is decoded on
     first use of `decoded` (or op/schema/table/key) and the result kept.
+
+    A msgspec struct rather than a dataclass: made by C code (about 75 ns against 320
+    for the frozen dataclass, at 100,000 events a second), 96 bytes, and never walked by
+    the garbage collector (an Event refers to no container that could lead back to it).
+    Equality, hash and repr leave out the decode and the size, as the dataclass did.
     """
 
     seq: int
@@ -40,18 +44,35 @@ class Event:
     payload: str
     kind: str = KIND_NOTIFY
     own: bool = False
-    _decoded: Decoded | None = field(default=None, compare=False, repr=False)
+    _decoded: Decoded | None = None
     # The payload's size in bytes as the server sent it, counted once when it was read
     # (-1: not known, counted from the text on demand). A payload decoded with
     # replacement (a SQL_ASCII database) has no other way back to its size.
-    _size: int = field(default=-1, compare=False, repr=False)
+    _size: int = -1
+
+    def _key(self) -> tuple:
+        return (self.seq, self.received_at, self.profile, self.channel, self.pid,
+                self.payload, self.kind, self.own)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not Event:
+            return NotImplemented
+        return self._key() == other._key()  # type: ignore[union-attr]
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (f"Event(seq={self.seq!r}, received_at={self.received_at!r}, "
+                f"profile={self.profile!r}, channel={self.channel!r}, pid={self.pid!r}, "
+                f"payload={self.payload!r}, kind={self.kind!r}, own={self.own!r})")
 
     @property
     def decoded(self) -> Decoded:
         d = self._decoded
         if d is None:
             d = decode_payload(self.payload) if self.kind in PAYLOAD_KINDS else _UNDECODED
-            object.__setattr__(self, "_decoded", d)
+            _SET_DECODED(self, d)
         return d
 
     @property
@@ -76,7 +97,7 @@ class Event:
         n = self._size
         if n < 0:
             n = len(self.payload.encode("utf-8", "surrogatepass"))
-            object.__setattr__(self, "_size", n)
+            _SET_SIZE(self, n)
         return n
 
     @property
@@ -91,60 +112,24 @@ class Event:
         return f"{d.schema}.{d.table}" if d.schema else d.table
 
 
-class _Draft:
-    """An Event's slots, in the same order, assignable: new_event fills one with plain
-    attribute stores and turns it into an Event by assigning its class (allowed between
-    classes of the same slot layout; the Event is as frozen as any other)."""
-
-    __slots__ = Event.__slots__
-
-    def __init__(self, seq: int, received_at: float, profile: str, channel: str, pid: int,
-                 payload: str, own: bool, size: int) -> None:
-        self.seq = seq
-        self.received_at = received_at
-        self.profile = profile
-        self.channel = channel
-        self.pid = pid
-        self.payload = payload
-        self.kind = KIND_NOTIFY
-        self.own = own
-        self._decoded = None
-        self._size = size
+# A frozen struct's fields, set by the descriptors themselves: the lazy caches only.
+_SET_DECODED = Event.__dict__["_decoded"].__set__
+_SET_SIZE = Event.__dict__["_size"].__set__
 
 
 def new_event(seq: int, received_at: float, profile: str, channel: str, pid: int, payload: str,
               own: bool = False, size: int = -1) -> Event:
-    """Event(seq, received_at, profile, channel, pid, payload, own=own), for the hot path.
+    """Event(seq, received_at, profile, channel, pid, payload, own=own), positionally.
 
-    `size` is the payload's length in bytes as received (-1: count it when asked).
-    A frozen dataclass sets each field through object.__setattr__, and even the slots'
-    own setters took 0.72 us for the ten; a _Draft's plain stores and the class
-    assignment take 0.37 us, which matters at 100,000 events a second.
-    """
-    ev = _Draft(seq, received_at, profile, channel, pid, payload, own, size)
-    ev.__class__ = Event  # type: ignore[assignment]
-    return ev  # type: ignore[return-value]
-
-
-_SET_KIND = Event.__dict__["kind"].__set__
-_SET_DECODED = Event.__dict__["_decoded"].__set__
+    `size` is the payload's length in bytes as received (-1: count it when asked)."""
+    return Event(seq, received_at, profile, channel, pid, payload, KIND_NOTIFY, own, None, size)
 
 
 def new_change_event(seq: int, received_at: float, profile: str, channel: str, payload: str,
-                     envelope: dict[str, Any]) -> Event:
-    """A row change from a replication slot: `payload` is `envelope` as JSON text.
-
-    The envelope is already a dict, so the Decoded is built from it rather than by
-    parsing the text again.
-    """
-    key = envelope.get("key")
-    decoded = Decoded(SHAPE_ENVELOPE, envelope, op=envelope.get("op"),
-                      schema=envelope.get("schema"), table=envelope.get("table"),
-                      key=key if isinstance(key, dict) else None)
-    ev = new_event(seq, received_at, profile, channel, 0, payload)  # size: from the text
-    _SET_KIND(ev, KIND_CHANGE)
-    _SET_DECODED(ev, decoded)
-    return ev
+                     size: int = -1) -> Event:
+    """A row change from a replication slot: `payload` is its envelope as JSON text,
+    decoded (like a notification's) only when something asks."""
+    return Event(seq, received_at, profile, channel, 0, payload, KIND_CHANGE, False, None, size)
 
 
 def make_gap(seq: int, profile: str, lost_at: float, restored_at: float, reason: str) -> Event:

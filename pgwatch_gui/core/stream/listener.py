@@ -67,8 +67,11 @@ class Listener(EventSource):
         route: Route | None = None,
         heartbeat_interval: float = wire.HEARTBEAT_INTERVAL,
         heartbeat_timeout: float = wire.HEARTBEAT_TIMEOUT,
+        raw: bool = False,
     ) -> None:
         self.conninfo = conninfo
+        # raw: batches carry each read's notifications as one chunks.NotifyChunk (listen)
+        self.raw = raw
         # An SSH tunnel (core.ssh.route.TunnelRoute): asked for the string before each
         # connect, it reopens a lost tunnel; closed when the listener stops.
         self.route = route
@@ -299,7 +302,7 @@ class Listener(EventSource):
             self._last_rx = time.monotonic()
 
         await read_notifications(conn, self._batches, self._seq, profile=self.profile,
-                                 own_pid=self._pid, touch=touch)
+                                 own_pid=self._pid, touch=touch, raw=self.raw)
 
     async def _run_command(self, command: Callable, *, required: bool = False) -> object:
         if self._conn is None or self._wake is None:

@@ -4,12 +4,18 @@ Decoding recognises this tool's envelope (version 1, see docs/guide/triggers.md,
 installed") and the shapes that hand-written triggers commonly send, and never
 raises: empty payloads, plain text, JSON that is not an object, deeply nested or huge
 payloads all decode to something a screen can show.
+
+Numbers are kept exactly: integers of any size as int, every other number as a
+Decimal with the digits that were sent (a 40-digit numeric key, 1.000000000000000000001
+and 1e400 are what the table holds, never a rounded float or infinity). Only NaN and
+Infinity, which are not JSON, decode to floats.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import msgspec
@@ -78,7 +84,7 @@ def _first_str(obj: dict, keys: tuple[str, ...]) -> str | None:
 
 
 def _scalar(v: Any) -> bool:
-    return isinstance(v, (str, int, float)) and not isinstance(v, bool)
+    return isinstance(v, (str, int, float, Decimal)) and not isinstance(v, bool)
 
 
 def _key_from(obj: dict) -> dict[str, Any] | None:
@@ -135,24 +141,30 @@ def _decode_object(obj: dict) -> Decoded:
     return Decoded(shape, obj, op=op, schema=schema, table=table, key=key)
 
 
-_scan = json.decoder.JSONDecoder().scan_once  # the scanner json.loads runs, without its wrappers
-_fast_decode = msgspec.json.Decoder().decode
+# the scanner json.loads runs, without its wrappers
+_scan = json.decoder.JSONDecoder(parse_float=Decimal).scan_once
+_fast_decode = msgspec.json.Decoder(float_hook=Decimal).decode
+
+
+def loads_exact(text: str | bytes) -> Any:
+    """json.loads with numbers kept exactly (parse_float=Decimal)."""
+    return json.loads(text, parse_float=Decimal)
 
 
 def _loads_stdlib(text: str) -> Any:
-    """json.loads(text) for a text without surrounding whitespace, at about half the cost.
+    """loads_exact(text) for a text without surrounding whitespace, at about half the cost.
     Whatever is not one whole JSON value goes to json.loads, for its own error."""
     try:
         value, end = _scan(text, 0)
     except StopIteration:
-        return json.loads(text)
+        return loads_exact(text)
     if end != len(text):
-        return json.loads(text)
+        return loads_exact(text)
     return value
 
 
 def _loads(text: str) -> Any:
-    """json.loads(text), the same value, at a third of the cost (a payload is decoded per
+    """loads_exact(text), the same value, at a third of the cost (a payload is decoded per
     notification).
 
     msgspec's decoder parses first. It accepts a subset of what json.loads accepts and
@@ -201,7 +213,7 @@ class _EnvelopeFields(msgspec.Struct, gc=False):
     key: Any = _UNSET
 
 
-_peek_envelope = msgspec.json.Decoder(_EnvelopeFields).decode
+_peek_envelope = msgspec.json.Decoder(_EnvelopeFields, float_hook=Decimal).decode
 
 
 def peek_payload(payload: str) -> Decoded:
@@ -224,3 +236,30 @@ def peek_payload(payload: str) -> Decoded:
             return _envelope(None, e.op, None if schema is _UNSET else schema, e.table,
                              None if key is _UNSET else key)
     return decode_payload(payload)
+
+
+NULL_RAW = msgspec.Raw(b"null")
+
+
+class LineFields(msgspec.Struct, gc=False):
+    """What a JSON Lines line takes from an envelope: op, schema, table as values and the
+    key as the JSON text the payload holds (every digit and escape as sent)."""
+
+    v: Any = _UNSET
+    op: Any = _UNSET
+    schema: Any = _UNSET
+    table: Any = _UNSET
+    key: msgspec.Raw = NULL_RAW
+
+
+# Raises msgspec.DecodeError (not JSON, not UTF-8) or ValidationError (not an object).
+decode_line_fields = msgspec.json.Decoder(LineFields, float_hook=Decimal).decode
+
+
+def envelope_head(e: LineFields) -> tuple[str | None, str | None, str | None] | None:
+    """peek_payload's op, schema and table for a payload that decoded to `e`, when it is
+    this tool's envelope; None when it is not (then peek_payload says what it is)."""
+    if e.v == 1 and e.op is not _UNSET and e.table is not _UNSET:
+        d = _envelope(None, e.op, None if e.schema is _UNSET else e.schema, e.table, None)
+        return d.op, d.schema, d.table
+    return None

@@ -2,20 +2,27 @@
 
 One reader callback stays on the socket (`loop.add_reader`); each time data arrives it
 reads for up to READ_BUDGET, turning every notification into an Event (channel names
-interned by their raw bytes, payloads decoded with replacement, the size as sent).
+interned by their raw bytes, payloads decoded with replacement, the size as sent), or,
+for a raw reader (`listen`), handing over what libpq gives as one NotifyChunk per read.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
+from operator import itemgetter
 
 import psycopg
 
 from pgwatch_gui.core.stream import wire
 from pgwatch_gui.core.stream.batching import Batcher
-from pgwatch_gui.core.stream.events import new_event
+from pgwatch_gui.core.stream.chunks import NotifyChunk
+from pgwatch_gui.core.stream.events import KIND_NOTIFY, Event
+
+_relname, _pid, _extra = itemgetter(0), itemgetter(1), itemgetter(2)
 
 # Longest a read callback keeps draining the socket before the event loop gets a turn.
 # Measured (tests/benchmarks/bench_ingest.py): +35-40 % app throughput against one
@@ -23,16 +30,39 @@ from pgwatch_gui.core.stream.events import new_event
 READ_BUDGET = 0.004
 
 
+def _raw_reads(pgconn, batches: Batcher, seq: Iterator[int], profile: str,
+               own_pid: int | None, enc: str, clock, until: float) -> None:
+    """A raw reader's turn: each read's notifications as one NotifyChunk, no Event each
+    (what libpq gives, collected by one C-level loop: iter(notifies, None))."""
+    backlog = batches.backlog
+    notifies = pgconn.notifies
+    skip = deque(maxlen=0).extend
+    while True:
+        pgconn.consume_input()
+        items = list(iter(notifies, None))
+        if not items:
+            break
+        n = len(items)
+        first = next(seq)
+        if n > 1:
+            skip(itertools.islice(seq, n - 1))  # the chunk's numbers: first .. first + n - 1
+        before = len(backlog)
+        backlog.append(NotifyChunk(time.time(), first, items, profile, own_pid, enc))
+        batches.added_chunk(before, n)
+        if clock() > until:
+            break
+
+
 async def read_notifications(conn: psycopg.AsyncConnection, batches: Batcher,
                              seq: Iterator[int], *, profile: str, own_pid: int | None,
-                             touch: Callable[[], None]) -> None:
+                             touch: Callable[[], None], raw: bool = False) -> None:
     """Read until the connection fails (raises) or the task is cancelled.
 
     One reader callback stays on the socket and drains libpq's queue of
     notifications each time data arrives, rather than a new wait (and a new socket
     notifier, under qasync) per read and an async-generator step per notification.
     Notifications that psycopg reads while a command runs reach the backlog through
-    the notify handler installed in the listener's session.
+    the notify handler installed in the listener's session (as Events, raw or not).
     """
     pgconn = conn.pgconn
     loop = asyncio.get_running_loop()
@@ -43,7 +73,10 @@ async def read_notifications(conn: psycopg.AsyncConnection, batches: Batcher,
     now = time.time
     enc = wire.text_encoding(conn)
     backlog = batches.backlog
-    append = backlog.append
+    extend = backlog.extend
+    notifies = pgconn.notifies
+    skip = deque(maxlen=0).extend
+    utf8 = enc in ("utf-8", "utf8")
     # Channel names by their raw bytes: one str per channel, not one per notification
     # (100,000 held events would otherwise hold 100,000 copies of "orders").
     names: dict[bytes, str] = {}
@@ -57,38 +90,48 @@ async def read_notifications(conn: psycopg.AsyncConnection, batches: Batcher,
         # of a busy stream); going back to the event loop for each costs more than
         # the reading. So keep reading while data keeps coming, for up to
         # READ_BUDGET, then let the loop run (flushes, the screen, commands).
-        # What `Batcher.add` does per notification is done here per chunk (the counters,
-        # the clock, the flush); each notification costs one Event and an append.
+        # What `Batcher.add` does per notification is done here per read (the counters,
+        # the clock, the flush, the shared names and ints); each notification costs its
+        # text and one Event, made by a list comprehension.
         try:
             touch()
             until = clock() + READ_BUDGET
+            if raw:
+                _raw_reads(pgconn, batches, seq, profile, own_pid, enc, clock, until)
+                return
             while True:
                 pgconn.consume_input()
-                n = pgconn.notifies()
-                if n is None:
+                items = list(iter(notifies, None))  # what libpq holds, by a C-level loop
+                if not items:
                     break
                 t = now()
-                before = len(backlog)
-                count = 0
+                n = len(items)
+                first = next(seq)
+                if n > 1:
+                    skip(itertools.islice(seq, n - 1))  # the read's numbers
                 if len(ints) >= 10_000:
                     ints.clear()
-                while n is not None:
-                    pid = n.be_pid
-                    pid = shared_int(pid, pid)
-                    raw = n.relname
-                    channel = names.get(raw)
-                    if channel is None:
+                for rel in set(map(_relname, items)):
+                    if rel not in names:
                         if len(names) >= 10_000:
                             names.clear()
-                        channel = names[raw] = raw.decode(enc, "replace")
-                    extra = n.extra
-                    size = len(extra)
-                    append(new_event(next(seq), t, profile, channel, pid,
-                                     extra.decode(enc, "replace"), pid == own_pid,
-                                     size if size < 257 else shared_int(size, size)))
-                    count += 1
-                    n = pgconn.notifies()
-                batches.added(before, count)
+                        names[rel] = rel.decode(enc, "replace")
+                for pid in set(map(_pid, items)):
+                    shared_int(pid, pid)
+                if utf8:
+                    try:
+                        texts = list(map(bytes.decode, map(_extra, items)))
+                    except UnicodeDecodeError:
+                        texts = [x.decode("utf-8", "replace") for x in map(_extra, items)]
+                else:
+                    texts = [x.decode(enc, "replace") for x in map(_extra, items)]
+                before = len(backlog)
+                extend([Event(s, t, profile, names[rel], ints[pid], text, KIND_NOTIFY,
+                              pid == own_pid, None,
+                              size if (size := len(extra)) < 257 else shared_int(size, size))
+                        for s, (rel, pid, extra), text
+                        in zip(itertools.count(first), items, texts)])
+                batches.added(before, n)
                 if clock() > until:
                     break
         except Exception as exc:  # consume_input fails when the server is gone

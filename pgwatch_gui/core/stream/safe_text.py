@@ -4,8 +4,9 @@
   characters \\udXXX, so the text can be encoded as UTF-8.
 - `visible`: control characters (C0, C1, DEL, line/paragraph separators, bidi
   overrides) and lone surrogates shown as escapes, for a terminal.
-- `strict_json`: json.dumps that never writes NaN or Infinity (they become strings)
-  and is always encodable as UTF-8.
+- `strict_json`: json.dumps that never writes NaN or Infinity (they become strings),
+  writes a Decimal as the number it holds (every digit: payloads decode numbers
+  exactly) and is always encodable as UTF-8.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from decimal import Decimal
 from typing import Any
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -57,12 +59,68 @@ def finite_json(value: Any) -> Any:
     return value
 
 
-def strict_json(value: Any) -> str:
-    """json.dumps that is always strict JSON and always encodable as UTF-8."""
+class _HasDecimal(Exception):
+    pass
+
+
+def _no_decimal(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        raise _HasDecimal
+    return str(value)
+
+
+_dumps_c = json.JSONEncoder(ensure_ascii=False, allow_nan=False, default=_no_decimal).encode
+_dumps_compact = json.JSONEncoder(ensure_ascii=False, allow_nan=False, default=_no_decimal,
+                                  separators=(",", ":")).encode
+_quote = json.encoder.encode_basestring
+
+
+def _number(d: Decimal) -> str:
+    """A Decimal as a JSON number, digit for digit; one that is not a number as a string."""
+    return str(d) if d.is_finite() else _quote(str(d))
+
+
+def _exact(value: Any, item: str = ", ", colon: str = ": ") -> str:
+    """json.dumps(value) (ensure_ascii=False, these separators) with Decimals as numbers."""
+    if isinstance(value, Decimal):
+        return _number(value)
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        return "{" + item.join(
+            f"{_exact(k if isinstance(k, str) else _key_text(k))}{colon}"
+            f"{_exact(v, item, colon)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + item.join(_exact(v, item, colon) for v in value) + "]" if value else "[]"
+    return _dumps_c(finite_json(value))
+
+
+def _key_text(k: Any) -> str:
+    """A dict key that is not text, as json.dumps names it."""
+    if k is None or isinstance(k, bool):
+        return {None: "null", True: "true", False: "false"}[k]
+    return str(k) if isinstance(k, Decimal) else _dumps_c(finite_json(k))
+
+
+def dumps_exact(value: Any, *, compact: bool = False) -> str:
+    """strict_json without its final surrogate pass (a caller that does that per line);
+    `compact`: without the spaces after , and :."""
+    dumps = _dumps_compact if compact else _dumps_c
     try:
-        text = json.dumps(value, ensure_ascii=False, allow_nan=False, default=str)
+        return dumps(value)
     except ValueError:  # an infinity or NaN somewhere
-        text = json.dumps(finite_json(value), ensure_ascii=False, allow_nan=False, default=str)
+        try:
+            return dumps(finite_json(value))
+        except _HasDecimal:
+            pass
+    except _HasDecimal:
+        pass
+    return _exact(value, ",", ":") if compact else _exact(value)
+
+
+def strict_json(value: Any) -> str:
+    """json.dumps that is always strict JSON and always encodable as UTF-8; a Decimal is
+    written as its number, every digit."""
     # Characters outside strings are ASCII, so a surrogate is inside one: its escape
     # is valid JSON and reads back as the same string.
-    return utf8_safe(text)
+    return utf8_safe(dumps_exact(value))

@@ -12,7 +12,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMenu, QTableView
 
 from pgwatch_gui.core.filtering.fields import field_path
-from pgwatch_gui.core.stream.export import event_to_json
+from pgwatch_gui.core.stream.jsonl import event_to_json
 from pgwatch_gui.ui.events.columns import COL_PAYLOAD
 
 

@@ -14,12 +14,21 @@ not read. So:
 - a full collection (unfreeze, collect, freeze) runs only when the stream is quiet
   (under QUIET_RATE events/s), at most every FULL_EVERY seconds, and at the latest
   after FULL_AT_LATEST seconds whatever the stream does, so cyclic garbage made by
-  other code is reclaimed.
+  other code is reclaimed;
+- memory the process frees goes back to the system (glibc): blocks of 128 kB and more
+  (a journal block's payloads, a big batch's lists) are mapped on their own and
+  unmapped when freed (malloc's own threshold otherwise rises to the largest such
+  block and keeps them in its heap), and the rest of the heap is trimmed every
+  TRIM_EVERY seconds while events stream in and once more when they stop; after
+  1,000,000 events the C heap had kept about 14 MB (a trim takes well under 2 ms).
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import gc
+import sys
 import time
 from collections.abc import Callable
 
@@ -31,6 +40,26 @@ FREEZE_AFTER_EVENTS = 2_000
 QUIET_RATE = 500.0
 FULL_EVERY = 60.0
 FULL_AT_LATEST = 600.0
+TRIM_EVERY = 0.5
+
+
+M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
+MMAP_THRESHOLD = 128 * 1024
+
+
+def _malloc_trim() -> Callable[[], object] | None:
+    """glibc's malloc_trim(0), where there is one; large blocks mapped on their own."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        trim, mallopt = libc.malloc_trim, libc.mallopt
+    except (OSError, AttributeError):  # musl and other C libraries have none
+        return None
+    trim.argtypes = [ctypes.c_size_t]
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)  # fixed: no longer raised by frees
+    return lambda: trim(0)
 
 
 class GcPolicy(QObject):
@@ -45,6 +74,10 @@ class GcPolicy(QObject):
         self._frozen_at = events_total()
         self._rate_mark = (time.monotonic(), self._frozen_at)
         self.rate = 0.0
+        self._trim = _malloc_trim()
+        self._trimmed = (time.monotonic(), self._frozen_at)
+        self._last_total = self._frozen_at
+        self.trims = 0
         self.timer = QTimer(self, interval=FREEZE_MS, timeout=self.tick)
         self.timer.start()
 
@@ -62,6 +95,13 @@ class GcPolicy(QObject):
             gc.freeze()
             self.freezes += 1
             self._frozen_at = total
+        t_trim, n_trim = self._trimmed
+        if self._trim is not None and total != n_trim and (
+                now - t_trim >= TRIM_EVERY or total == self._last_total):  # or it stopped
+            self._trim()
+            self.trims += 1
+            self._trimmed = (now, total)
+        self._last_total = total
         t0, n0 = self._rate_mark
         if now - t0 >= 5.0:
             self.rate = (total - n0) / (now - t0)

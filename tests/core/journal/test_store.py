@@ -261,3 +261,25 @@ def test_a_successor_writer_takes_over_what_was_queued(jpath):
     second.close()
     with JournalReader(jpath) as r:
         assert [e.pid for e in r.events()] == [4000 + i for i in range(1, 203)]
+
+
+def test_timeline_of_a_key_with_exact_numbers(jpath):
+    """Issue 23: keys decode exactly (Decimal); the timeline's search took them to
+    json.dumps and raised TypeError."""
+    big = "12345678901234567890123456789012345678.5"
+    payload = ('{"v":1,"op":"UPDATE","schema":"public","table":"big","key":{"id":%s},'
+               '"row":{"id":%s,"n":%d}}')
+    events = [new_event(i, time.time(), "shop", "big", 40, payload % (k, k, i))
+              for i, k in enumerate([big, "2.5", big, "1e3"], 1)]
+    write_all(jpath, events)
+    from decimal import Decimal
+
+    reader = JournalReader(jpath)
+    try:
+        def ns(key):
+            return [json.loads(e.payload)["row"]["n"] for e in reader.timeline("public.big", key)]
+
+        assert ns({"id": Decimal(big)}) == [1, 3]
+        assert ns({"id": Decimal("1e3")}) == [4]
+    finally:
+        reader.close()

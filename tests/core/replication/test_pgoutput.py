@@ -7,7 +7,7 @@ import struct
 
 import pytest
 
-from pgwatch_gui.core.replication.pgoutput import DecodeError, Decoder
+from pgwatch_gui.core.replication.pgoutput import DecodeError, Decoder, envelope_of
 from pgwatch_gui.core.replication.protocol import (
     lsn_text,
     parse_keepalive,
@@ -15,7 +15,7 @@ from pgwatch_gui.core.replication.protocol import (
     standby_status,
 )
 from pgwatch_gui.core.stream.events import KIND_CHANGE, new_change_event
-from pgwatch_gui.core.stream.export import event_to_json
+from pgwatch_gui.core.stream.jsonl import event_to_json
 from pgwatch_gui.core.stream.recording import record_to_event
 
 
@@ -49,13 +49,17 @@ def test_values_types_and_unchanged_toast():
     d.feed(begin())
     d.feed(relation(7, "s", "t", [("id", 23, True), ("ok", 16, False), ("doc", 3802, False),
                                   ("big", 25, False), ("n", 1700, False)]))
-    (ins,) = d.feed(b"I" + struct.pack("!I", 7) + b"N"
-                    + tuple_data(b"5", b"t", b'{"a": [1]}', b"x", b"1.50"))
+    (change,) = d.feed(b"I" + struct.pack("!I", 7) + b"N"
+                       + tuple_data(b"5", b"t", b'{"a": [1]}', b"x", b"1.50"))
+    ins = envelope_of(change)
     assert ins["row"] == {"id": 5, "ok": True, "doc": {"a": [1]}, "big": "x", "n": "1.50"}
     assert ins["key"] == {"id": 5} and ins["txid"] == "42"
-    (upd,) = d.feed(b"U" + struct.pack("!I", 7) + b"N"
-                    + tuple_data(b"5", b"f", b"not json", "u", None))
-    assert upd["row"] == {"id": 5, "ok": False, "doc": "not json", "n": None}
+    assert change[1:] == ("INSERT", "s", "t", b'{"id":5}')
+    assert b'"doc":{"a": [1]}' in change[0]  # the server's own text
+    (change,) = d.feed(b"U" + struct.pack("!I", 7) + b"N"
+                       + tuple_data(b"5", b"f", b'"text"', "u", None))
+    upd = envelope_of(change)
+    assert upd["row"] == {"id": 5, "ok": False, "doc": "text", "n": None}
     assert upd["unchanged_toast"] == ["big"] and "old" not in upd
 
 
@@ -81,11 +85,9 @@ def test_lsn_and_status_update():
 
 
 def test_change_event_round_trips_through_a_recording():
-    env = {"v": 1, "op": "DELETE", "schema": "s", "table": "t", "key": {"id": 1},
-           "old": {"id": 1}, "txid": "9", "ts": "2026-01-01T00:00:00+00:00"}
     ev = new_change_event(3, 1_700_000_000.0, "prof", "pgwatch_changes_x",
                           '{"v":1,"op":"DELETE","schema":"s","table":"t","key":{"id":1},'
-                          '"old":{"id":1},"txid":"9","ts":"2026-01-01T00:00:00+00:00"}', env)
+                          '"old":{"id":1},"txid":"9","ts":"2026-01-01T00:00:00+00:00"}')
     back = record_to_event(json.loads(event_to_json(ev)), 1)
     assert back.kind == KIND_CHANGE and back.op == "DELETE" and back.key == {"id": 1}
     assert back.payload == ev.payload

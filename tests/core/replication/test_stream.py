@@ -11,7 +11,7 @@ import pytest
 from pgwatch_gui.core.replication.publication import WatchPlan
 from pgwatch_gui.core.replication.source import ChangeSource
 from pgwatch_gui.core.stream.events import KIND_CHANGE, KIND_GAP
-from pgwatch_gui.core.stream.export import event_to_json
+from pgwatch_gui.core.stream.jsonl import event_to_json
 from pgwatch_gui.core.stream.status import Backoff, State
 from tests.core.replication.streams import Stream, execute, run_sql, slots_and_publications
 

@@ -1,0 +1,168 @@
+"""`pgwatch-gui changes` against pg_recvlogical with test_decoding, for bench_changes.py.
+
+Both receivers drain the same queued row changes into a file, one after the other:
+
+- pg_recvlogical (C, Debian's /usr/bin/pg_recvlogical, the reference): a logical slot
+  with test_decoding is made first, the workload runs, then `pg_recvlogical --start
+  --endpos <the WAL position after the workload> -f file` decodes and writes it all and
+  exits; timed from its start to its exit, its CPU from its rusage.
+- `python -m pgwatch_gui changes --table public.orders --count N` with stdout on a file:
+  once it streams it is stopped (SIGSTOP), the workload runs, and the clock runs from
+  SIGCONT to its exit after N lines; its CPU from its schedstat at SIGCONT to its rusage.
+
+The workloads: one transaction of `rows` rows (`INSERT ... SELECT`), and `small`
+transactions of `per` rows each (a DO block that commits after each). The rate is rows
+per second of drain; both walsenders decode the WAL as their client reads.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+from psycopg import conninfo as _ci
+
+ROOT = Path(__file__).resolve().parents[2]
+RECVLOGICAL = shutil.which("pg_recvlogical") or "/usr/bin/pg_recvlogical"
+
+INSERT = ("INSERT INTO orders SELECT g, 'customer ' || (g %% 97), "
+          "(ARRAY['new','paid','packed','shipped'])[g %% 4 + 1], round((g %% 1000) * 1.37, 2), "
+          "now() FROM generate_series(%s::bigint, %s::bigint) g")
+SMALL = """DO $$ BEGIN FOR t IN 0..{small} - 1 LOOP
+  INSERT INTO orders SELECT g, 'customer ' || (g % 97),
+    (ARRAY['new','paid','packed','shipped'])[g % 4 + 1], round((g % 1000) * 1.37, 2), now()
+    FROM generate_series({first} + t * {per}, {first} + t * {per} + {per} - 1) g;
+  COMMIT;
+END LOOP; END $$"""
+
+
+def workload(dsn: str, shape: str, first: int, rows: int, small: int, per: int) -> int:
+    """Run it; the number of row changes it made."""
+    with psycopg.connect(dsn, autocommit=True) as c:
+        if shape == "one":
+            c.execute(INSERT, (first, first + rows - 1))
+            return rows
+        c.execute(SMALL.format(small=small, per=per, first=first))
+        return small * per
+
+
+def _cpu_now(pid: int) -> float:
+    with open(f"/proc/{pid}/schedstat") as f:
+        return int(f.read().split()[0]) / 1e9
+
+
+def recvlogical(dsn: str, out: Path, run) -> tuple[int, float, float]:
+    """(rows, seconds, CPU seconds) of pg_recvlogical draining what `run()` writes."""
+    slot = f"bench_td_{os.getpid()}"
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute("SELECT pg_create_logical_replication_slot(%s, 'test_decoding')", (slot,))
+    try:
+        rows = run()
+        with psycopg.connect(dsn, autocommit=True) as c:
+            end = c.execute("SELECT pg_current_wal_lsn()::text").fetchone()[0]
+        args = [RECVLOGICAL, "-d", _libpq_string(dsn), "--slot", slot, "--start",
+                "--endpos", end, "--no-loop", "-f", str(out)]
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(args, stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - t0
+        err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise RuntimeError(f"pg_recvlogical failed: {err.strip()}")
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as c:
+            c.execute("SELECT pg_drop_replication_slot(%s)", (slot,))
+    with open(out, "rb") as f:
+        got = sum(1 for line in f if line.startswith(b"table "))
+    if got != rows:
+        raise RuntimeError(f"pg_recvlogical wrote {got} rows, expected {rows}")
+    return rows, elapsed, usage.ru_utime + usage.ru_stime
+
+
+def _libpq_string(dsn: str) -> str:
+    """The DSN as a key=value string (pg_recvlogical 15 reads URIs too, but not every form)."""
+    return _ci.make_conninfo(dsn)
+
+
+def changes_cli(dsn: str, out: Path, run, count: int, args: list[str]) -> tuple[int, float, float]:
+    """(rows, seconds, CPU seconds) of `pgwatch-gui changes` draining what `run()` writes."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    with open(out, "wb") as fh:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "pgwatch_gui", "changes", "--dsn", dsn, "--table",
+             "public.orders", "--count", str(count), *args],
+            stdout=fh, stderr=subprocess.PIPE, env=env, cwd=str(ROOT))
+        try:
+            assert proc.stderr is not None
+            while True:
+                line = proc.stderr.readline()
+                if not line:
+                    raise RuntimeError(f"changes exited: {proc.wait()}")
+                if b"streaming" in line:
+                    break
+            proc.send_signal(signal.SIGSTOP)
+            rows = run()
+            cpu0 = _cpu_now(proc.pid)
+            t0 = time.perf_counter()
+            proc.send_signal(signal.SIGCONT)
+            _, status, usage = os.wait4(proc.pid, 0)
+            elapsed = time.perf_counter() - t0
+            proc.returncode = rc = os.waitstatus_to_exitcode(status)
+            err = proc.stderr.read().decode(errors="replace")
+        finally:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGCONT)
+                proc.kill()
+                proc.wait()
+    if rc != 0:
+        raise RuntimeError(f"changes exited {rc}: {err.strip()}")
+    with open(out, "rb") as f:
+        got = sum(1 for _ in f)
+    if got != rows:
+        raise RuntimeError(f"changes wrote {got} lines, expected {rows}")
+    return rows, elapsed, usage.ru_utime + usage.ru_stime - cpu0
+
+
+def compare(dsn: str, out_dir: Path, *, rows: int, small: int, per: int, runs: int,
+            args: list[str] | None = None) -> dict:
+    """Both receivers, `runs` times each, interleaved, for both workloads."""
+    result: dict = {}
+    first = 100_000_000
+    for shape, n in (("one", rows), ("small", small * per)):
+        ref, cli = [], []
+        for k in range(runs):
+            def run(shape=shape):
+                nonlocal first
+                first += rows + small * per
+                return workload(dsn, shape, first, rows, small, per)
+            ref.append(recvlogical(dsn, out_dir / f"td-{shape}{k}.txt", run))  # it appends
+            with psycopg.connect(dsn, autocommit=True) as c:
+                c.execute("TRUNCATE orders")
+            cli.append(changes_cli(dsn, out_dir / f"cli-{shape}{k}.jsonl", run, n, args or []))
+            with psycopg.connect(dsn, autocommit=True) as c:
+                c.execute("TRUNCATE orders")
+        ref_rate = max(r / s for r, s, _ in ref)
+        cli_rate = max(r / s for r, s, _ in cli)
+        ref_cpu = min(c for _, _, c in ref)
+        cli_cpu = min(c for _, _, c in cli)
+        result[shape] = {
+            "rows": n, "rows_per_s_ratio": round(cli_rate / ref_rate, 3),
+            "cpu_ratio": round(cli_cpu / ref_cpu, 2),
+            "recvlogical_per_s": round(ref_rate), "changes_per_s": round(cli_rate),
+            "recvlogical_cpu_s": round(ref_cpu, 3), "changes_cpu_s": round(cli_cpu, 3),
+            "recvlogical_runs": [round(r / s) for r, s, _ in ref],
+            "changes_runs": [round(r / s) for r, s, _ in cli],
+        }
+        print(f"[{shape}: {n:,} rows] pg_recvlogical (test_decoding): "
+              + ", ".join(f"{r / s:,.0f}/s ({c:.2f} s CPU)" for r, s, c in ref)
+              + "; pgwatch-gui changes > file: "
+              + ", ".join(f"{r / s:,.0f}/s ({c:.2f} s CPU)" for r, s, c in cli)
+              + f"; rows/s {result[shape]['rows_per_s_ratio']:.3f}x, "
+              f"client CPU {result[shape]['cpu_ratio']:.2f}x", flush=True)
+    return result
