@@ -133,3 +133,28 @@ def test_postgresql_14_cannot_and_says_so():
         "PostgreSQL 14 and older cannot leave columns out of a publication: public.users's "
         "email, never sent by its notify trigger, WILL be streamed (and kept in the "
         "journal); upgrade to 15+, or do not watch it"]
+
+
+def test_a_column_list_keeps_stored_generated_columns_where_the_server_can_send_them(
+        logical_dsn):
+    """Held-back columns and a STORED generated column on one table: the column list
+    names the generated column on 18+ (so it arrives) and before 18 it is named missing."""
+    if version(logical_dsn) < 150000:
+        pytest.skip("column lists need PostgreSQL 15")
+    execute(logical_dsn, "CREATE TABLE priced (id int PRIMARY KEY, net numeric, secret text, "
+                         "gross numeric GENERATED ALWAYS AS (net * 2) STORED)")
+    install(logical_dsn, TriggerSpec("public", "priced", channel="priced", payload="row",
+                                     exclude=("secret",)))
+
+    async def main():
+        async with Stream(logical_dsn, WatchPlan(tables=(("public", "priced"),))) as s:
+            await run_sql(logical_dsn, "INSERT INTO priced (id, net, secret) VALUES (1, 5, 'x')")
+            return await s.wait_for(1)
+
+    (ins,) = asyncio.run(main())
+    env = json.loads(ins.payload)
+    assert "secret" not in env["row"]
+    if version(logical_dsn) >= 180000:
+        assert env["row"]["gross"] in ("10", 10) and "generated_missing" not in env
+    else:
+        assert "gross" not in env["row"] and env["generated_missing"] == ["gross"]
