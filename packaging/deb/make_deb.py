@@ -77,7 +77,7 @@ def stage(bundle: Path, icons: Path, root: Path) -> tuple[int, depends.Depends]:
     (usr / "bin").mkdir(parents=True)
     (usr / "bin" / PACKAGE).symlink_to(Path("/") / PREFIX / PACKAGE)
 
-    from pgwatch_gui.core import desktop
+    from pgwatch_gui.core.host import desktop
 
     apps = usr / "share" / "applications"
     apps.mkdir(parents=True)

@@ -34,7 +34,7 @@ from pgwatch_gui.cli.ending import (
     raise_on_termination,
     say,
 )
-from pgwatch_gui.core.applog import quiet_library_warnings
+from pgwatch_gui.core.host.applog import quiet_library_warnings
 
 # Subcommand modules, in the order `--help` lists them.
 COMMANDS = [listen_cmd, changes_cmd, audit_cmd, filter_cmd, history_cmd, notify_cmd, profiles_cmd,

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from pgwatch_gui.cli.common import CliError
-from pgwatch_gui.core import desktop
+from pgwatch_gui.core.host import desktop
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 
-from pgwatch_gui.core.desktop import _quote, desktop_entry, resources_dir
+from pgwatch_gui.core.host.desktop import _quote, desktop_entry, resources_dir
 from tests.conftest import run_cli
 
 

@@ -16,7 +16,7 @@ def _run(code: str, *flags: str) -> subprocess.CompletedProcess:
 
 
 def test_quiet_library_warnings_drops_asyncssh_import_warnings():
-    r = _run("from pgwatch_gui.core.applog import quiet_library_warnings as q; q(); "
+    r = _run("from pgwatch_gui.core.host.applog import quiet_library_warnings as q; q(); "
              f"import asyncssh; {OURS}")
     assert r.returncode == 0, r.stderr
     assert "Cryptography" not in r.stderr and "asyncssh" not in r.stderr, r.stderr
@@ -32,6 +32,6 @@ def test_the_cli_entry_point_quiets_them_before_any_command():
 
 
 def test_warnings_the_user_asks_for_still_show():
-    r = _run("from pgwatch_gui.core.applog import quiet_library_warnings as q; q(); "
+    r = _run("from pgwatch_gui.core.host.applog import quiet_library_warnings as q; q(); "
              "import asyncssh", "-W", "default")
     assert "Deprecat" in r.stderr

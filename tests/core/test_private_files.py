@@ -12,16 +12,16 @@ import time
 
 import pytest
 
-from pgwatch_gui.core import applog
-from pgwatch_gui.core.journal.store import make_private, open_journal, secure_data_dir
-from pgwatch_gui.core.journal.writer import JournalWriter
-from pgwatch_gui.core.private_files import (
+from pgwatch_gui.core.host import applog
+from pgwatch_gui.core.host.private_files import (
     PASSABLE_DIR_MODE,
     open_private,
     private_dir,
     private_file,
     tighten_tree,
 )
+from pgwatch_gui.core.journal.store import make_private, open_journal, secure_data_dir
+from pgwatch_gui.core.journal.writer import JournalWriter
 from pgwatch_gui.core.profiles.model import Profile
 from pgwatch_gui.core.profiles.store import ProfileStore
 from pgwatch_gui.core.stream.events import new_event

@@ -94,7 +94,7 @@ def test_pip_install_dot_in_a_fresh_venv_runs_the_smoke_test(tmp_path):
     assert smoke.returncode == 0 and smoke.stdout == "ok\n", smoke.stdout + smoke.stderr
     # The package came from the venv, not from the checkout.
     where = subprocess.run([str(venv / "bin" / "python"), "-c",
-                            "import pgwatch_gui.core.desktop as d; print(d.resources_dir())"],
+                            "import pgwatch_gui.core.host.desktop as d; print(d.resources_dir())"],
                            cwd=tmp_path, capture_output=True, text=True, env=env)
     assert where.stdout.strip().startswith(str(venv)), where.stdout + where.stderr
     assert Path(where.stdout.strip(), "pgwatch-gui.svg").exists()

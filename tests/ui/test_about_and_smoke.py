@@ -8,7 +8,7 @@ from PySide6.QtCore import qVersion
 
 from pgwatch_gui import __version__
 from pgwatch_gui.core.pg.connection import make_conninfo
-from pgwatch_gui.core.versions import format_pg_version
+from pgwatch_gui.core.pg.versions import format_pg_version
 from pgwatch_gui.ui.shell.about import AboutDialog, show_about
 from pgwatch_gui.ui.shell.main_window import MainWindow
 from tests.conftest import run_cli

@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from pgwatch_gui.core.applog import LOG_FILE, log_dir, remove_logging, setup_logging
+from pgwatch_gui.core.host.applog import LOG_FILE, log_dir, remove_logging, setup_logging
 from pgwatch_gui.ui.common.tasks import AsyncWork
 from tests.conftest import cli_env
 from tests.ui.waiting import run_until
@@ -14,7 +14,7 @@ from tests.ui.waiting import run_until
 
 def test_uncaught_exceptions_land_in_the_log_file(tmp_path):
     code = ("import threading\n"
-            "from pgwatch_gui.core.applog import setup_logging\n"
+            "from pgwatch_gui.core.host.applog import setup_logging\n"
             "setup_logging()\n"
             "t = threading.Thread(target=lambda: 1 / 0, name='worker'); t.start(); t.join()\n"
             "raise ValueError('boom in main')\n")

@@ -10,7 +10,7 @@ import stat
 import pytest
 from PySide6.QtCore import QSettings
 
-from pgwatch_gui.core.private_files import PASSABLE_DIR_MODE
+from pgwatch_gui.core.host.private_files import PASSABLE_DIR_MODE
 from pgwatch_gui.ui.shell.main_window import MainWindow
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX modes")

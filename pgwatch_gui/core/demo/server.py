@@ -21,7 +21,7 @@ import time
 import warnings
 from pathlib import Path
 
-from pgwatch_gui.core.private_files import FILE_MODE, private_dir
+from pgwatch_gui.core.host.private_files import FILE_MODE, private_dir
 
 DEMO_DATABASE = "pgwatch_demo"
 APP_NAME = "pgwatch-gui"
@@ -252,7 +252,7 @@ class DemoServer:
     def _secure_folders(self) -> None:
         """Our folders on the way to the server's data directory are this user's alone
         (0700; 0711 as root, when the server runs as another system user and must pass
-        through them: core/private_files.py). The data directory is the server's (0700)."""
+        through them: core/host/private_files.py). The data directory is the server's (0700)."""
         if self.root.parent == data_dir():
             private_dir(self.root.parent, passable=True)
         private_dir(self.root, passable=True)

@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from pgwatch_gui.core.private_files import private_dir, private_file, tighten_tree
+from pgwatch_gui.core.host.private_files import private_dir, private_file, tighten_tree
 
 FORMAT_VERSION = 1
 FILE_NAME = "journal.sqlite3"
@@ -73,7 +73,7 @@ def secure_data_dir(folder: Path | None = None) -> None:
     """On start: the data folder and what it holds (the journal, its -wal/-shm, journals
     moved aside, the demo's folder and lock) become this user's alone. The demo's
     PostgreSQL data directory keeps its own modes (0700, the server's). Passable as root:
-    see core/private_files.py."""
+    see core/host/private_files.py."""
     tighten_tree(folder if folder is not None else data_dir(), passable=True,
                  skip=("pgdata",))
 

@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from pgwatch_gui.core.private_files import private_dir, private_file, tighten_tree
+from pgwatch_gui.core.host.private_files import private_dir, private_file, tighten_tree
 from pgwatch_gui.core.profiles.model import (
     Profile,
     ProfileError,

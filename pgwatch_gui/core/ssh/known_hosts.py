@@ -13,7 +13,7 @@ from pathlib import Path
 
 import asyncssh
 
-from pgwatch_gui.core.private_files import open_private
+from pgwatch_gui.core.host.private_files import open_private
 from pgwatch_gui.core.ssh.settings import DEFAULT_SSH_PORT
 
 

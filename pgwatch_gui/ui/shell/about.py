@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from pgwatch_gui import __version__
 from pgwatch_gui.core.pg.connection import one_line
-from pgwatch_gui.core.versions import library_versions, server_version
+from pgwatch_gui.core.pg.versions import library_versions, server_version
 from pgwatch_gui.ui.common.tasks import AsyncWork
 
 PENDING = "asking…"

@@ -15,7 +15,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from pgwatch_gui import __version__
-from pgwatch_gui.core.desktop import resources_dir
+from pgwatch_gui.core.host.desktop import resources_dir
 
 
 @dataclass
@@ -41,7 +41,7 @@ def run_gui(connections: Sequence[StartupConnection] = (), *, demo: bool = False
             demo_reset: bool = False, journal: bool = True) -> int:
     import qasync
 
-    from pgwatch_gui.core.applog import quiet_library_warnings, setup_logging
+    from pgwatch_gui.core.host.applog import quiet_library_warnings, setup_logging
     from pgwatch_gui.ui.shell.main_window import MainWindow
     from pgwatch_gui.ui.shell.quit import QuitGuard
 

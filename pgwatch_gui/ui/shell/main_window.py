@@ -24,9 +24,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pgwatch_gui.core.applog import log_dir, secure_log_dir
+from pgwatch_gui.core.host.applog import log_dir, secure_log_dir
+from pgwatch_gui.core.host.private_files import private_dir, private_file
 from pgwatch_gui.core.pg.connection import ConnectionConfigError, describe_target, make_conninfo
-from pgwatch_gui.core.private_files import private_dir, private_file
 from pgwatch_gui.ui.audit.part import AuditPart
 from pgwatch_gui.ui.common.hub import ConnectionHub
 from pgwatch_gui.ui.common.parts import PART_SHUTDOWN_SECONDS, WindowPart

@@ -21,7 +21,7 @@ import threading
 import warnings
 from pathlib import Path
 
-from pgwatch_gui.core.private_files import private_dir, private_opener, tighten_tree
+from pgwatch_gui.core.host.private_files import private_dir, private_opener, tighten_tree
 
 APP_NAME = "pgwatch-gui"
 LOG_FILE = "pgwatch-gui.log"

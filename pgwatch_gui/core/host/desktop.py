@@ -19,7 +19,7 @@ APP_ID = "pgwatch-gui"
 
 def resources_dir() -> Path:
     """The packaged resources (icons, .desktop template), installed or frozen alike."""
-    return Path(__file__).resolve().parent.parent / "resources"
+    return Path(__file__).resolve().parents[2] / "resources"  # pgwatch_gui/resources
 
 
 def data_home() -> Path:
