@@ -27,6 +27,7 @@ FILE_NAME = "journal.sqlite3"
 DEFAULT_MAX_BYTES = 1024**3  # 1 GB
 DEFAULT_MAX_AGE = 7 * 24 * 3600.0  # 7 days
 BUSY_TIMEOUT_MS = 5000
+OPEN_BUSY_WAIT = 2.0  # seconds open_journal tries again on a lock without a busy handler
 PAGE_SIZE = 16384  # blocks are blobs of kilobytes to megabytes: fewer overflow pages
 
 # SQLite result codes that mean "this file is not (or no longer) a usable database".
@@ -50,6 +51,19 @@ _TABLES = {"blocks"}
 
 class JournalError(Exception):
     """The journal cannot be used; the message says why in one line."""
+
+
+class JournalBusy(JournalError):
+    """Another connection holds the journal longer than the busy timeout: try later."""
+
+
+def is_busy(exc: BaseException) -> bool:
+    """SQLITE_BUSY or SQLITE_LOCKED (in any extended form)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return (code & 0xFF) in (5, 6)
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
 
 
 def data_dir() -> Path:
@@ -188,7 +202,10 @@ def open_journal(path: Path | None = None, *, create: bool = True
         except OSError as exc:
             raise JournalError(f"cannot create the journal's folder {path.parent}: "
                                f"{exc.strerror or exc}") from None
-    for _attempt in range(3):
+    busy_until = time.monotonic() + OPEN_BUSY_WAIT
+    attempt = 0
+    while attempt < 3:
+        attempt += 1
         try:
             make_private(path, create=create)
         except OSError as exc:
@@ -209,6 +226,15 @@ def open_journal(path: Path | None = None, *, create: bool = True
                             f"{exc.version}); kept as {aside.name}, a new one was started")
         except sqlite3.Error as exc:
             conn.close()
+            if is_busy(exc):
+                # Switching a new file to WAL takes an exclusive lock without SQLite's busy
+                # handler: a second program opening at the same moment lands here.
+                if time.monotonic() < busy_until:
+                    attempt -= 1  # not a damaged file: this try does not count
+                    time.sleep(0.02)
+                    continue
+                raise JournalBusy(f"the journal {path} is locked by another program: "
+                                  f"{exc}") from None
             if not is_corruption(exc):
                 raise JournalError(f"cannot open the journal {path}: {exc}") from None
             if not create:

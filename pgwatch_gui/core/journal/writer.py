@@ -38,10 +38,12 @@ from pathlib import Path
 from pgwatch_gui.core.journal.blocks import COMPRESS_BELOW, Packed, insert_packed, pack_chunks
 from pgwatch_gui.core.journal.forget import Forgotten, forget_in, remove_aside
 from pgwatch_gui.core.journal.store import (
+    JournalBusy,
     JournalError,
     Retention,
     default_path,
     enforce_retention,
+    is_busy,
     is_corruption,
     move_aside,
     open_journal,
@@ -293,10 +295,10 @@ class JournalWriter:
                 fut.set_exception(exc)
 
     def _checkpoint(self) -> None:
-        conn = self._open()
         try:
+            conn = self._open()
             conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-        except sqlite3.OperationalError:
+        except (sqlite3.OperationalError, JournalBusy):
             return  # busy: another connection checkpoints or writes; next time
         self._unchecked = 0
 
@@ -315,8 +317,16 @@ class JournalWriter:
                         with contextlib.suppress(sqlite3.Error):
                             conn.execute("ROLLBACK")
                         raise
+            except JournalError as exc:
+                if isinstance(exc, JournalBusy):
+                    self._queue.appendleft(_PackedBatch(blocks))
+                    self._pending += n
+                    self._problem(f"{exc}; retrying")
+                    return
+                self._lose(n, exc)  # counted and said, never silently gone
+                return
             except sqlite3.OperationalError as exc:
-                if "locked" in str(exc) or "busy" in str(exc):
+                if is_busy(exc):
                     # Another program holds the journal: keep the events and try again.
                     self._queue.appendleft(_PackedBatch(blocks))
                     self._pending += n

@@ -7,11 +7,13 @@ import os
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
 
 from pgwatch_gui.core.filtering.engine import FilterSpec
+from pgwatch_gui.core.journal import store
 from pgwatch_gui.core.journal.blocks import insert_events
 from pgwatch_gui.core.journal.reader import JournalReader
 from pgwatch_gui.core.journal.store import (
@@ -226,6 +228,43 @@ def test_two_writers_at_once(jpath):
     by = {p: [json.loads(e.payload)["i"] for e in evs if e.profile == p] for p in ("one", "two")}
     assert by == {"one": list(range(2000)), "two": list(range(2000))}
     assert [e.seq for e in evs] == sorted({e.seq for e in evs})  # unique, increasing
+
+
+def _lock_for(path, seconds: float) -> threading.Thread:
+    """Another program holds an exclusive lock on a new (not yet WAL) file for a while."""
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("PRAGMA user_version=0")
+    other.execute("BEGIN EXCLUSIVE")
+    t = threading.Timer(seconds, lambda: (other.execute("COMMIT"), other.close()))
+    t.start()
+    return t
+
+
+def test_open_waits_out_a_short_lock(jpath, monkeypatch):
+    # CI: two programs opened a new journal at once and one got 'database is locked'.
+    monkeypatch.setattr(store, "BUSY_TIMEOUT_MS", 50)
+    t = _lock_for(jpath, 0.4)
+    conn, problems = open_journal(jpath)
+    conn.close()
+    t.join()
+    assert problems == []
+
+
+def test_a_locked_journal_keeps_the_events_until_it_is_free(jpath, monkeypatch):
+    monkeypatch.setattr(store, "BUSY_TIMEOUT_MS", 50)
+    monkeypatch.setattr(store, "OPEN_BUSY_WAIT", 0.0)
+    problems = []
+    t = _lock_for(jpath, 0.6)
+    w = JournalWriter(jpath, interval=0.05, on_problem=problems.append,
+                      retention=Retention(max_age=1e12)).start()
+    w.submit([env(1), env(2), env(3)])
+    assert w.flush(10)
+    t.join()
+    w.close()
+    assert (w.written, w.dropped, w.error) == (3, 0, None)
+    assert any("locked by another program" in p for p in problems)
+    with JournalReader(jpath) as r:
+        assert [e.pid for e in r.events()] == [4001, 4002, 4003]
 
 
 def test_insert_in_one_transaction(jpath):
