@@ -41,9 +41,9 @@ from pgwatch_gui.core.stream.jsonl import (
     key_text,
     line_struct,
 )
+from pgwatch_gui.core.stream.notifies import EXTRA, PID, RELNAME
 from pgwatch_gui.core.stream.payloads import decode_line_fields, envelope_head, peek_payload
 
-_relname, _pid, _extra = itemgetter(0), itemgetter(1), itemgetter(2)
 _head_key = attrgetter("v", "op", "schema", "table")
 _key = attrgetter("key")
 _NULL = msgspec.Raw(b"null")
@@ -51,7 +51,8 @@ _NULL = msgspec.Raw(b"null")
 
 @dataclass(slots=True)
 class NotifyChunk:
-    """The notifications of one read: psycopg.pq PGnotify (relname, be_pid, extra)."""
+    """The notifications of one read: psycopg.pq PGnotify or notifies.Notification, each
+    (relname, be_pid, extra) read by attribute."""
 
     kind: ClassVar[str] = KIND_NOTIFY
     received_at: float
@@ -72,9 +73,12 @@ class NotifyChunk:
     def events(self) -> list[Event]:
         """The same notifications as the reader's Events (for filters and text lines)."""
         enc, t, profile, own = self.encoding, self.received_at, self.profile, self.own_pid
+        items = self.items
         return [new_event(seq, t, profile, rel.decode(enc, "replace"), pid,
                           extra.decode(enc, "replace"), pid == own, len(extra))
-                for seq, (rel, pid, extra) in zip(itertools.count(self.first_seq), self.items)]
+                for seq, rel, pid, extra in zip(itertools.count(self.first_seq),
+                                                map(RELNAME, items), map(PID, items),
+                                                map(EXTRA, items))]
 
 
 @dataclass(slots=True)
@@ -206,7 +210,7 @@ class ChunkLines:
     def _fast(self, chunks: list[NotifyChunk]) -> bytes:
         items = list(chain.from_iterable(c.items for c in chunks))
         n = len(items)
-        extras = list(map(_extra, items))
+        extras = list(map(EXTRA, items))
         texts = extras  # what msgspec reads: the UTF-8 of the payload as decoded
         try:
             strs = list(map(bytes.decode, extras))
@@ -226,19 +230,19 @@ class ChunkLines:
             elif name == "profile":
                 cols.append(repeat(chunks[0].profile, n))
             elif name == "channel":
-                rels = list(map(_relname, items))
+                rels = list(map(RELNAME, items))
                 cols.append(repeat(self._channel(rels[0]), n) if len(set(rels)) == 1
                             else map(self._channel, rels))
             elif name == "pid":
-                cols.append(map(_pid, items))
+                cols.append(map(PID, items))
             elif name == "size":
                 cols.append(map(len, extras))
             elif name == "kind":
                 cols.append(repeat("notify", n))
             elif name == "own":
                 owns = {c.own_pid for c in chunks} - {None}
-                cols.append(repeat(False, n) if not owns or owns.isdisjoint(map(_pid, items))
-                            else [p in owns for p in map(_pid, items)])
+                cols.append(repeat(False, n) if not owns or owns.isdisjoint(map(PID, items))
+                            else [p in owns for p in map(PID, items)])
             elif name == "seq":
                 cols.append(chain.from_iterable(
                     range(c.first_seq, c.first_seq + len(c.items)) for c in chunks))
