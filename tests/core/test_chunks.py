@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from psycopg.pq.misc import PGnotify
 
-from pgwatch_gui.core.stream.chunks import ChunkLines, NotifyChunk
+from pgwatch_gui.core.stream.chunk_lines import ChunkLines
+from pgwatch_gui.core.stream.chunks import NotifyChunk
 from pgwatch_gui.core.stream.jsonl import FIELDS, JsonlFormatter, parse_fields
 from tests.core.test_perf_export import PAYLOADS
 
