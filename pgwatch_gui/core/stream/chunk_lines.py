@@ -156,7 +156,7 @@ class ChunkLines:
         cols: dict[str, tuple] = {}
         if self._decodes:
             ops, schemas, tables, keys = self._decoded(texts, strs)
-            cols.update(op=(_PLAIN, ops), schema=(_PLAIN, schemas), table=(_PLAIN, tables),
+            cols.update(op=(_CACHED, ops, encode), schema=_few(schemas), table=_few(tables),
                         key=(_PLAIN, keys))
         fields = self.fields
         if "received_at" in fields:
@@ -283,9 +283,11 @@ class ChunkLines:
             cols["seq"] = (_PLAIN, self._seqs(chunks))
         if "key" in fields:
             cols["key"] = (_PLAIN, list(map(msgspec.Raw, map(_change_key, items))))
-        for name in ("op", "schema", "table"):
+        if "op" in fields:
+            cols["op"] = (_CACHED, map(_change_op, items), encode)
+        for name in ("schema", "table"):
             if name in fields:
-                cols[name] = (_PLAIN, list(map(itemgetter(1 + _HEAD_AT[name]), items)))
+                cols[name] = _few(list(map(itemgetter(1 + _HEAD_AT[name]), items)))
         return self._encode(cols, n)
 
 
@@ -328,6 +330,14 @@ _op, _schema, _table = attrgetter("op"), attrgetter("schema"), attrgetter("table
 _first, _second, _third = itemgetter(0), itemgetter(1), itemgetter(2)
 
 
+def _few(values: list) -> tuple:
+    """A column of values that are mostly the same (a table's name): one for every line
+    when they all are, else one of a few."""
+    if values.count(values[0]) == len(values):
+        return (_CONST, encode(values[0]))
+    return (_CACHED, values, encode)
+
+
 def _objects_only(keys: list) -> list:
     """The keys, each that is not a JSON object written as null."""
     # Every key an object? (JSON text holds no NUL, so "\0{" counts the objects after
@@ -339,7 +349,7 @@ def _objects_only(keys: list) -> list:
 
 
 _HEAD_AT = {"op": 0, "schema": 1, "table": 2}
-_extra_change, _change_key = itemgetter(0), itemgetter(4)
+_extra_change, _change_op, _change_key = itemgetter(0), itemgetter(1), itemgetter(4)
 
 
 def _line_fields_or_none(text: bytes) -> Any:
