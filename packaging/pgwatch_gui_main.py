@@ -10,7 +10,7 @@ for _name in ("stdout", "stderr"):
     if getattr(sys, _name) is None:
         setattr(sys, _name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115
 
-from pgwatch_gui.cli import main  # noqa: E402  (after the streams exist)
+from pgwatch_gui.cli import console_main  # noqa: E402  (after the streams exist)
 
 if __name__ == "__main__":
-    sys.exit(main())
+    console_main()

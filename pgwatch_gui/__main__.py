@@ -1,5 +1,3 @@
-import sys
+from pgwatch_gui.cli import console_main
 
-from pgwatch_gui.cli import main
-
-sys.exit(main())
+console_main()

@@ -8,8 +8,8 @@ Qt is imported only when the window is opened.
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from pgwatch_gui import __version__
 from pgwatch_gui.cli import (
@@ -30,6 +30,7 @@ from pgwatch_gui.cli.ending import (
     EXIT_SIGINT,
     STOPPED,
     Terminated,
+    exit_process,
     quiet_stdout,
     raise_on_termination,
     say,
@@ -104,6 +105,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
+def console_main() -> NoReturn:
+    """The program (`pgwatch-gui`, `python -m pgwatch_gui`, the bundle): main(), then
+    the end of the process without the interpreter's teardown (cli/ending.py
+    exit_process). main() itself returns, for callers in this process."""
+    try:
+        code = main()
+    except SystemExit as exc:  # argparse: --help, --version, bad usage
+        code = exc.code
+    exit_process(0 if code is None else code)
+
+
 def _run_gui(args) -> int:
     from pgwatch_gui.cli.common import resolve_startup_connections
 
@@ -127,4 +139,4 @@ def _run_gui(args) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    console_main()

@@ -13,7 +13,8 @@ from typing import TextIO
 
 from pgwatch_gui.core.filtering.engine import FilterSpec, compile_filter
 from pgwatch_gui.core.filtering.facets import FacetCache
-from pgwatch_gui.core.stream.chunks import ChangeChunk, ChunkLines, NotifyChunk
+from pgwatch_gui.core.stream.chunk_lines import ChunkLines
+from pgwatch_gui.core.stream.chunks import ChangeChunk, NotifyChunk
 from pgwatch_gui.core.stream.events import KIND_NOTIFY, Event
 from pgwatch_gui.core.stream.export import TextFormatter
 from pgwatch_gui.core.stream.jsonl import FIELDS, JsonlFormatter

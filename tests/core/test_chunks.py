@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from psycopg.pq.misc import PGnotify
 
-from pgwatch_gui.core.stream.chunks import ChunkLines, NotifyChunk
+from pgwatch_gui.core.stream.chunk_lines import ChunkLines
+from pgwatch_gui.core.stream.chunks import NotifyChunk
 from pgwatch_gui.core.stream.jsonl import FIELDS, JsonlFormatter, parse_fields
 from tests.core.test_perf_export import PAYLOADS
 
@@ -68,6 +69,42 @@ def test_chunk_lines_are_jsonl_formatter_lines(fields):
                {"encoding": "latin-1"}):
         chunks = chunks_of(payloads, **kw)
         assert ChunkLines(fields).lines(chunks) == expected(chunks, fields), kw
+
+
+# Envelopes as the typed decoder takes them (chunk_lines._Envelope), and close to it: a
+# read of them only goes the typed way, each read of one goes the general way.
+ENVELOPES = [
+    b'{"v" : 1, "op" : "INSERT", "schema" : "public", "table" : "orders", "key" : {"id" : 1}}',
+    b'{"v":1,"op":"INSERT","op":"DELETE","schema":"s","table":"t","key":{"id":2}}',
+    b'{"v":1,"op":"UPDATE","schema":null,"table":"t","key":{"a":1.50e1,"a":"\\u00e9"}}',
+    b'{"v":1,"op":"TRUNCATE","schema":"s","table":"t","key":null}',
+    b'{"v":1,"op":"INSERT","table":"t","key":{"id":4},"key":[4]}',
+    b'{"v":1,"op":"INSERT","table":"t"}',
+    b'{"table":"t","op":"DELETE","v":1,"schema":"\\u0073","key":{"id":5},"row":{"x":[1e400]}}',
+    '{"v":1,"op":"INSERT","schema":"schéma","table":"täble","key":{"k":"€"}}'.encode(),
+    b'{"v":2,"v":1,"op":"UPDATE","table":"t","key":{"id":3}}',
+    b'{"v":1.0,"op":"INSERT","table":"t","key":{"id":6}}',
+    b'{"v":true,"op":"INSERT","table":"t","key":{"id":7}}',
+    b'{"v":1,"op":"insert","table":"t","key":{"id":8}}',
+    b'{"v":1,"op":"INSERT","table":5,"key":{"id":9}}',
+    b'{"v":1,"op":"INSERT","schema":"s","table":"t","key":{"id":10}',
+    b'{"v":1,"op":"INSERT","table":"\\ud800","key":{"id":11}}',
+]
+
+
+@pytest.mark.parametrize("fields", SHAPES, ids=lambda f: ",".join(f))
+def test_envelope_reads_typed_and_not_are_the_same_lines(fields, monkeypatch):
+    typed = chunks_of(ENVELOPES[:8])
+    general = []
+    monkeypatch.setattr(ChunkLines, "_decoded_each",
+                        lambda self, *a, f=ChunkLines._decoded_each: general.append(1) or f(
+                            self, *a))
+    assert ChunkLines(fields).lines(typed) == expected(typed, fields)
+    assert not general  # the first eight went the typed way
+    for per_chunk in (1, 8, len(ENVELOPES)):
+        for kw in ({}, {"channels": (b"a", b"b")}, {"own_pid": 101}):
+            chunks = chunks_of(ENVELOPES, per_chunk=per_chunk, **kw)
+            assert ChunkLines(fields).lines(chunks) == expected(chunks, fields), (per_chunk, kw)
 
 
 def test_one_channel_lean_lines():

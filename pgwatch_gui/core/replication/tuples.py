@@ -51,9 +51,21 @@ class Relation:
     # A key of one integer (or json) column: '{"name":' (its value is the server's text)
     key_head: bytes | None = None
     key_at: int = -1
+    # The row's values read without a loop (see _reader): from the message decoded as
+    # ASCII, and from its bytes; None for a table too wide to write one out.
+    read_ascii: Any = None
+    read_bytes: Any = None
+    # envelope.Insert's JSON before its key, and between its row and txid
+    insert_head: bytes = b""
+    insert_after_row: bytes = b""
 
     def __post_init__(self) -> None:
         self.kinds = tuple(_kind(t) for t in self.type_oids)
+        self.read_ascii, self.read_bytes = _readers(self.kinds)
+        self.insert_head = (b'{"v":1,"op":"INSERT","schema":' + encode(self.schema)
+                            + b',"table":' + encode(self.name) + b',"key":')
+        self.insert_after_row = b"" if self.generated_missing is UNSET else (
+            b',"generated_missing":' + encode(self.generated_missing))
         self.row = RowShape(self.columns)
         self.key = RowShape(self.key_names)
         self.old_key = RowShape(tuple(self.columns[i] for i in self.identity_columns))
@@ -68,35 +80,22 @@ def read_tuple(msg: bytes, pos: int, rel: Relation) -> tuple[list[Any], list[str
     next pos). Nulls are None, unchanged TOAST values UNSET; an identity-only tuple
     ('K') has None in its other columns, which the caller drops.
 
-    It runs once per column of every row: a message that is all ASCII (most are) is
-    decoded once and its values sliced from that text; anything else goes column by
+    It runs for every row: the relation's reader written out for its columns takes the
+    values of a row that is all ASCII (most are) from the message decoded once, and of
+    any other from its bytes; an unchanged TOAST value or a binary one goes column by
     column (read_tuple_bytes)."""
     (n,) = _I16(msg, pos)
     kinds = rel.kinds
     if n != len(kinds):
         raise DecodeError(f"{n} columns in a row of {rel.schema}.{rel.name}, "
                           f"{len(kinds)} in its Relation message")
-    if not msg.isascii():
-        return read_tuple_bytes(msg, pos + 2, rel)
-    text = msg.decode("ascii")
-    at = pos + 2
-    vals: list[Any] = [None] * n
-    for i, c in enumerate(kinds):
-        k = msg[at]
-        if k == 116:  # 't' text
-            start = at + 5
-            at = start + _I32(msg, at + 1)[0]
-            if c == 0:  # _TEXT: most columns
-                vals[i] = text[start:at]
-            elif c == 1:  # _RAW: the server's text is JSON already
-                vals[i] = _Raw(text[start:at])
-            else:
-                vals[i] = text[start:at] == "t"
-        elif k == 110:  # 'n' null
-            at += 1
-        else:  # unchanged TOAST, binary, or an error: the careful way
-            return read_tuple_bytes(msg, pos + 2, rel)
-    return vals, None, at
+    if rel.read_ascii is not None:
+        got = rel.read_ascii(msg, msg.decode("latin-1"), pos + 2) \
+            if msg[pos + 2:].isascii() else rel.read_bytes(msg, pos + 2)
+        if got is not None:
+            return got[0], None, got[1]
+    return read_tuple_bytes(msg, pos + 2, rel)
+
 
 def read_tuple_bytes(msg: bytes, pos: int, rel: Relation
                  ) -> tuple[list[Any], list[str] | None, int]:
@@ -133,33 +132,70 @@ def read_tuple_bytes(msg: bytes, pos: int, rel: Relation
 
 
 def insert_values(msg: bytes, rel: Relation) -> list[Any]:
-    """An Insert message's values: read_tuple's all-ASCII way written out, for the most
-    frequent message (it runs once per column of every row)."""
-    kinds = rel.kinds
-    n = len(kinds)
-    vals: list[Any] = [None] * n
-    if msg.isascii() and _I16(msg, 6)[0] == n:
-        text = msg.decode("ascii")
-        at = 8  # after relid, 'N' and the column count
-        i = 0
-        while i < n:
-            k = msg[at]
-            if k == 116:  # 't' text
-                start = at + 5
-                at = start + _I32(msg, at + 1)[0]
-                c = kinds[i]
-                if c == 0:  # _TEXT
-                    vals[i] = text[start:at]
-                elif c == 1:  # _RAW
-                    vals[i] = _Raw(text[start:at])
-                else:
-                    vals[i] = text[start:at] == "t"
-            elif k == 110:  # 'n' null
-                at += 1
-            else:
-                vals = read_tuple(msg, 6, rel)[0]
-                break
-            i += 1
-    else:
-        vals = read_tuple(msg, 6, rel)[0]  # after relid and 'N'
-    return vals
+    """An Insert message's values (after relid and 'N'): read_tuple without the checks
+    an Insert does not need, for the most frequent message."""
+    read = rel.read_ascii
+    if read is not None and _I16(msg, 6)[0] == len(rel.kinds):
+        # The row's part all ASCII (the relation's id before it need not be): its text
+        # values are slices of the message decoded once, byte for character.
+        got = read(msg, msg.decode("latin-1"), 8) if msg[8:].isascii() \
+            else rel.read_bytes(msg, 8)
+        if got is not None:
+            return got[0]
+    return read_tuple(msg, 6, rel)[0]
+
+
+# ---- a reader per kind of row ------------------------------------------------------------
+
+# Widest row a reader is written out for; wider ones go column by column.
+MAX_WRITTEN_OUT = 64
+_READERS: dict[tuple[int, ...], tuple[Any, Any]] = {}
+
+
+def _readers(kinds: tuple[int, ...]) -> tuple[Any, Any]:
+    """Two functions `(msg, text, pos)` and `(msg, pos)` -> (values, next pos), or None
+    for a column that is neither text nor null (an unchanged TOAST value, binary, an
+    error: read_tuple_bytes then). One statement per column and no loop: a loop over
+    the columns cost about 300 ns a column, most of a row's decoding. Written from the
+    column kinds only (no name, no value of the table goes into the code), once per
+    distinct kinds."""
+    found = _READERS.get(kinds)
+    if found is None:
+        if not kinds or len(kinds) > MAX_WRITTEN_OUT:
+            found = (None, None)
+        else:
+            found = (_write_out(kinds, ascii_text=True), _write_out(kinds, ascii_text=False))
+        if len(_READERS) >= 256:
+            _READERS.clear()
+        _READERS[kinds] = found
+    return found
+
+
+_VALUE = {  # kind -> (the value from the ASCII text, the value from the bytes)
+    _TEXT: ("text[s:p]", 'msg[s:p].decode("utf-8", "replace")'),
+    _RAW: ("Raw(text[s:p])", "Raw(msg[s:p])"),
+    _BOOL: ('text[s:p] == "t"', 'msg[s:p] == b"t"'),
+}
+
+
+def _write_out(kinds: tuple[int, ...], *, ascii_text: bool) -> Any:
+    args = "msg, text, p" if ascii_text else "msg, p"
+    code = [f"def read({args}):"]
+    for i, kind in enumerate(kinds):
+        value = _VALUE[kind][0 if ascii_text else 1]
+        code += [
+            "    k = msg[p]",
+            "    if k == 116:",
+            "        s = p + 5",
+            "        p = s + I32(msg, p + 1)[0]",
+            f"        v{i} = {value}",
+            "    elif k == 110:",
+            f"        v{i} = None",
+            "        p += 1",
+            "    else:",
+            "        return None",
+        ]
+    code.append(f"    return [{', '.join(f'v{i}' for i in range(len(kinds)))}], p")
+    namespace: dict[str, Any] = {"I32": _I32, "Raw": _Raw}
+    exec("\n".join(code), namespace)  # only the kinds go into it
+    return namespace["read"]

@@ -13,7 +13,6 @@ import itertools
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from operator import itemgetter
 
 import psycopg
 
@@ -21,8 +20,7 @@ from pgwatch_gui.core.stream import wire
 from pgwatch_gui.core.stream.batching import Batcher
 from pgwatch_gui.core.stream.chunks import NotifyChunk
 from pgwatch_gui.core.stream.events import KIND_NOTIFY, Event
-
-_relname, _pid, _extra = itemgetter(0), itemgetter(1), itemgetter(2)
+from pgwatch_gui.core.stream.notifies import EXTRA, PID, RELNAME, use_fast_notifies
 
 # Longest a read callback keeps draining the socket before the event loop gets a turn.
 # Measured (tests/benchmarks/bench_ingest.py): +35-40 % app throughput against one
@@ -64,6 +62,7 @@ async def read_notifications(conn: psycopg.AsyncConnection, batches: Batcher,
     Notifications that psycopg reads while a command runs reach the backlog through
     the notify handler installed in the listener's session (as Events, raw or not).
     """
+    use_fast_notifies()  # psycopg's notifications made by C code (notifies.py)
     pgconn = conn.pgconn
     loop = asyncio.get_running_loop()
     failed: asyncio.Future = loop.create_future()
@@ -111,26 +110,27 @@ async def read_notifications(conn: psycopg.AsyncConnection, batches: Batcher,
                     skip(itertools.islice(seq, n - 1))  # the read's numbers
                 if len(ints) >= 10_000:
                     ints.clear()
-                for rel in set(map(_relname, items)):
+                for rel in set(map(RELNAME, items)):
                     if rel not in names:
                         if len(names) >= 10_000:
                             names.clear()
                         names[rel] = rel.decode(enc, "replace")
-                for pid in set(map(_pid, items)):
+                for pid in set(map(PID, items)):
                     shared_int(pid, pid)
                 if utf8:
                     try:
-                        texts = list(map(bytes.decode, map(_extra, items)))
+                        texts = list(map(bytes.decode, map(EXTRA, items)))
                     except UnicodeDecodeError:
-                        texts = [x.decode("utf-8", "replace") for x in map(_extra, items)]
+                        texts = [x.decode("utf-8", "replace") for x in map(EXTRA, items)]
                 else:
-                    texts = [x.decode(enc, "replace") for x in map(_extra, items)]
+                    texts = [x.decode(enc, "replace") for x in map(EXTRA, items)]
                 before = len(backlog)
                 extend([Event(s, t, profile, names[rel], ints[pid], text, KIND_NOTIFY,
                               pid == own_pid, None,
                               size if (size := len(extra)) < 257 else shared_int(size, size))
-                        for s, (rel, pid, extra), text
-                        in zip(itertools.count(first), items, texts)])
+                        for s, rel, pid, extra, text
+                        in zip(itertools.count(first), map(RELNAME, items), map(PID, items),
+                               map(EXTRA, items), texts)])
                 batches.added(before, n)
                 if clock() > until:
                     break
