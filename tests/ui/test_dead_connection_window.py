@@ -17,7 +17,6 @@ import os
 import hypothesis  # noqa: F401
 import psycopg
 import pytest
-from PySide6.QtWidgets import QApplication
 
 from pgwatch_gui.core.stream.status import State
 from tests.pgproxy import PgProxy
@@ -67,7 +66,7 @@ def test_window_marks_and_explains_a_silently_dead_connection(window, qloop, pg_
                         and lst.status.state is State.LISTENING, 10)
             await asyncio.to_thread(notify, pg_dsn, "orders", "sentinel")
             await until(lambda: model.rowCount() == 3, 10)
-            QApplication.processEvents()
+            await asyncio.sleep(0.05)  # the loop lays it out (no processEvents() in a coroutine)
             os.makedirs(SHOTS, exist_ok=True)
             assert window.grab().save(os.path.join(SHOTS, "dead_connection_gap.png"))
             return seen

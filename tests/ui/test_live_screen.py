@@ -8,7 +8,6 @@ import os
 import psycopg
 import pytest
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QApplication
 
 from pgwatch_gui.core.pg.connection import make_conninfo
 from pgwatch_gui.core.pg.notify import MAX_PAYLOAD_BYTES
@@ -134,7 +133,7 @@ def test_status_bar_and_queue_usage(window, qloop, pg_dsn):
         window.event_model.set_profile_color("local", QColor("#8250df"))
         table = window.event_screen.table
         table.selectRow(window.event_model.rowCount() - 2)
-        QApplication.processEvents()
+        await asyncio.sleep(0.05)  # the loop lays it out (no processEvents() in a coroutine)
         os.makedirs(SHOTS, exist_ok=True)
         assert window.grab().save(os.path.join(SHOTS, "main_window_live.png"))
         # the connection goes away: reconnecting, attempt k, reason
