@@ -14,6 +14,7 @@ import psycopg
 from psycopg import pq
 
 from pgwatch_gui.core.pg.connection import connect
+from pgwatch_gui.core.pg.errors import route_reason
 from pgwatch_gui.core.triggers.catalog import server_message
 
 MAX_ROWS = 500
@@ -49,8 +50,9 @@ class RunResult:
 class ConsoleSession:
     """One connection; statements accumulate in a transaction until commit/rollback."""
 
-    def __init__(self, conninfo: str) -> None:
+    def __init__(self, conninfo: str, route: object = None) -> None:
         self.conninfo = conninfo
+        self.route = route  # an SSH tunnel's route: it names the tunnel when that is down
         self._conn: psycopg.AsyncConnection | None = None
         self._notices: list[str] = []
         self.statements = 0  # run() calls in the open transaction
@@ -81,7 +83,7 @@ class ConsoleSession:
                 self.statements = 0
             await conn.execute(_SAVEPOINT)
         except psycopg.Error as exc:
-            out.error = server_message(exc)
+            out.error = self._why(exc)
             out.in_transaction = self.in_transaction
             return out
         try:
@@ -95,7 +97,7 @@ class ConsoleSession:
                 await conn.execute(_RELEASE)
             self.statements += 1
         except psycopg.Error as exc:
-            out.error = server_message(exc)
+            out.error = self._why(exc)
             out.results.clear()
             if self.in_transaction:
                 try:
@@ -106,6 +108,12 @@ class ConsoleSession:
         out.notices, self._notices = self._notices, []
         out.in_transaction = self.in_transaction
         return out
+
+    def _why(self, exc: psycopg.Error) -> str:
+        text = server_message(exc)
+        if isinstance(exc, psycopg.OperationalError) and self.route is not None:
+            return route_reason(self.route, text)
+        return text
 
     @staticmethod
     async def _result(cur: psycopg.AsyncCursor) -> StatementResult:
@@ -130,7 +138,7 @@ class ConsoleSession:
         try:
             await self._conn.execute(verb)
         except psycopg.Error as exc:
-            return server_message(exc)
+            return self._why(exc)
         finally:
             self.statements = 0
         return None

@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QColor
 
 from pgwatch_gui.core.pg.connection import one_line
+from pgwatch_gui.core.pg.errors import route_reason
 from pgwatch_gui.core.replication.publication import Setup, WatchPlan
 from pgwatch_gui.core.replication.source import ChangeSource
 from pgwatch_gui.core.stream.listener import Listener, Route
@@ -70,6 +71,16 @@ class ConnectionHub(QObject):
     def conninfo(self, name: str) -> str | None:
         lst = self._listeners.get(name)
         return lst.conninfo if lst else None
+
+    def route(self, name: str) -> Route | None:
+        """How connection `name` reaches its server (an SSH tunnel), None when direct."""
+        lst = self._listeners.get(name)
+        return lst.route if lst else None
+
+    def explain(self, name: str, reason: str) -> str:
+        """`reason` a connection of `name` failed, naming its SSH tunnel when that is down
+        (not the tunnel's local end, 127.0.0.1:port)."""
+        return route_reason(self.route(name), reason)
 
     def is_listening(self, name: str) -> bool:
         st = self.status(name)

@@ -145,7 +145,7 @@ class QueueMonitor(QObject):
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # any failure: show it, try again at the next tick
-            self.errors[name] = one_line(exc)
+            self.errors[name] = self.hub.explain(name, one_line(exc))
             self.usage.pop(name, None)
             self.usage_changed.emit(name, None, self.errors[name])
             await self._close(name)

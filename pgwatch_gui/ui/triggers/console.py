@@ -93,7 +93,7 @@ class SqlConsole(QWidget):
             self.work.spawn(old.close())
         conninfo = self.hub.conninfo(name) if name else None
         if conninfo:
-            self.session = ConsoleSession(conninfo)
+            self.session = ConsoleSession(conninfo, route=self.hub.route(name))
         self._sync()
 
     def _sync(self) -> None:

@@ -81,3 +81,28 @@ def test_refused_tunnel_fails_the_listener_with_the_reason(pg_tcp_dsn, sshd, ssh
     status = asyncio.run(main())
     assert status.state is State.FAILED
     assert "host key" in status.reason and "CHANGED" in status.reason
+
+
+def test_console_through_a_dead_tunnel_names_the_tunnel(pg_tcp_dsn, sshd, ssh_home):
+    """The SQL console's session, like the listener, says the SSH tunnel is down, not
+    'connection refused' on the tunnel's local end."""
+    from pgwatch_gui.core.triggers.console import ConsoleSession
+
+    (ssh_home / ".ssh" / "known_hosts").write_text(sshd.known_hosts_line())
+
+    async def main():
+        route = TunnelRoute(pg_tcp_dsn, settings_for(sshd))
+        session = ConsoleSession(await route.conninfo(), route=route)
+        ok = await session.run("SELECT 1")
+        await asyncio.to_thread(sshd.stop)
+        await until(lambda: not route.tunnel.is_open, 15)
+        lost = await session.run("SELECT 2")
+        await session.close()
+        await route.close()
+        await asyncio.to_thread(sshd.start)
+        return ok, lost
+
+    ok, lost = asyncio.run(main())
+    assert ok.error is None and ok.results[0].rows == [(1,)]
+    assert f"the SSH tunnel via {sshd.user}@127.0.0.1:{sshd.port} is down" in lost.error
+    assert "127.0.0.1\", port" not in lost.error
