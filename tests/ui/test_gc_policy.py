@@ -65,3 +65,26 @@ def test_freed_memory_goes_back_while_events_stream(qapp):
         assert calls == [1, 1]
     finally:
         policy.uninstall()
+
+
+def test_a_burst_that_stops_is_trimmed_at_once(qapp, qtbot):
+    """Issue 23: RSS read 0.2 s after 1,000,000 events held 25 MB the process had already
+    freed (a burst's journal blocks), given back only at the next trim, up to 0.4 s later.
+    The policy looks every TICK_MS: a stream that stopped is trimmed on the next look."""
+    import time
+
+    total = {"n": 0}
+    owner = QObject()
+    policy = gc_policy.install(owner, lambda: total["n"])
+    calls = []
+    try:
+        policy._trim = lambda: calls.append(time.monotonic())
+        policy._trimmed = (time.monotonic() + 60, 0)  # the periodic trim is not due
+        total["n"] = 50_000  # a burst
+        qtbot.waitUntil(lambda: policy._last_total == 50_000, timeout=2000)
+        seen = time.monotonic()
+        qtbot.waitUntil(lambda: bool(calls), timeout=2000)
+        # a look every 50 ms (200 ms before)
+        assert calls[0] - seen < 0.15, calls[0] - seen
+    finally:
+        policy.uninstall()
