@@ -34,14 +34,13 @@ not read. So:
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import gc
-import sys
 import time
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer
+
+from pgwatch_gui.core.host import memory
 
 THRESHOLDS = (10_000, 10, 1_000_000)  # generation 2 only by hand
 TICK_MS = 50  # how often the policy looks (a Python call: nothing at 20 a second)
@@ -52,24 +51,15 @@ FULL_EVERY = 60.0
 FULL_AT_LATEST = 600.0
 TRIM_EVERY = 0.5
 
-
-M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
 MMAP_THRESHOLD = 4 * 1024 * 1024  # see above
 
 
 def _malloc_trim() -> Callable[[], object] | None:
     """glibc's malloc_trim(0), where there is one; large blocks mapped on their own."""
-    if not sys.platform.startswith("linux"):
+    if not memory.can_trim():
         return None
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        trim, mallopt = libc.malloc_trim, libc.mallopt
-    except (OSError, AttributeError):  # musl and other C libraries have none
-        return None
-    trim.argtypes = [ctypes.c_size_t]
-    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
-    mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)  # fixed: no longer raised by frees
-    return lambda: trim(0)
+    memory.set_mmap_threshold(MMAP_THRESHOLD)  # fixed: no longer raised by frees
+    return memory.malloc_trim
 
 
 class GcPolicy(QObject):
