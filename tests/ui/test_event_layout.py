@@ -13,7 +13,10 @@ from .test_event_screen import sample_events
 
 
 @pytest.fixture
-def make_window(qtbot, tmp_path):
+def make_window(qtbot, qloop, tmp_path):
+    # qloop: the window starts tasks (the profiles dock reads the keyring); without the
+    # app's loop they stayed pending and were destroyed in a later test, which the
+    # loop-error guard blamed ("Task was destroyed but it is pending!").
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path))
 

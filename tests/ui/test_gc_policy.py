@@ -65,3 +65,33 @@ def test_freed_memory_goes_back_while_events_stream(qapp):
         assert calls == [1, 1]
     finally:
         policy.uninstall()
+
+
+def test_a_burst_that_stops_is_trimmed_at_once(qapp):
+    """Issue 23: RSS read 0.2 s after 1,000,000 events held 25 MB the process had already
+    freed (a burst's journal blocks), given back only at the next trim, up to 0.4 s later
+    (a look every 200 ms). The policy looks every 50 ms now: a stream that stopped is
+    trimmed on the next look; freezing stays at most every FREEZE_MS."""
+    import time
+
+    total = {"n": 0}
+    owner = QObject()
+    policy = gc_policy.install(owner, lambda: total["n"])
+    calls = []
+    try:
+        assert policy.timer.interval() <= 100  # was 200
+        policy._trim = lambda: calls.append(1)
+        policy._trimmed = (time.monotonic() + 60, 0)  # the periodic trim is not due
+        total["n"] = 50_000  # a burst
+        policy.tick()  # it is still arriving
+        assert calls == [] and policy.freezes == 1
+        policy.tick()  # the next look: it stopped
+        assert calls == [1]
+        total["n"] += 5_000
+        policy.tick()  # 50 ms after the last freeze: not yet
+        assert policy.freezes == 1
+        policy._frozen_t -= gc_policy.FREEZE_MS / 1000
+        policy.tick()
+        assert policy.freezes == 2
+    finally:
+        policy.uninstall()

@@ -34,6 +34,8 @@ import marshal
 import sqlite3
 import zlib
 from collections.abc import Sequence
+from itertools import repeat
+from operator import contains
 from typing import Any
 
 from pgwatch_gui.core.stream.events import KIND_NOTIFY, Event
@@ -74,7 +76,9 @@ def pack(events: Sequence[Event], compress: bool = False, one_profile: bool = Fa
     sizes = None if joined.isascii() else [e._size for e in events]
     codec = 0
     inline = None
-    if joined.count(_SEP) != len(events) - 1:
+    # A NUL in a payload, looked for payload by payload (memchr, 20 ns each): counting
+    # the NULs of the joined text looked at every character (60 ns per event).
+    if any(map(contains, payload_list, repeat(_SEP))):
         codec, inline, payloads = INLINE, payload_list, b""
     elif compress or not joined.isascii():
         payloads = joined.encode("utf-8", "surrogatepass")

@@ -35,6 +35,7 @@ from concurrent.futures import Future
 from itertools import chain
 from pathlib import Path
 
+from pgwatch_gui.core.host import memory
 from pgwatch_gui.core.journal.blocks import COMPRESS_BELOW, Packed, insert_packed, pack_chunks
 from pgwatch_gui.core.journal.forget import Forgotten, forget_in, remove_aside
 from pgwatch_gui.core.journal.store import (
@@ -57,6 +58,11 @@ PACK_ON_SUBMIT = 128  # batches this large are packed by submit() (see above)
 CALM_WRITE = 2_000  # a write of fewer events (200 ms of 10,000/s): the stream is calm
 CHECKPOINT_EVENTS = 300_000  # checkpoint at the latest after this many (about 60 MB)
 RETENTION_INTERVAL = 60.0
+# Once this many events were written since the last trim, the first calm write gives the
+# memory the burst freed back to the system (core/host/memory.py): its blocks are freed
+# here, after the window's own trim at the end of the burst (ui/shell/gc_policy.py), and
+# would otherwise stay in the heap (25 MB after a burst of 500,000 a second).
+TRIM_AFTER = 10_000
 MAX_PENDING = 2_000_000
 
 
@@ -97,6 +103,8 @@ class JournalWriter:
         self._conn: sqlite3.Connection | None = None
         self._last_retention = 0.0
         self._unchecked = 0  # events written since the last checkpoint
+        self._untrimmed = 0  # events written since memory was last given back
+        self.trims = 0
         self._flushed = threading.Condition()
         self._commands: deque[tuple[Callable[[sqlite3.Connection], object], Future]] = deque()
 
@@ -277,6 +285,11 @@ class JournalWriter:
         calm = n < CALM_WRITE and not self._queue
         if self._unchecked and (calm or self._unchecked >= CHECKPOINT_EVENTS):
             self._checkpoint()
+        self._untrimmed += n
+        if calm and self._untrimmed >= TRIM_AFTER:
+            self._untrimmed = 0
+            if memory.malloc_trim():
+                self.trims += 1
         now = time.monotonic()
         if now - self._last_retention >= self.retention_interval:
             self._last_retention = now

@@ -63,6 +63,12 @@ def _check_choices(p: Profile) -> None:
                            f"{', '.join(CHANNEL_BINDINGS[1:])}")
 
 
+def _ssh_check():
+    from pgwatch_gui.core.ssh.check import check_via_ssh
+
+    return check_via_ssh
+
+
 class ProfileDialog(ProfileFormLayout, QDialog):
     def __init__(self, parent: QWidget | None = None, *, profile: Profile | None = None,
                  template: Profile | None = None, password: str | None = None,
@@ -343,8 +349,6 @@ class ProfileDialog(ProfileFormLayout, QDialog):
         settings = profile.ssh_settings()
         if settings is None:
             return None
-        from pgwatch_gui.core.ssh.check import check_via_ssh
-
         typed = self.ssh.secret.text() or None
         store = self._secrets.companion("ssh") if self._secrets else None
         stored_name = self.original.name if self.original else None
@@ -353,6 +357,8 @@ class ProfileDialog(ProfileFormLayout, QDialog):
             secret = typed
             if secret is None and store is not None and stored_name:
                 secret = await asyncio.to_thread(store.get, stored_name)
+            # asyncssh is loaded by the first tunnel, off the GUI thread (100 ms or more)
+            check_via_ssh = await asyncio.to_thread(_ssh_check)
             return await check_via_ssh(conninfo, settings, secret=secret, timeout=timeout)
 
         return check
