@@ -20,7 +20,7 @@ from pgwatch_gui.cli.common import (
     route_for,
     warn,
 )
-from pgwatch_gui.cli.ending import Ending, say
+from pgwatch_gui.cli.ending import EXIT_FAILED, Ending, say, write_failure
 from pgwatch_gui.cli.filter_args import add_filter_args, filter_spec_from_args
 from pgwatch_gui.cli.output import LinePrinter
 from pgwatch_gui.core.filtering.engine import FilterSpec
@@ -144,10 +144,13 @@ async def _listen(conninfo: str, channels: list[str], count: int | None,
     await task
     ending.close()
     stop_watch.set()
+    failure = write_failure(printer)
     if watch.is_alive():
         await asyncio.to_thread(watch.join, 5)
     if listener.status.state is State.FAILED:  # a connection refused or lost for good: 2
         raise CliError(listener.status.reason)
+    if failure:
+        raise CliError(failure, code=EXIT_FAILED)
     return ending.exit_code
 
 
