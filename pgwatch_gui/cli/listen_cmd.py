@@ -145,6 +145,11 @@ async def _listen(conninfo: str, channels: list[str], count: int | None,
     ending.close()
     stop_watch.set()
     failure = write_failure(printer)
+    # It is waiting on stop_watch, or between two looks: it ends at once, so wait in
+    # this thread (a thread pool for the wait alone cost 1-3 ms at every exit); a look
+    # that takes long (a slow server) is waited for in a thread, for up to 5 s.
+    if watch.ident is not None:
+        watch.join(0.05)
     if watch.is_alive():
         await asyncio.to_thread(watch.join, 5)
     if listener.status.state is State.FAILED:  # a connection refused or lost for good: 2
