@@ -16,7 +16,7 @@ from pgwatch_gui.cli.common import (
     route_for,
     warn,
 )
-from pgwatch_gui.cli.ending import EXIT_FAILED, EXIT_USAGE, Ending, say
+from pgwatch_gui.cli.ending import EXIT_FAILED, EXIT_USAGE, Ending, say, write_failure
 from pgwatch_gui.cli.filter_args import add_filter_args, filter_spec_from_args
 from pgwatch_gui.cli.output import LinePrinter
 from pgwatch_gui.core.filtering.engine import FilterSpec
@@ -146,9 +146,12 @@ async def _stream(conninfo: str, plan: WatchPlan, count: int | None, timeout: fl
         await source.stop()
         await task
         ending.close()
+        failure = write_failure(printer)
     if source.status.state is State.FAILED:
         # 1: its publication is left behind (said, for --drop-leftovers); else 2: a
         # connection refused or lost for good, a refusal by the server.
         raise CliError(source.status.reason,
                        code=EXIT_FAILED if source.left_behind else EXIT_USAGE)
+    if failure:
+        raise CliError(failure, code=EXIT_FAILED)
     return ending.exit_code

@@ -178,7 +178,8 @@ class Ending:
 
     def print_batch(self, printer, batch: list) -> None:
         """`printer.print_batch(batch)` (a cli.output.LinePrinter), then finish once it
-        is done: 0 when its count is reached, 141 when its reader went away."""
+        is done: 0 when its count is reached, 141 when its reader went away, 1 when a
+        write failed (the command says why: `write_failure`)."""
         if self.output_stopped:
             return
         self._writing = True
@@ -190,7 +191,8 @@ class Ending:
         finally:
             self._writing = False
         if done:
-            self.finish(EXIT_PIPE if printer.gone else EXIT_OK)
+            self.finish(EXIT_PIPE if printer.gone else
+                        EXIT_FAILED if printer.failed is not None else EXIT_OK)
 
     def _on_signal(self, sig: int, _frame) -> None:
         self._asked += 1
@@ -208,6 +210,16 @@ class Ending:
             return
         if self._loop is not None:
             self._timer = self._loop.call_later(self.interval, self._check_reader)
+
+
+def write_failure(printer) -> str | None:
+    """What a streaming command says when a line could not be written (a full disk), once
+    its printer is closed (every line handed over written); None when all went out."""
+    printer.close()
+    exc = printer.failed
+    if exc is None:
+        return None
+    return f"cannot write the output: {exc.strerror or exc}"
 
 
 def exit_process(code: int | None) -> NoReturn:

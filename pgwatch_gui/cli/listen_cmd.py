@@ -20,7 +20,7 @@ from pgwatch_gui.cli.common import (
     route_for,
     warn,
 )
-from pgwatch_gui.cli.ending import Ending, say
+from pgwatch_gui.cli.ending import EXIT_FAILED, Ending, say, write_failure
 from pgwatch_gui.cli.filter_args import add_filter_args, filter_spec_from_args
 from pgwatch_gui.cli.output import LinePrinter
 from pgwatch_gui.core.filtering.engine import FilterSpec
@@ -144,10 +144,18 @@ async def _listen(conninfo: str, channels: list[str], count: int | None,
     await task
     ending.close()
     stop_watch.set()
+    failure = write_failure(printer)
+    # It is waiting on stop_watch, or between two looks: it ends at once, so wait in
+    # this thread (a thread pool for the wait alone cost 1-3 ms at every exit); a look
+    # that takes long (a slow server) is waited for in a thread, for up to 5 s.
+    if watch.ident is not None:
+        watch.join(0.05)
     if watch.is_alive():
         await asyncio.to_thread(watch.join, 5)
     if listener.status.state is State.FAILED:  # a connection refused or lost for good: 2
         raise CliError(listener.status.reason)
+    if failure:
+        raise CliError(failure, code=EXIT_FAILED)
     return ending.exit_code
 
 

@@ -58,6 +58,8 @@ class Relation:
     # envelope.Insert's JSON before its key, and between its row and txid
     insert_head: bytes = b""
     insert_after_row: bytes = b""
+    # (msg, the transaction's tail) -> the Change of an Insert, or None (see _inserter)
+    insert_change: Any = None
 
     def __post_init__(self) -> None:
         self.kinds = tuple(_kind(t) for t in self.type_oids)
@@ -72,6 +74,13 @@ class Relation:
         if len(self.key_columns) == 1 and self.kinds[self.key_columns[0]] == _RAW:
             self.key_at = self.key_columns[0]
             self.key_head = b"{" + encode(self.key_names[0]) + b":"
+        if self.key_head is not None and self.row.struct is not None:
+            make = _inserter(self.kinds, self.key_at)
+            if make is not None:
+                self.insert_change = make(
+                    _I32, _Raw, self.row.struct, encode, b"".join, self.insert_head,
+                    self.key_head, b',"row":', self.insert_after_row, self.schema, self.name,
+                    len(self.kinds) >> 8, len(self.kinds) & 0xFF)
 
 
 
@@ -178,24 +187,70 @@ _VALUE = {  # kind -> (the value from the ASCII text, the value from the bytes)
 }
 
 
-def _write_out(kinds: tuple[int, ...], *, ascii_text: bool) -> Any:
-    args = "msg, text, p" if ascii_text else "msg, p"
-    code = [f"def read({args}):"]
+def _columns(kinds: tuple[int, ...], *, ascii_text: bool, indent: str = "    ") -> list[str]:
+    """The statements that read each column into v0, v1, ... (from p on), or return None."""
+    code = []
     for i, kind in enumerate(kinds):
         value = _VALUE[kind][0 if ascii_text else 1]
         code += [
-            "    k = msg[p]",
-            "    if k == 116:",
-            "        s = p + 5",
-            "        p = s + I32(msg, p + 1)[0]",
-            f"        v{i} = {value}",
-            "    elif k == 110:",
-            f"        v{i} = None",
-            "        p += 1",
-            "    else:",
-            "        return None",
+            "k = msg[p]",
+            "if k == 116:",
+            "    s = p + 5",
+            "    p = s + I32(msg, p + 1)[0]",
+            f"    v{i} = {value}",
+            "elif k == 110:",
+            f"    v{i} = None",
+            "    p += 1",
+            "else:",
+            "    return None",
         ]
+    return [indent + line for line in code]
+
+
+def _write_out(kinds: tuple[int, ...], *, ascii_text: bool) -> Any:
+    args = "msg, text, p" if ascii_text else "msg, p"
+    code = [f"def read({args}):", *_columns(kinds, ascii_text=ascii_text)]
     code.append(f"    return [{', '.join(f'v{i}' for i in range(len(kinds)))}], p")
     namespace: dict[str, Any] = {"I32": _I32, "Raw": _Raw}
     exec("\n".join(code), namespace)  # only the kinds go into it
     return namespace["read"]
+
+
+_INSERTERS: dict[tuple[tuple[int, ...], int], Any] = {}
+
+
+def _inserter(kinds: tuple[int, ...], key_at: int) -> Any:
+    """For a relation whose key is one integer (or json) column at `key_at`: a maker of
+    `insert(msg, tail)`, which turns an Insert message whose row is all ASCII text or
+    null into its Change in one function (Decoder.insert's work: the values read as
+    _readers does, the key, the envelope's JSON put together), and returns None for any
+    other (Decoder.insert then takes the general way). Written from the kinds and the
+    key's position only, once per distinct pair; the relation's names and JSON parts
+    are the maker's arguments."""
+    found = _INSERTERS.get((kinds, key_at))
+    if found is None and (kinds, key_at) not in _INSERTERS:
+        if kinds and len(kinds) <= MAX_WRITTEN_OUT and kinds[key_at] == _RAW:
+            values = ", ".join(f"v{i}" for i in range(len(kinds)))
+            code = [
+                "def make(I32, Raw, row, encode, join, head, key_head, row_sep, after,",
+                "         schema, name, n_high, n_low):",
+                "    def insert(msg, tail):",
+                "        if msg[6] != n_high or msg[7] != n_low or not msg[8:].isascii():",
+                "            return None",
+                "        text = msg.decode('latin-1')",
+                "        p = 8",
+                *_columns(kinds, ascii_text=True, indent="        "),
+                f"        if v{key_at} is None:",
+                "            return None",
+                f"        key = key_head + v{key_at} + b'}}'",
+                f"        return (join((head, key, row_sep, encode(row({values})), after, tail)),",
+                "                'INSERT', schema, name, key)",
+                "    return insert",
+            ]
+            namespace: dict[str, Any] = {}
+            exec("\n".join(code), namespace)  # only the kinds and a position go into it
+            found = namespace["make"]
+        if len(_INSERTERS) >= 256:
+            _INSERTERS.clear()
+        _INSERTERS[(kinds, key_at)] = found
+    return found
