@@ -63,6 +63,7 @@ RETENTION_INTERVAL = 60.0
 # here, after the window's own trim at the end of the burst (ui/shell/gc_policy.py), and
 # would otherwise stay in the heap (25 MB after a burst of 500,000 a second).
 TRIM_AFTER = 10_000
+QUICK_LOOK = 0.02  # seconds to the next look after a large write that emptied the queue
 MAX_PENDING = 2_000_000
 
 
@@ -104,6 +105,7 @@ class JournalWriter:
         self._last_retention = 0.0
         self._unchecked = 0  # events written since the last checkpoint
         self._untrimmed = 0  # events written since memory was last given back
+        self._next_wait = interval
         self.trims = 0
         self._flushed = threading.Condition()
         self._commands: deque[tuple[Callable[[sqlite3.Connection], object], Future]] = deque()
@@ -227,7 +229,7 @@ class JournalWriter:
 
     def _run(self) -> None:
         while True:
-            self._wake.wait(self.interval)
+            self._wake.wait(self._next_wait)
             self._wake.clear()
             stopping = self._stop
             try:
@@ -283,13 +285,18 @@ class JournalWriter:
         # insert itself; during a burst it waits (the WAL keeps everything safe), and runs
         # once the stream is calm, or when the WAL has grown large.
         calm = n < CALM_WRITE and not self._queue
-        if self._unchecked and (calm or self._unchecked >= CHECKPOINT_EVENTS):
-            self._checkpoint()
         self._untrimmed += n
         if calm and self._untrimmed >= TRIM_AFTER:
             self._untrimmed = 0
             if memory.malloc_trim():
                 self.trims += 1
+        if self._unchecked and (calm or self._unchecked >= CHECKPOINT_EVENTS):
+            self._checkpoint()
+        # A large write that left nothing queued may have been a burst's last: look again
+        # soon, so that its end (a calm step) gives the memory back within ~20 ms, not
+        # after a whole interval. During a burst the next look finds a large write again.
+        quick = n >= CALM_WRITE and not self._queue
+        self._next_wait = min(self.interval, QUICK_LOOK) if quick else self.interval
         now = time.monotonic()
         if now - self._last_retention >= self.retention_interval:
             self._last_retention = now
