@@ -8,6 +8,7 @@ role must be allowed to create databases.
 from __future__ import annotations
 
 import os
+import signal
 import tempfile
 import uuid
 
@@ -25,6 +26,12 @@ import psycopg  # noqa: E402 (the environment above must be set first)
 import pytest  # noqa: E402 (the environment above must be set first)
 from psycopg import conninfo as _ci  # noqa: E402 (the environment above must be set first)
 from psycopg import sql  # noqa: E402 (the environment above must be set first)
+
+# Started in the background by a non-interactive shell (`.ci/run &`, nohup), this process
+# inherits SIGINT ignored, and so would every command the tests start: their Ctrl-C tests
+# would wait forever. Ignoring it is the shell's wish for the job, not the tests' setting.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 # A real sshd and a TCP way to the server, for the SSH tunnel tests (sshd, ssh_home...).
 pytest_plugins = ["tests.ssh_server"]
