@@ -7,12 +7,13 @@ import json
 import os
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from pgwatch_gui.core.pg.connection import make_conninfo
 from pgwatch_gui.core.stream.status import State
 from tests.core.replication.streams import execute, run_sql, slots_and_publications
-from tests.ui.waiting import until
+from tests.ui.waiting import run_until, until
 from tests.ui.windows import shown_window
 
 SHOTS = os.environ.get("PGWATCH_SHOTS", "/tmp/shots/issue14")
@@ -217,3 +218,30 @@ def test_watching_a_schema_in_the_window_follows_new_tables(window, qloop, qtbot
         await hub.close("shop changes")
 
     qloop.run_until_complete(main())
+
+
+def test_the_dialog_says_what_streams_left_behind_and_removes_it(qtbot, qloop, logical_dsn):
+    """A publication whose stream died (kill -9, long ago) is named under the SQL, and
+    Remove leftovers drops it (the audit window shows them with the same piece)."""
+    from pgwatch_gui.core.replication.publication import WatchPlan
+    from pgwatch_gui.ui.replication.watch_dialog import WatchChangesDialog
+
+    info = json.dumps({"pgwatch-gui": "change stream", "slot": "pgwatch_slot_gone",
+                       "created": 0})
+    execute(logical_dsn, ["CREATE TABLE kept (id int PRIMARY KEY)",
+                          "CREATE PUBLICATION pgwatch_changes_gone FOR TABLE kept",
+                          f"COMMENT ON PUBLICATION pgwatch_changes_gone IS '{info}'"])
+    dlg = WatchChangesDialog(make_conninfo(logical_dsn), WatchPlan(tables=(("public", "kept"),)))
+    qtbot.addWidget(dlg)
+    dlg.show()
+    left = dlg.leftovers
+    run_until(qloop, lambda: dlg.preview is not None)
+    assert left.button.isVisible()
+    assert left.label.text().startswith("Left behind by streams that ended without "
+                                        "cleaning up: pgwatch_changes_gone (created ")
+    assert left.label.text().endswith(", its slot pgwatch_slot_gone is gone).")
+    shot(dlg, "watch_dialog_leftovers.png")
+    qtbot.mouseClick(left.button, Qt.MouseButton.LeftButton)
+    run_until(qloop, lambda: not left.button.isVisible())
+    assert left.label.text() == "Removed 1 leftover publication(s)."
+    assert slots_and_publications(logical_dsn) == ([], [])

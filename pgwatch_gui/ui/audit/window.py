@@ -35,9 +35,9 @@ from pgwatch_gui.core.audit.report import verdict
 from pgwatch_gui.core.audit.session import DONE, FAILED, AuditSession
 from pgwatch_gui.core.pg.notify import NotifyError
 from pgwatch_gui.core.replication.preview import IDENTITY_FULL_COST
-from pgwatch_gui.core.replication.publication import drop_leftovers
 from pgwatch_gui.ui.audit.results_view import AuditResults
 from pgwatch_gui.ui.common.json_view import JsonText
+from pgwatch_gui.ui.common.leftovers import LeftoverPublications
 from pgwatch_gui.ui.common.tasks import AsyncWork
 
 INTRO = ("Every committed row change of these tables, read through logical replication, is "
@@ -94,9 +94,7 @@ class AuditWindow(QDialog):
         self.sql.setPlaceholderText("The SQL to run appears here.")
         lines = self.sql.fontMetrics().lineSpacing()
         self.sql.setMaximumHeight(4 * lines + 12)
-        self.leftovers = _label("", GREY)
-        self.remove_leftovers = QPushButton("Remove leftovers", clicked=self._remove_leftovers)
-        self.remove_leftovers.hide()
+        self.leftovers = LeftoverPublications(self.work, conninfo, self._fail, GREY)
         self.results = AuditResults()
         self.results.set_tables(list(self.tables))
 
@@ -110,7 +108,7 @@ class AuditWindow(QDialog):
         close = QPushButton("Close", clicked=self.close)
         buttons = QHBoxLayout()
         buttons.addWidget(self.copy)
-        buttons.addWidget(self.remove_leftovers)
+        buttons.addWidget(self.leftovers.button)
         buttons.addStretch(1)
         buttons.addWidget(self.start)
         buttons.addWidget(self.stop)
@@ -125,7 +123,7 @@ class AuditWindow(QDialog):
         top.addWidget(self.full)
         top.addWidget(QLabel("SQL that runs when you start:"))
         top.addWidget(self.sql)
-        top.addWidget(self.leftovers)
+        top.addWidget(self.leftovers.label)
         setup.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         lay = QVBoxLayout(self)
         lay.addWidget(setup)
@@ -169,10 +167,8 @@ class AuditWindow(QDialog):
         self.full.setVisible(pv is not None and pv.with_full is not None)
         if pv is not None and pv.setup is None and pv.with_full is not None:
             self.full.setChecked(True)  # the only way to stream a table without identity
-        if pv is not None and pv.leftovers:
-            self.leftovers.setText("Left behind by streams that ended without cleaning up: "
-                                   + "; ".join(x.describe() for x in pv.leftovers) + ".")
-            self.remove_leftovers.show()
+        if pv is not None:
+            self.leftovers.show(pv.leftovers)
         self._show_sql()
 
     def _show_sql(self) -> None:
@@ -199,13 +195,6 @@ class AuditWindow(QDialog):
         self.stop.setEnabled(running)
         for w in (self.channels, self.full):
             w.setEnabled(not running)
-
-    def _remove_leftovers(self) -> None:
-        def done(dropped) -> None:
-            self.leftovers.setText(f"Removed {len(dropped)} leftover publication(s).")
-            self.remove_leftovers.hide()
-
-        self.work.run(drop_leftovers, self.conninfo, on_done=done, on_error=self._fail)
 
     # ---- running ---------------------------------------------------------------------
 

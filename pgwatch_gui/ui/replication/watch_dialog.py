@@ -27,7 +27,8 @@ from PySide6.QtWidgets import (
 )
 
 from pgwatch_gui.core.replication.preview import IDENTITY_FULL_COST, Preview, preview
-from pgwatch_gui.core.replication.publication import Setup, WatchPlan, drop_leftovers
+from pgwatch_gui.core.replication.publication import Setup, WatchPlan
+from pgwatch_gui.ui.common.leftovers import LeftoverPublications
 from pgwatch_gui.ui.common.tasks import AsyncWork
 
 INTRO = ("Row changes arrive through logical replication: no trigger on the tables, no "
@@ -77,9 +78,7 @@ class WatchChangesDialog(QDialog):
         self.sql = QPlainTextEdit(readOnly=True)
         self.sql.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.sql.setPlaceholderText("The SQL to run appears here.")
-        self.leftovers = _label()
-        self.remove_leftovers = QPushButton("Remove leftovers", clicked=self._remove_leftovers)
-        self.remove_leftovers.hide()
+        self.leftovers = LeftoverPublications(self.work, conninfo, self._fail)
         self.copy = QPushButton("Copy SQL", clicked=self._copy)
         self.start = QPushButton("Start watching", clicked=self._start)
         self.start.setDefault(True)
@@ -87,8 +86,8 @@ class WatchChangesDialog(QDialog):
         cancel = QPushButton("Cancel", clicked=self.reject)
 
         left = QHBoxLayout()
-        left.addWidget(self.leftovers, 1)
-        left.addWidget(self.remove_leftovers)
+        left.addWidget(self.leftovers.label, 1)
+        left.addWidget(self.leftovers.button)
         buttons = QHBoxLayout()
         buttons.addWidget(self.copy)
         buttons.addStretch(1)
@@ -135,11 +134,7 @@ class WatchChangesDialog(QDialog):
             self.full.setChecked(False)
         if pv.setup is None and pv.with_full is not None:
             self.full.setChecked(True)  # the only way to watch these tables
-        if pv.leftovers:
-            names = "; ".join(x.describe() for x in pv.leftovers)
-            self.leftovers.setText(f"Left behind by streams that ended without cleaning up: "
-                                   f"{names}.")
-            self.remove_leftovers.show()
+        self.leftovers.show(pv.leftovers)
         self._sync()
 
     @property
@@ -179,13 +174,6 @@ class WatchChangesDialog(QDialog):
 
     def _copy(self) -> None:
         QGuiApplication.clipboard().setText(self.sql.toPlainText())
-
-    def _remove_leftovers(self) -> None:
-        def done(dropped) -> None:
-            self.leftovers.setText(f"Removed {len(dropped)} leftover publication(s).")
-            self.remove_leftovers.hide()
-
-        self.work.run(drop_leftovers, self.conninfo, on_done=done, on_error=self._fail)
 
     def _start(self) -> None:
         setup = self.chosen
