@@ -30,8 +30,8 @@ class AuditPart:
     def open(self, connection: str, conninfo: str, tables: list) -> AuditWindow:
         window = self.window
         # Through the connection's SSH tunnel, if it has one (its listener owns it).
-        route = getattr(window.hub.listener(connection), "route", None)
-        win = AuditWindow(conninfo, list(tables), route=route, parent=window)
+        win = AuditWindow(conninfo, list(tables), route=window.hub.route(connection),
+                          parent=window)
         win.finished_audit.connect(
             lambda text: window.tables_browser.set_status(f"Trigger audit: {text}."))
         self.windows = [w for w in self.windows if w.isVisible() or _running(w)] + [win]

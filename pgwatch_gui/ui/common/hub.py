@@ -74,7 +74,7 @@ class ConnectionHub(QObject):
 
     def route(self, name: str) -> Route | None:
         """How connection `name` reaches its server (an SSH tunnel), None when direct."""
-        lst = self._listeners.get(name)
+        lst = self.listener(name)
         return lst.route if lst else None
 
     def explain(self, name: str, reason: str) -> str:

@@ -38,8 +38,8 @@ def watch(parent: QWidget, hub: ConnectionHub, connection: str, conninfo: str,
     def start(setup: Setup) -> None:
         name = stream_name(hub, connection)
         # Through the connection's SSH tunnel, if it has one (its listener owns it).
-        route = getattr(hub.listener(connection), "route", None)
-        hub.open_changes(name, conninfo, setup, dlg.plan, route=route)  # plan: perhaps theirs
+        hub.open_changes(name, conninfo, setup, dlg.plan,
+                         route=hub.route(connection))  # plan: perhaps theirs
         if on_started is not None:
             on_started(name)
 
