@@ -179,6 +179,21 @@ def _prepare(conn: sqlite3.Connection) -> None:
         raise sqlite3.DatabaseError("file is not a database (not a pgwatch-gui journal)")
 
 
+def _prepare_waiting(conn: sqlite3.Connection) -> None:
+    """_prepare, tried again for up to OPEN_BUSY_WAIT seconds while another connection
+    holds a lock: switching a new file to WAL takes an exclusive lock without SQLite's
+    busy handler, so a second program opening at the same moment gets SQLITE_BUSY."""
+    until = time.monotonic() + OPEN_BUSY_WAIT
+    while True:
+        try:
+            _prepare(conn)
+            return
+        except sqlite3.Error as exc:
+            if not is_busy(exc) or time.monotonic() >= until:
+                raise
+        time.sleep(0.02)
+
+
 class _NewerFormat(Exception):
     def __init__(self, version: int) -> None:
         super().__init__(version)
@@ -202,10 +217,7 @@ def open_journal(path: Path | None = None, *, create: bool = True
         except OSError as exc:
             raise JournalError(f"cannot create the journal's folder {path.parent}: "
                                f"{exc.strerror or exc}") from None
-    busy_until = time.monotonic() + OPEN_BUSY_WAIT
-    attempt = 0
-    while attempt < 3:
-        attempt += 1
+    for _attempt in range(3):
         try:
             make_private(path, create=create)
         except OSError as exc:
@@ -213,7 +225,7 @@ def open_journal(path: Path | None = None, *, create: bool = True
                                ) from None
         conn = _connect(path)
         try:
-            _prepare(conn)
+            _prepare_waiting(conn)
             return conn, problems
         except _NewerFormat as exc:
             conn.close()
@@ -227,12 +239,6 @@ def open_journal(path: Path | None = None, *, create: bool = True
         except sqlite3.Error as exc:
             conn.close()
             if is_busy(exc):
-                # Switching a new file to WAL takes an exclusive lock without SQLite's busy
-                # handler: a second program opening at the same moment lands here.
-                if time.monotonic() < busy_until:
-                    attempt -= 1  # not a damaged file: this try does not count
-                    time.sleep(0.02)
-                    continue
                 raise JournalBusy(f"the journal {path} is locked by another program: "
                                   f"{exc}") from None
             if not is_corruption(exc):

@@ -337,21 +337,15 @@ class JournalWriter:
                         with contextlib.suppress(sqlite3.Error):
                             conn.execute("ROLLBACK")
                         raise
+            except JournalBusy as exc:
+                self._keep(blocks, n, str(exc))
+                return
             except JournalError as exc:
-                if isinstance(exc, JournalBusy):
-                    self._queue.appendleft(_PackedBatch(blocks))
-                    self._pending += n
-                    self._problem(f"{exc}; retrying")
-                    return
                 self._lose(n, exc)  # counted and said, never silently gone
                 return
             except sqlite3.OperationalError as exc:
                 if is_busy(exc):
-                    # Another program holds the journal: keep the events and try again.
-                    self._queue.appendleft(_PackedBatch(blocks))
-                    self._pending += n
-                    self._problem(f"the journal is locked by another program ({exc}); "
-                                  "retrying")
+                    self._keep(blocks, n, f"the journal is locked by another program ({exc})")
                     return
                 if attempt == 2:
                     self._lose(n, exc)
@@ -370,6 +364,12 @@ class JournalWriter:
                 with self._flushed:
                     self._flushed.notify_all()
                 return
+
+    def _keep(self, blocks: list[Packed], n: int, why: str) -> None:
+        """Another program holds the journal: the events go back first in line."""
+        self._queue.appendleft(_PackedBatch(blocks))
+        self._pending += n
+        self._problem(f"{why}; retrying")
 
     def _lose(self, n: int, exc: Exception) -> None:
         self.dropped += n
