@@ -14,7 +14,7 @@ from psycopg import sql
 from pgwatch_gui.core.triggers import manage as triggers
 from pgwatch_gui.core.triggers.spec import TriggerSpec
 from tests.conftest import dsn_for, run_cli
-from tests.core.trigger_helpers import call, pgwatch_leftovers
+from tests.core.trigger_helpers import NOTHING_LEFT, call, pgwatch_leftovers
 from tests.seed_triggers import ALL_SEEDS, EXPECTED
 
 
@@ -171,7 +171,7 @@ def test_dry_run_is_a_migration_psql_runs_as_one_transaction(db, pg_dsn, tmp_pat
     db.execute("DROP TABLE doomed")
     r = psql_file(pg_dsn, tmp_path / "both.sql")
     assert r.returncode == 3 and 'relation "public.doomed" does not exist' in r.stderr
-    assert pgwatch_leftovers(db) == {"triggers": 0, "functions": 0, "schema": 0}
+    assert pgwatch_leftovers(db) == NOTHING_LEFT
 
     p = trig("install", "--table", 'public."Order Items"', "--dry-run", *args)
     (tmp_path / "one.sql").write_text(p.stdout, encoding="utf-8")
@@ -259,6 +259,6 @@ def test_list_and_remove_all_see_leftovers_and_partitions(db, pg_dsn):
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines()[0] == "removed from public.m"
     assert r.stdout.splitlines()[1].startswith('removed leftover function pgwatch."public.gone#')
-    assert pgwatch_leftovers(db) == {"triggers": 0, "functions": 0, "schema": 0}
+    assert pgwatch_leftovers(db) == NOTHING_LEFT
     r = trig("remove", "--dsn", pg_dsn, "--all")
     assert r.returncode == 0 and "nothing to remove" in r.stderr

@@ -11,6 +11,7 @@ from pgwatch_gui.core.triggers import manage as triggers
 from pgwatch_gui.core.triggers.spec import Stored, TriggerSpec
 from pgwatch_gui.core.triggers.sql import SCHEMA_COMMENT
 from tests.core.trigger_helpers import (
+    NOTHING_LEFT,
     call,
     install,
     listen,
@@ -20,8 +21,6 @@ from tests.core.trigger_helpers import (
     remove,
     remove_all,
 )
-
-NOTHING = {"triggers": 0, "functions": 0, "schema": 0}
 
 
 def leftovers(dsn):
@@ -51,7 +50,7 @@ def test_a_renamed_table_keeps_its_own_function(db, pg_dsn):
                      "ORDER BY t.tgrelid").fetchall()
     assert len({f for (f,) in fns}) == 2
     remove_all(pg_dsn)
-    assert pgwatch_leftovers(db) == NOTHING
+    assert pgwatch_leftovers(db) == NOTHING_LEFT
 
 
 def test_a_dropped_table_leaves_a_function_that_list_shows_and_remove_all_drops(db, pg_dsn):
@@ -67,7 +66,7 @@ def test_a_dropped_table_leaves_a_function_that_list_shows_and_remove_all_drops(
     assert pgwatch_leftovers(db) == {"triggers": 0, "functions": 1, "schema": 1}
     plan = remove_all(pg_dsn)
     assert plan.tables == () and plan.leftovers == (f"function {left.describe()}",)
-    assert pgwatch_leftovers(db) == NOTHING
+    assert pgwatch_leftovers(db) == NOTHING_LEFT
     assert remove_all(pg_dsn).empty
 
 
@@ -80,11 +79,11 @@ def test_a_trigger_dropped_by_hand_and_an_empty_schema(db, pg_dsn):
     assert left.reason == "made for public.t (now public.t2), whose trigger is gone"
     assert left.table == "public.t2"
     remove_all(pg_dsn)
-    assert pgwatch_leftovers(db) == NOTHING
+    assert pgwatch_leftovers(db) == NOTHING_LEFT
     db.execute("CREATE SCHEMA pgwatch")  # left empty, with our mark: remove --all drops it
     db.execute(sql.SQL("COMMENT ON SCHEMA pgwatch IS {}").format(sql.Literal(SCHEMA_COMMENT)))
     assert remove_all(pg_dsn).leftovers == ("schema pgwatch, empty",)
-    assert pgwatch_leftovers(db) == NOTHING
+    assert pgwatch_leftovers(db) == NOTHING_LEFT
 
 
 @pytest.fixture
@@ -118,7 +117,7 @@ def test_a_partitioned_table_install_list_and_remove(measures, pg_dsn):
     (_, upd), = received(db, 1)
     assert upd["op"] == "UPDATE" and "row" not in upd
     remove(pg_dsn, ("public", "measures"))
-    assert pgwatch_leftovers(db) == NOTHING  # the function and the schema went too
+    assert pgwatch_leftovers(db) == NOTHING_LEFT  # the function and the schema went too
     db.execute("INSERT INTO measures VALUES (5, '2025-05-02', 'quiet')")
     nothing_more(db)
 
@@ -142,7 +141,7 @@ def test_partitions_own_triggers_give_way_and_a_covered_partition_is_refused(mea
                                  r"pgwatch trigger covers it"):
             attempt()
     remove_all(pg_dsn)
-    assert pgwatch_leftovers(db) == NOTHING
+    assert pgwatch_leftovers(db) == NOTHING_LEFT
 
 
 def test_a_detached_partition_loses_the_copy_and_can_have_its_own(measures, pg_dsn):
@@ -157,7 +156,7 @@ def test_a_detached_partition_loses_the_copy_and_can_have_its_own(measures, pg_d
     db.execute("INSERT INTO measures VALUES (2, '2026-03-01', 'y')")
     assert [c for c, _ in received(db, 2)] == ["alone", "m"]
     remove_all(pg_dsn)
-    assert pgwatch_leftovers(db) == NOTHING
+    assert pgwatch_leftovers(db) == NOTHING_LEFT
 
 
 def test_a_function_another_table_uses_is_never_replaced(db, pg_dsn):
@@ -184,7 +183,7 @@ def test_a_function_another_table_uses_is_never_replaced(db, pg_dsn):
     install(pg_dsn, found["y"].spec)
     assert all(i.problems == () for i in call(pg_dsn, triggers.list_installed))
     remove_all(pg_dsn)
-    assert pgwatch_leftovers(db) == NOTHING
+    assert pgwatch_leftovers(db) == NOTHING_LEFT
 
 
 # ---- installs of pgwatch-gui 0.1: functions named after the table, WHEN in the trigger ----
@@ -228,7 +227,7 @@ def test_old_installs_are_listed_upgraded_and_removed(db, pg_dsn):
     assert inst.problems == () and inst.function.endswith(f'#{oid(db, "orders")}"()')
     assert pgwatch_leftovers(db) == {"triggers": 1, "functions": 1, "schema": 1}
     remove(pg_dsn, ("public", "orders"))
-    assert pgwatch_leftovers(db) == NOTHING
+    assert pgwatch_leftovers(db) == NOTHING_LEFT
 
 
 def test_an_old_function_shared_after_a_rename(db, pg_dsn):
@@ -247,7 +246,7 @@ def test_an_old_function_shared_after_a_rename(db, pg_dsn):
     db.execute("INSERT INTO t VALUES (2, 'b')")
     assert [c for c, _ in received(db, 2)] == ["c", "new"]
     remove_all(pg_dsn)
-    assert pgwatch_leftovers(db) == NOTHING
+    assert pgwatch_leftovers(db) == NOTHING_LEFT
 
 
 def test_an_old_partitioned_removal_left_its_function(measures, pg_dsn):

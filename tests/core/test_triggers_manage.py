@@ -13,6 +13,7 @@ from pgwatch_gui.core.triggers import manage as triggers
 from pgwatch_gui.core.triggers.spec import TriggerSpec
 from tests.conftest import dsn_for
 from tests.core.trigger_helpers import (
+    NOTHING_LEFT,
     call,
     install,
     listen,
@@ -22,8 +23,6 @@ from tests.core.trigger_helpers import (
     remove,
     remove_all,
 )
-
-NOTHING = {"triggers": 0, "functions": 0, "schema": 0}
 
 
 @pytest.fixture
@@ -88,10 +87,10 @@ def test_remove_and_remove_all_leave_nothing_behind(two_tables, pg_dsn):
     assert plan.tables == ("public.a",)
     assert pgwatch_leftovers(db) == {"triggers": 1, "functions": 1, "schema": 1}
     remove(pg_dsn, (None, "b"))  # unqualified: the search_path finds public.b
-    assert pgwatch_leftovers(db) == NOTHING
+    assert pgwatch_leftovers(db) == NOTHING_LEFT
     install(pg_dsn, TriggerSpec("public", "a"), TriggerSpec("public", "b", events=("truncate",)))
     remove_all(pg_dsn)
-    assert pgwatch_leftovers(db) == NOTHING
+    assert pgwatch_leftovers(db) == NOTHING_LEFT
     assert remove_all(pg_dsn).empty  # nothing to do is not an error
     db.execute("INSERT INTO a VALUES (1, 'writes still work')")
 
@@ -123,7 +122,7 @@ def test_install_is_all_or_nothing(two_tables, pg_dsn):
              for t in ("a", "b")]
     with pytest.raises(triggers.TriggerError, match=r"^public\.b: .*only_in_a"):
         install(pg_dsn, *specs)
-    assert pgwatch_leftovers(db) == NOTHING
+    assert pgwatch_leftovers(db) == NOTHING_LEFT
 
 
 def test_the_preview_is_exactly_what_runs(two_tables, pg_dsn):
@@ -182,7 +181,7 @@ def test_without_create_on_the_database_functions_go_to_the_table_schema(db, pg_
     (_, p), = received(db, 1)
     assert p["key"] == {"id": 5}
     remove(dsn, ("public", "Mine"))
-    assert pgwatch_leftovers(db) == NOTHING
+    assert pgwatch_leftovers(db) == NOTHING_LEFT
 
 
 def test_other_roles_writes_fire_the_trigger(two_tables, pg_dsn, make_role):

@@ -76,6 +76,9 @@ def nothing_more(db: psycopg.Connection, timeout: float = 0.3) -> None:
     assert not extra, [n.payload for n in extra]
 
 
+NOTHING_LEFT = {"triggers": 0, "functions": 0, "schema": 0}  # pgwatch_leftovers() when clean
+
+
 def pgwatch_leftovers(db: psycopg.Connection) -> dict[str, int]:
     """Everything this tool could have left behind: triggers, functions, the schema."""
     row = db.execute("""

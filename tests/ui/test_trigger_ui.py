@@ -17,7 +17,7 @@ from pgwatch_gui.ui.common.hub import ConnectionHub
 from pgwatch_gui.ui.inspector.dock import Inspector
 from pgwatch_gui.ui.triggers.form import VISIBILITY_WARNING
 from pgwatch_gui.ui.triggers.tables import TablesBrowser
-from tests.core.trigger_helpers import call, install, pgwatch_leftovers
+from tests.core.trigger_helpers import NOTHING_LEFT, call, install, pgwatch_leftovers
 from tests.seed_triggers import SEED_000, SEED_001
 from tests.ui.waiting import run_until
 
@@ -223,7 +223,7 @@ def test_remove_and_remove_all_ask_first(qloop, browser, pg_dsn, shop):
     browser.remove_all()
     run_until(qloop, lambda: not browser.snapshot.installed)
     assert "public.customers" in questions[0] and "every notify trigger" in questions[-1]
-    assert pgwatch_leftovers(shop) == {"triggers": 0, "functions": 0, "schema": 0}
+    assert pgwatch_leftovers(shop) == NOTHING_LEFT
 
 
 def test_the_dock_shows_leftover_functions_and_remove_all_drops_them(qloop, browser, pg_dsn,
@@ -261,7 +261,7 @@ def test_the_dock_shows_leftover_functions_and_remove_all_drops_them(qloop, brow
     run_until(qloop, lambda: not browser.snapshot.leftovers)
     assert "and 2 leftover functions that no trigger uses any more" in questions[0]
     assert "Removed from 0 table(s) and 2 leftover functions." in said
-    assert pgwatch_leftovers(shop) == {"triggers": 0, "functions": 0, "schema": 0}
+    assert pgwatch_leftovers(shop) == NOTHING_LEFT
     assert not browser.remove_all_btn.isEnabled()
 
 
