@@ -42,7 +42,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -54,6 +53,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from tests.benchmarks.bench_ingest import send_bulk  # noqa: E402
+from tests.benchmarks.stopped_cli import cli_env, drain  # noqa: E402
 
 CHANNEL = "bench_cli"
 VARIANTS = {"jsonl": ["--format", "jsonl"], "lean": ["--fields", "channel,payload"]}
@@ -62,11 +62,6 @@ CHUNK = {"one": None, "chunked": 10_000}  # notifications per transaction
 
 def _load() -> float:
     return os.getloadavg()[0]
-
-
-def _cpu_now(pid: int) -> float:
-    with open(f"/proc/{pid}/schedstat") as f:
-        return int(f.read().split()[0]) / 1e9
 
 
 def _send(dsn: str, channel: str, n: int, shape: str) -> None:
@@ -91,52 +86,21 @@ def bare_rate(dsn: str, n: int, shape: str) -> tuple[float, float]:
 def has_fields_option() -> bool:
     """Whether the code under test has `listen --fields` (the base of a before/after may not)."""
     out = subprocess.run([sys.executable, "-m", "pgwatch_gui", "listen", "--help"],
-                         capture_output=True, text=True, cwd=str(ROOT), env=_env())
+                         capture_output=True, text=True, cwd=str(ROOT), env=cli_env())
     return "--fields" in out.stdout
-
-
-def _env() -> dict:
-    return dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
 
 
 def cli_rate(dsn: str, n: int, args: list[str], shape: str, out_path: Path
              ) -> tuple[float, float]:
     """(notifications/s, CPU seconds from SIGCONT to exit) of `listen` draining n."""
-    with open(out_path, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "pgwatch_gui", "listen", "--dsn", dsn, "-c", CHANNEL,
-             "--count", str(n), *args],
-            stdout=out, stderr=subprocess.PIPE, env=_env(), cwd=str(ROOT),
-        )
-        try:
-            assert proc.stderr is not None
-            while True:  # "listening on ..." once LISTEN is in effect
-                line = proc.stderr.readline()
-                if not line:
-                    raise RuntimeError(f"listen exited: {proc.wait()}")
-                if line.startswith(b"listening on"):
-                    break
-            proc.send_signal(signal.SIGSTOP)
-            _send(dsn, CHANNEL, n, shape)  # queued while the CLI does not read
-            cpu0 = _cpu_now(proc.pid)
-            t0 = time.perf_counter()
-            proc.send_signal(signal.SIGCONT)
-            _, status, usage = os.wait4(proc.pid, 0)
-            elapsed = time.perf_counter() - t0
-            proc.returncode = rc = os.waitstatus_to_exitcode(status)
-            cpu = usage.ru_utime + usage.ru_stime - cpu0
-            err = proc.stderr.read().decode(errors="replace")
-        finally:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGCONT)
-                proc.kill()
-                proc.wait()
-    if rc != 0:
-        raise RuntimeError(f"listen exited {rc}: {err.strip()}")
-    with open(out_path, "rb") as f:
-        lines = sum(1 for _ in f)
-    if lines != n:
-        raise RuntimeError(f"expected {n} lines, the file holds {lines}")
+
+    def fill() -> int:
+        _send(dsn, CHANNEL, n, shape)
+        return n
+
+    # "listening on ..." once LISTEN is in effect
+    _, elapsed, cpu = drain(["listen", "--dsn", dsn, "-c", CHANNEL, "--count", str(n), *args],
+                            out_path, lambda line: line.startswith(b"listening on"), fill)
     return n / elapsed, cpu
 
 

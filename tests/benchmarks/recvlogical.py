@@ -19,16 +19,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import psycopg
 from psycopg import conninfo as _ci
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.benchmarks.stopped_cli import drain
+
 RECVLOGICAL = shutil.which("pg_recvlogical") or "/usr/bin/pg_recvlogical"
 
 INSERT = ("INSERT INTO orders SELECT g, 'customer ' || (g %% 97), "
@@ -50,11 +49,6 @@ def workload(dsn: str, shape: str, first: int, rows: int, small: int, per: int) 
             return rows
         c.execute(SMALL.format(small=small, per=per, first=first))
         return small * per
-
-
-def _cpu_now(pid: int) -> float:
-    with open(f"/proc/{pid}/schedstat") as f:
-        return int(f.read().split()[0]) / 1e9
 
 
 def recvlogical(dsn: str, out: Path, run) -> tuple[int, float, float]:
@@ -92,41 +86,8 @@ def _libpq_string(dsn: str) -> str:
 
 def changes_cli(dsn: str, out: Path, run, count: int, args: list[str]) -> tuple[int, float, float]:
     """(rows, seconds, CPU seconds) of `pgwatch-gui changes` draining what `run()` writes."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    with open(out, "wb") as fh:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "pgwatch_gui", "changes", "--dsn", dsn, "--table",
-             "public.orders", "--count", str(count), *args],
-            stdout=fh, stderr=subprocess.PIPE, env=env, cwd=str(ROOT))
-        try:
-            assert proc.stderr is not None
-            while True:
-                line = proc.stderr.readline()
-                if not line:
-                    raise RuntimeError(f"changes exited: {proc.wait()}")
-                if b"streaming" in line:
-                    break
-            proc.send_signal(signal.SIGSTOP)
-            rows = run()
-            cpu0 = _cpu_now(proc.pid)
-            t0 = time.perf_counter()
-            proc.send_signal(signal.SIGCONT)
-            _, status, usage = os.wait4(proc.pid, 0)
-            elapsed = time.perf_counter() - t0
-            proc.returncode = rc = os.waitstatus_to_exitcode(status)
-            err = proc.stderr.read().decode(errors="replace")
-        finally:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGCONT)
-                proc.kill()
-                proc.wait()
-    if rc != 0:
-        raise RuntimeError(f"changes exited {rc}: {err.strip()}")
-    with open(out, "rb") as f:
-        got = sum(1 for _ in f)
-    if got != rows:
-        raise RuntimeError(f"changes wrote {got} lines, expected {rows}")
-    return rows, elapsed, usage.ru_utime + usage.ru_stime - cpu0
+    return drain(["changes", "--dsn", dsn, "--table", "public.orders", "--count", str(count),
+                  *args], out, lambda line: b"streaming" in line, run)
 
 
 def compare(dsn: str, out_dir: Path, *, rows: int, small: int, per: int, runs: int,
