@@ -196,6 +196,24 @@ def run_cli(*args: str, timeout: float = 60, input: str | None = None, **env: st
     )
 
 
+def start_cli(*args: str, ready: str, **env: str):
+    """Start `python -m pgwatch_gui ARGS` (text pipes) and read its stderr up to the line
+    holding `ready` ("streaming", "auditing"); returns the process and the lines before."""
+    import subprocess
+    import sys
+
+    p = subprocess.Popen([sys.executable, "-m", "pgwatch_gui", *args], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, env=cli_env(**env))
+    before = []
+    while True:
+        line = p.stderr.readline()
+        if not line or ready in line:
+            break
+        before.append(line)
+    assert ready in line, "".join(before) + line + p.stderr.read()
+    return p, before
+
+
 # The wal_level=logical server of the change stream tests (started only when asked for).
 from tests.replication_server import (  # noqa: E402, F401
     logical_dsn,

@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import sys
 import time
 
 import psycopg
 import pytest
 
-from tests.conftest import cli_env, run_cli
+from tests.conftest import run_cli, start_cli
 from tests.core.replication.streams import execute, slots_and_publications
 
 SCHEMA = [
@@ -25,18 +24,7 @@ SCHEMA = [
 
 
 def start_audit(*args: str) -> tuple[subprocess.Popen, list[str]]:
-    p = subprocess.Popen(
-        [sys.executable, "-m", "pgwatch_gui", "audit", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env(),
-    )
-    before = []
-    while True:
-        line = p.stderr.readline()
-        if not line or "auditing" in line:
-            break
-        before.append(line)
-    assert "auditing" in line, "".join(before) + line + p.stderr.read()
-    return p, before
+    return start_cli("audit", *args, ready="auditing")
 
 
 def test_jsonl_discrepancies_summary_and_exit_1(logical_dsn):

@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import sys
 import time
 
 import psycopg
 
-from tests.conftest import cli_env, run_cli
+from tests.conftest import run_cli, start_cli
 from tests.core.replication.streams import execute, slots_and_publications
 
 ITEMS = '"Sales Dept"."Order Items"'
@@ -22,18 +21,7 @@ SCHEMA = [
 
 
 def start_changes(*args: str) -> tuple[subprocess.Popen, list[str]]:
-    p = subprocess.Popen(
-        [sys.executable, "-m", "pgwatch_gui", "changes", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env(),
-    )
-    before = []
-    while True:
-        line = p.stderr.readline()
-        if not line or "streaming" in line:
-            break
-        before.append(line)
-    assert "streaming" in line, "".join(before) + line + p.stderr.read()
-    return p, before
+    return start_cli("changes", *args, ready="streaming")
 
 
 def test_jsonl_lines_then_exit_after_count_leaving_nothing(logical_dsn):
