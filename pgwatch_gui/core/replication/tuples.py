@@ -218,33 +218,72 @@ def _write_out(kinds: tuple[int, ...], *, ascii_text: bool) -> Any:
 
 _INSERTERS: dict[tuple[tuple[int, ...], int], Any] = {}
 
+# A row shorter than this is split at its column headers: `t` and the first byte of a
+# length, b"t\0". Text output never holds a NUL byte, so b"t\0" cannot start inside a
+# value, nor at a length's byte with a value after it unless that length is at least
+# 0x7400 (29,696) bytes, which a shorter message cannot hold: each b"t\0" in it is a
+# column's header. When there are as many as the row has columns, every column is text
+# (a null's `n` or a TOAST marker's `u` would leave one out), and each part is three
+# bytes of length and then the value.
+SPLIT_BELOW = 0x7400
 
+
+def _split_values(kinds: tuple[int, ...], indent: str) -> list[str]:
+    """The statements that read a row of all text columns into v0, v1, ... by one split
+    of the row decoded as Latin-1 (SPLIT_BELOW says why it is exact), then return None
+    unless every value is ASCII, its text then (a length's byte may not be)."""
+    names = ", ".join(f"p{i}" for i in range(len(kinds)))
+    code = [f"_, {names} = parts"]
+    ascii_checks = []
+    for i, kind in enumerate(kinds):
+        if kind == _BOOL:
+            code.append(f'v{i} = p{i}[3:] == "t"')
+            continue
+        code.append(f"t{i} = p{i}[3:]")
+        code.append(f"v{i} = Raw(t{i})" if kind == _RAW else f"v{i} = t{i}")
+        ascii_checks.append(f"t{i}.isascii()")
+    code.append(f"if not text.isascii() and not ({' and '.join(ascii_checks) or 'True'}):")
+    code.append("    return None")
+    return [indent + line for line in code]
 def _inserter(kinds: tuple[int, ...], key_at: int) -> Any:
     """For a relation whose key is one integer (or json) column at `key_at`: a maker of
     `insert(msg, tail)`, which turns an Insert message whose row is all ASCII text or
     null into its Change in one function (Decoder.insert's work: the values read as
-    _readers does, the key, the envelope's JSON put together), and returns None for any
-    other (Decoder.insert then takes the general way). Written from the kinds and the
-    key's position only, once per distinct pair; the relation's names and JSON parts
-    are the maker's arguments."""
+    _readers does, or by one split for a row of text columns only, the key, the
+    envelope's JSON put together), and returns None for any other (Decoder.insert then
+    takes the general way). Written from the kinds and the key's position only, once
+    per distinct pair; the relation's names and JSON parts are the maker's arguments."""
     found = _INSERTERS.get((kinds, key_at))
     if found is None and (kinds, key_at) not in _INSERTERS:
         if kinds and len(kinds) <= MAX_WRITTEN_OUT and kinds[key_at] == _RAW:
             values = ", ".join(f"v{i}" for i in range(len(kinds)))
+            change = [
+                f"key = key_head + v{key_at} + b'}}'",
+                f"return (join((head, key, row_sep, encode(row({values})), after, tail)),",
+                "        'INSERT', schema, name, key)",
+            ]
             code = [
                 "def make(I32, Raw, row, encode, join, head, key_head, row_sep, after,",
                 "         schema, name, n_high, n_low):",
                 "    def insert(msg, tail):",
-                "        if msg[6] != n_high or msg[7] != n_low or not msg[8:].isascii():",
+                "        if msg[6] != n_high or msg[7] != n_low:",
+                "            return None",
+                f"        if len(msg) < {SPLIT_BELOW}:",
+                "            text = msg[8:].decode('latin-1')",
+                "            parts = text.split('t\\x00')",
+                f"            if len(parts) == {len(kinds) + 1} and not parts[0]:",
+                *_split_values(kinds, indent="                "),
+                *["                " + line for line in change],
+                "            if not text.isascii():",
+                "                return None",
+                "        elif not msg[8:].isascii():",
                 "            return None",
                 "        text = msg.decode('latin-1')",
                 "        p = 8",
                 *_columns(kinds, ascii_text=True, indent="        "),
                 f"        if v{key_at} is None:",
                 "            return None",
-                f"        key = key_head + v{key_at} + b'}}'",
-                f"        return (join((head, key, row_sep, encode(row({values})), after, tail)),",
-                "                'INSERT', schema, name, key)",
+                *["        " + line for line in change],
                 "    return insert",
             ]
             namespace: dict[str, Any] = {}

@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pgwatch_gui.core.replication import tuples
 from pgwatch_gui.core.replication.envelope import Insert, encode
-from pgwatch_gui.core.replication.pgoutput import Decoder
+from pgwatch_gui.core.replication.pgoutput import Decoder, envelope_of
 from pgwatch_gui.core.replication.tuples import (
     MAX_WRITTEN_OUT,
     Relation,
@@ -122,3 +123,34 @@ def test_a_new_relation_message_replaces_the_generated_insert():
     got = d.insert(b"I" + struct.pack("!I", 9) + b"N" + tuple_data(b"k", b"5", b"t"))
     assert got[0].startswith(b'{"v":1,"op":"INSERT","schema":"s","table":"t2","key":{"id":"k"}')
     assert b'"row":{"id":"k","w":5,"z":true}' in got[0]
+
+
+@pytest.mark.parametrize("vals", [
+    [b"1", b"", b"t", b"tt"],  # empty values, values that are the header's letter
+    [b"2", b"x" * 0x74, b"t" * 0x74, b"at"],  # a length whose last byte is b"t"
+    [b"3", b"t" * 0x1FF, b"\x01t\x01", b"t\x7f"],  # control bytes beside a "t"
+    [b"4", None, b"t", b"x"],  # a null among them: no split, the column reader
+    [None, b"t", b"t", b"t"],  # a null key: the general way
+    [b"5", b"y" * 0x7370, b"t", b"z"],  # just short enough to split (SPLIT_BELOW)
+    [b"6", b"y" * 0x7400, b"t", b"z"],  # a length of b"\0\0t\0": too long to split
+    [b"7", b"y" * 0x7474, b"t" * 0x74, b"z"],
+    [b"8", "h\u00e9t".encode(), b"t", b"z"],  # not ASCII: the general way
+    [b"9", b"x" * 200, b"y" * 0x1FF, b"t"],  # lengths that are not ASCII, values that are
+    [b"10", b"y" * 0x7400, None, b"t"],  # an extra b"t\0" and a missing one
+])
+def test_an_insert_split_at_its_column_headers_reads_what_the_columns_hold(vals):
+    """The generated insert splits a short row of text columns at b"t\\0" (SPLIT_BELOW
+    says why that is exact): the same Change as the general way, at the edges of it."""
+    d = Decoder()
+    d.feed(relation(9, "s", "t", [("id", 20, True), ("a", 25, False), ("b", 25, False),
+                                  ("c", 16, False)]))
+    msg = b"I" + struct.pack("!I", 9) + b"N" + tuple_data(*vals)
+    fast = d.relations[9].insert_change(msg, d._txn_tail)
+    general = d._insert_general(msg)
+    assert fast is None or fast == general
+    assert d.insert(msg) == general
+    if vals[0] is not None and None not in vals and len(msg) < tuples.SPLIT_BELOW:
+        assert (fast is not None) == b"".join(vals).isascii()  # the split took it
+    env = envelope_of(general)
+    assert [env["row"][c] for c in ("a", "b")] == [None if v is None else v.decode()
+                                                   for v in vals[1:3]]
