@@ -18,7 +18,7 @@ from pgwatch_gui.cli.common import (
 )
 from pgwatch_gui.cli.ending import EXIT_FAILED, EXIT_USAGE, Ending, say, write_failure
 from pgwatch_gui.cli.filter_args import add_filter_args, filter_spec_from_args
-from pgwatch_gui.cli.output import LinePrinter
+from pgwatch_gui.cli.output import ENVELOPE, LinePrinter, add_fields_arg, fields_of
 from pgwatch_gui.core.filtering.engine import FilterSpec
 from pgwatch_gui.core.pg.connection import connect, one_line, use_selector_loop_policy
 from pgwatch_gui.core.replication.change_status import ChangeStatus
@@ -52,8 +52,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--count", type=int, metavar="N", help="exit 0 after N row changes")
     p.add_argument("--timeout", type=float, metavar="SECONDS",
                    help="exit 0 when this many seconds have passed")
-    p.add_argument("--format", choices=("jsonl", "text"), default="jsonl",
-                   help="jsonl (default): one JSON object per line, as `listen`; text: for people")
+    p.add_argument("--format", choices=("jsonl", ENVELOPE, "text"), default="jsonl",
+                   help="jsonl (default): one JSON object per line, as `listen`; envelope: "
+                   "each change's envelope alone, one per line (the JSON this tool's notify "
+                   "triggers send; the leanest and fastest); text: for people")
+    add_fields_arg(p)
     p.add_argument("--drop-leftovers", action="store_true",
                    help="drop publications left by streams that ended without cleaning up, "
                    "then exit")
@@ -76,13 +79,17 @@ def run(args: argparse.Namespace) -> int:
     conninfo = resolve_conninfo(args)
     if args.count is not None and args.count < 1:
         raise CliError("--count must be at least 1")
+    try:
+        fields = fields_of(args)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
     spec = filter_spec_from_args(args)  # a bad condition: exit 2 before connecting
     use_selector_loop_policy()
     if args.drop_leftovers:
         return asyncio.run(_drop_leftovers(conninfo))
     plan = watch_plan(args)
     return asyncio.run(_stream(conninfo, plan, args.count, args.timeout, args.format,
-                               getattr(args, "profile", None) or "", spec))
+                               getattr(args, "profile", None) or "", spec, fields))
 
 
 async def _drop_leftovers(conninfo: str) -> int:
@@ -99,8 +106,8 @@ async def _drop_leftovers(conninfo: str) -> int:
 
 
 async def _stream(conninfo: str, plan: WatchPlan, count: int | None, timeout: float | None,
-                  fmt: str, profile: str, spec: FilterSpec) -> int:
-    printer = LinePrinter(fmt, count=count, kind=KIND_CHANGE, spec=spec)
+                  fmt: str, profile: str, spec: FilterSpec, fields: tuple[str, ...]) -> int:
+    printer = LinePrinter(fmt, count=count, kind=KIND_CHANGE, spec=spec, fields=fields)
     # Signals, and a reader of stdout that went away, end it the orderly way: the
     # publication is dropped and the slot goes with its connection.
     ending = Ending().install()

@@ -22,7 +22,7 @@ from pgwatch_gui.cli.common import (
 )
 from pgwatch_gui.cli.ending import EXIT_FAILED, Ending, say, write_failure
 from pgwatch_gui.cli.filter_args import add_filter_args, filter_spec_from_args
-from pgwatch_gui.cli.output import LinePrinter
+from pgwatch_gui.cli.output import LinePrinter, add_fields_arg, fields_of
 from pgwatch_gui.core.filtering.engine import FilterSpec
 from pgwatch_gui.core.pg.connection import connect_sync, one_line, use_selector_loop_policy
 from pgwatch_gui.core.pg.notify import (
@@ -34,7 +34,7 @@ from pgwatch_gui.core.pg.notify import (
     queue_usage_sync,
 )
 from pgwatch_gui.core.stream.events import KIND_NOTIFY, Event
-from pgwatch_gui.core.stream.jsonl import FIELDS, parse_fields
+from pgwatch_gui.core.stream.jsonl import FIELDS
 from pgwatch_gui.core.stream.listener import Listener
 from pgwatch_gui.core.stream.status import State, Status
 from pgwatch_gui.core.stream.wire import HEARTBEAT_INTERVAL, HEARTBEAT_TIMEOUT
@@ -57,9 +57,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="exit 0 when this many seconds have passed")
     p.add_argument("--format", choices=("jsonl", "text"), default="jsonl",
                    help="jsonl (default): one JSON object per line; text: for people")
-    p.add_argument("--fields", metavar="NAME,...", type=_fields,
-                   help="jsonl with only these fields, in this order (e.g. channel,payload: "
-                   "the leanest and fastest); default: " + ",".join(FIELDS))
+    add_fields_arg(p)
     add_filter_args(p)
     # For tests and the curious; see docs/guide/cli.md ("Connection health").
     hidden = argparse.SUPPRESS
@@ -73,16 +71,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _fields(text: str) -> tuple[str, ...]:
-    try:
-        return parse_fields(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
 def run(args: argparse.Namespace) -> int:
-    if getattr(args, "fields", None) and args.format != "jsonl":
-        raise CliError("--fields chooses the fields of --format jsonl")
+    try:
+        fields = fields_of(args)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
     spec = filter_spec_from_args(args)
     conninfo = resolve_conninfo(args)
     try:
@@ -98,15 +91,14 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
     use_selector_loop_policy()
     return asyncio.run(_listen(conninfo, channels, args.count, args.timeout, args.format,
-                               getattr(args, "profile", None) or "", spec, args))
+                               getattr(args, "profile", None) or "", spec, args, fields))
 
 
 async def _listen(conninfo: str, channels: list[str], count: int | None,
                   timeout: float | None, fmt: str, profile: str = "",
-                  spec: FilterSpec | None = None, opts: argparse.Namespace | None = None
-                  ) -> int:
-    printer = LinePrinter(fmt, count=count, kind=KIND_NOTIFY, spec=spec,
-                          fields=getattr(opts, "fields", None) or FIELDS)
+                  spec: FilterSpec | None = None, opts: argparse.Namespace | None = None,
+                  fields: tuple[str, ...] = FIELDS) -> int:
+    printer = LinePrinter(fmt, count=count, kind=KIND_NOTIFY, spec=spec, fields=fields)
     # Signals, and a reader of stdout that went away, end it the orderly way too.
     ending = Ending().install()
     done = ending.done

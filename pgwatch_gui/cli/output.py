@@ -1,6 +1,6 @@
 """Printing events as lines on stdout, for `listen` and `changes`: JSON Lines (all fields
-or the chosen ones) or text, only what passes the filter flags, one write per batch, and
-a count to stop at.
+or the chosen ones), text, or (`changes`) each change's envelope alone, only what passes
+the filter flags, one write per batch, and a count to stop at.
 
 A raw source's batches also hold chunks (a read's notifications as libpq gave them, a
 read's row changes as the decoder wrote them): without a filter their JSON Lines are
@@ -14,6 +14,7 @@ terminal is written as before, in the loop's thread: a reader that stalls or goe
 
 from __future__ import annotations
 
+import argparse
 import atexit
 import contextlib
 import os
@@ -21,17 +22,60 @@ import stat
 import sys
 import threading
 from collections import deque
+from itertools import chain
+from operator import itemgetter
 from typing import TextIO
 
+from pgwatch_gui.cli.ending import say
 from pgwatch_gui.core.filtering.engine import FilterSpec, compile_filter
 from pgwatch_gui.core.filtering.facets import FacetCache
 from pgwatch_gui.core.stream.chunk_lines import ChunkLines
 from pgwatch_gui.core.stream.chunks import ChangeChunk, NotifyChunk
-from pgwatch_gui.core.stream.events import KIND_NOTIFY, Event
+from pgwatch_gui.core.stream.events import KIND_CHANGE, KIND_NOTIFY, Event
 from pgwatch_gui.core.stream.export import TextFormatter
-from pgwatch_gui.core.stream.jsonl import FIELDS, JsonlFormatter
+from pgwatch_gui.core.stream.jsonl import FIELDS, JsonlFormatter, parse_fields
 
 _CHUNKS = (NotifyChunk, ChangeChunk)
+ENVELOPE = "envelope"  # `changes --format envelope`: a line is a change's envelope alone
+
+
+def add_fields_arg(p: argparse.ArgumentParser) -> None:
+    """`--fields`, as `listen` and `changes` take it."""
+    p.add_argument("--fields", metavar="NAME,...", type=_fields,
+                   help="jsonl with only these fields, in this order (e.g. channel,payload: "
+                   "the leanest and fastest); default: " + ",".join(FIELDS))
+
+
+def fields_of(args: argparse.Namespace) -> tuple[str, ...]:
+    """The fields of a jsonl line the command was asked for (all by default)."""
+    fields = getattr(args, "fields", None)
+    if fields and args.format != "jsonl":
+        raise ValueError("--fields chooses the fields of --format jsonl")
+    return fields or FIELDS
+
+
+def _fields(text: str) -> tuple[str, ...]:
+    try:
+        return parse_fields(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+class EnvelopeLines:
+    """`changes --format envelope`: each row change's envelope as the decoder wrote it,
+    one per line (the `payload` of its jsonl line, unquoted), straight from the chunks."""
+
+    @staticmethod
+    def lines(chunks: list[ChangeChunk]) -> bytes:
+        envelopes = map(_envelope, chain.from_iterable(c.items for c in chunks))
+        return b"\n".join(chain(envelopes, (b"",)))
+
+    @staticmethod
+    def line(ev: Event) -> str:
+        return ev.payload
+
+
+_envelope = itemgetter(0)
 
 
 class LinePrinter:
@@ -42,12 +86,15 @@ class LinePrinter:
     def __init__(self, fmt: str, *, count: int | None = None, kind: str = KIND_NOTIFY,
                  spec: FilterSpec | None = None, out: TextIO | None = None,
                  fields: tuple[str, ...] = FIELDS) -> None:
-        self._line = (JsonlFormatter(fields) if fmt == "jsonl" else TextFormatter()).line
+        formatter = JsonlFormatter(fields) if fmt == "jsonl" else \
+            EnvelopeLines() if fmt == ENVELOPE else TextFormatter()
+        self._line = formatter.line
+        self._envelopes = fmt == ENVELOPE  # only row changes are lines; notes go to stderr
         flt = compile_filter(spec) if spec is not None else None
         self._filter = flt if flt is not None and flt.active else None
-        # Lines straight from a chunk's bytes: JSON Lines, and nothing to filter
-        self._chunk_lines = ChunkLines(fields) if fmt == "jsonl" and self._filter is None \
-            else None
+        # Lines straight from a chunk's bytes: JSON Lines or envelopes, nothing to filter
+        self._chunk_lines = None if self._filter is not None or fmt == "text" else \
+            formatter if fmt == ENVELOPE else ChunkLines(fields)
         self.count = count
         self.kind = kind
         self.seen = 0
@@ -125,6 +172,11 @@ class LinePrinter:
             out.append(self._chunk_lines.lines(chunks))
 
     def _events(self, batch: list[Event], out: list[bytes]) -> None:
+        if self._envelopes and any(ev.kind != KIND_CHANGE for ev in batch):
+            for ev in batch:  # a gap line (a table added to the stream) is a note
+                if ev.kind != KIND_CHANGE:
+                    say(f"pgwatch-gui: {ev.payload}")
+            batch = [ev for ev in batch if ev.kind == KIND_CHANGE]
         if self._filter is not None:
             batch = [batch[i] for i in self._filter.select(batch, 0, FacetCache())]
         fmt_line, count, kind = self._line, self.count, self.kind

@@ -4,14 +4,17 @@ through the replication slot against the notify path.
 Run on its own (it is not part of the test suite):
 
     python tests/benchmarks/bench_changes.py [--parts cli,window] [--cli-rows 200000]
-        [--small 2000] [--per 10] [--runs 3] [--rows 100000] [--rounds 5] [--core]
+        [--small 2000] [--per 10] [--runs 3] [--formats jsonl,envelope] [--rows 100000]
+        [--rounds 5] [--core]
 
 Part `cli` (issue 23's target: at least 0.8 of pg_recvlogical's rows/s): the command
 line against Debian's pg_recvlogical with test_decoding, both draining the same queued
 changes into a file: one transaction of --cli-rows rows, and --small transactions of
 --per rows each; the best of --runs each, interleaved (tests/benchmarks/recvlogical.py
-says how). `rows_per_s_ratio` = changes / pg_recvlogical, `cpu_ratio` = their client
-CPU seconds (changes / pg_recvlogical).
+says how), for each `changes --format` in --formats: `jsonl` (the default line, as
+`listen` writes it) and `envelope` (each change's envelope alone, the lean line).
+`rows_per_s_ratio` = changes / pg_recvlogical, `cpu_ratio` = their client CPU seconds
+(changes / pg_recvlogical).
 
 Part `window` (the pipelines):
 
@@ -295,6 +298,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--small", type=int, default=2_000, help="small transactions")
     ap.add_argument("--per", type=int, default=10, help="rows per small transaction")
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--formats", default="jsonl,envelope",
+                    help="the `changes --format`s to time (the code under test may lack one)")
     args = ap.parse_args(argv)
     parts = args.parts.split(",")
     from tests.replication_server import drop_database, fresh_database, start_logical_server
@@ -312,15 +317,17 @@ def main(argv: list[str] | None = None) -> int:
             from tests.benchmarks.recvlogical import compare
 
             out_dir = Path(tempfile.mkdtemp(prefix="pgwatch-bench-changes-"))
+            formats = args.formats.split(",")
             try:
                 cli = compare(dsn, out_dir, rows=args.cli_rows, small=args.small,
-                              per=args.per, runs=args.runs)
+                              per=args.per, runs=args.runs,
+                              variants={f: ["--format", f] for f in formats})
             finally:
                 shutil.rmtree(out_dir, ignore_errors=True)
             out["cli_vs_recvlogical"] = cli
             out.setdefault("targets", {}).update({
-                f"{shape}.rows_per_s_ratio>=0.8": cli[shape]["rows_per_s_ratio"] >= 0.8
-                for shape in cli})
+                f"{shape}.{f}.rows_per_s_ratio>=0.8": cli[shape][f]["rows_per_s_ratio"] >= 0.8
+                for shape in cli for f in formats})
         if "window" in parts:
             out.update(pipelines(dsn, args))
         out["load_avg"].append(round(os.getloadavg()[0], 2))

@@ -91,39 +91,51 @@ def changes_cli(dsn: str, out: Path, run, count: int, args: list[str]) -> tuple[
 
 
 def compare(dsn: str, out_dir: Path, *, rows: int, small: int, per: int, runs: int,
-            args: list[str] | None = None) -> dict:
-    """Both receivers, `runs` times each, interleaved, for both workloads."""
+            variants: dict[str, list[str]] | None = None) -> dict:
+    """pg_recvlogical and each variant of `changes` (name -> its extra arguments),
+    `runs` times each, interleaved, for both workloads."""
+    variants = variants or {"jsonl": []}
     result: dict = {}
     first = 100_000_000
     for shape, n in (("one", rows), ("small", small * per)):
-        ref, cli = [], []
+        ref: list = []
+        cli: dict[str, list] = {v: [] for v in variants}
+
+        def run(shape=shape):
+            nonlocal first
+            first += rows + small * per
+            return workload(dsn, shape, first, rows, small, per)
+
         for k in range(runs):
-            def run(shape=shape):
-                nonlocal first
-                first += rows + small * per
-                return workload(dsn, shape, first, rows, small, per)
             ref.append(recvlogical(dsn, out_dir / f"td-{shape}{k}.txt", run))  # it appends
-            with psycopg.connect(dsn, autocommit=True) as c:
-                c.execute("TRUNCATE orders")
-            cli.append(changes_cli(dsn, out_dir / f"cli-{shape}{k}.jsonl", run, n, args or []))
-            with psycopg.connect(dsn, autocommit=True) as c:
-                c.execute("TRUNCATE orders")
+            _truncate(dsn)
+            for name, args in variants.items():
+                cli[name].append(changes_cli(dsn, out_dir / f"cli-{name}-{shape}{k}.jsonl", run,
+                                             n, args))
+                _truncate(dsn)
         ref_rate = max(r / s for r, s, _ in ref)
-        cli_rate = max(r / s for r, s, _ in cli)
         ref_cpu = min(c for _, _, c in ref)
-        cli_cpu = min(c for _, _, c in cli)
-        result[shape] = {
-            "rows": n, "rows_per_s_ratio": round(cli_rate / ref_rate, 3),
-            "cpu_ratio": round(cli_cpu / ref_cpu, 2),
-            "recvlogical_per_s": round(ref_rate), "changes_per_s": round(cli_rate),
-            "recvlogical_cpu_s": round(ref_cpu, 3), "changes_cpu_s": round(cli_cpu, 3),
-            "recvlogical_runs": [round(r / s) for r, s, _ in ref],
-            "changes_runs": [round(r / s) for r, s, _ in cli],
-        }
+        result[shape] = {"rows": n, "recvlogical_per_s": round(ref_rate),
+                         "recvlogical_cpu_s": round(ref_cpu, 3),
+                         "recvlogical_runs": [round(r / s) for r, s, _ in ref]}
         print(f"[{shape}: {n:,} rows] pg_recvlogical (test_decoding): "
-              + ", ".join(f"{r / s:,.0f}/s ({c:.2f} s CPU)" for r, s, c in ref)
-              + "; pgwatch-gui changes > file: "
-              + ", ".join(f"{r / s:,.0f}/s ({c:.2f} s CPU)" for r, s, c in cli)
-              + f"; rows/s {result[shape]['rows_per_s_ratio']:.3f}x, "
-              f"client CPU {result[shape]['cpu_ratio']:.2f}x", flush=True)
+              + ", ".join(f"{r / s:,.0f}/s ({c:.2f} s CPU)" for r, s, c in ref), flush=True)
+        for name, got in cli.items():
+            cli_rate = max(r / s for r, s, _ in got)
+            cli_cpu = min(c for _, _, c in got)
+            result[shape][name] = {
+                "rows_per_s_ratio": round(cli_rate / ref_rate, 3),
+                "cpu_ratio": round(cli_cpu / ref_cpu, 2),
+                "changes_per_s": round(cli_rate), "changes_cpu_s": round(cli_cpu, 3),
+                "changes_runs": [round(r / s) for r, s, _ in got],
+            }
+            print(f"[{shape}: {n:,} rows] changes --format {name} > file: "
+                  + ", ".join(f"{r / s:,.0f}/s ({c:.2f} s CPU)" for r, s, c in got)
+                  + f"; rows/s {result[shape][name]['rows_per_s_ratio']:.3f}x, "
+                  f"client CPU {result[shape][name]['cpu_ratio']:.2f}x", flush=True)
     return result
+
+
+def _truncate(dsn: str) -> None:
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute("TRUNCATE orders")
