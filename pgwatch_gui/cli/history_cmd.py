@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pgwatch_gui.cli.common import CliError
 from pgwatch_gui.cli.filter_args import add_filter_args, filter_spec_from_args
+from pgwatch_gui.cli.output import add_fields_arg, fields_of
 from pgwatch_gui.core.journal.forget import forget_file
 from pgwatch_gui.core.journal.reader import open_reader
 from pgwatch_gui.core.journal.store import JournalError, default_path
@@ -39,6 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="only the newest N events that match (still printed oldest first)")
     p.add_argument("--format", choices=("jsonl", "text"), default="jsonl",
                    help="jsonl (default): one JSON object per line; text: for people")
+    add_fields_arg(p)
     p.add_argument("--journal", metavar="FILE",
                    help="read this journal file instead of the user data folder's")
     g = p.add_argument_group(
@@ -108,8 +110,12 @@ def run(args: argparse.Namespace) -> int:
     until = parse_when(args.until, "--until")
     if args.limit is not None and args.limit < 1:
         raise CliError("--limit must be at least 1")
+    try:
+        fields = fields_of(args)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
     spec = filter_spec_from_args(args)
-    fmt_line = (JsonlFormatter() if args.format == "jsonl" else TextFormatter()).line
+    fmt_line = (JsonlFormatter(fields) if args.format == "jsonl" else TextFormatter()).line
     try:
         reader = open_reader(Path(args.journal) if args.journal else None)
     except JournalError as exc:

@@ -69,6 +69,13 @@ def test_prints_the_journal_as_listen_does(data_dir):
     assert text.stdout.splitlines()[0] == event_to_text(evs[-3])
     assert text.stdout.splitlines()[2].endswith("line\\nbreak \\ud800")
 
+    lean = history(data_dir, "--fields", "channel,op,key", "--limit", "3")
+    assert lean.stdout.splitlines() == ['{"channel":"orders","op":"UPDATE","key":{"id": 1}}',
+                                        '{"channel":"","op":null,"key":null}',  # the gap
+                                        '{"channel":"odd","op":null,"key":null}']
+    wrong = history(data_dir, "--fields", "op", "--format", "text")
+    assert wrong.returncode == 2 and wrong.stderr.count("\n") == 1, wrong.stderr
+
 
 def test_since_until_limit_profile(data_dir):
     t0 = time.time() - 3600
