@@ -106,11 +106,12 @@ class Decoder:
         self.key_hint = key_hint
         self.generated_hint = generated_hint
         self.relations: dict[int, Relation] = {}
-        # A relation's id as its 4 bytes in a message -> its Relation.insert_change
-        self._inserts: dict[bytes, Any] = {}
+        # A relation's id as its 4 bytes in a message -> its Relation.insert_change, called
+        # as (msg, txn_tail) by `insert` and, without its call, by the stream's reader
+        self.inserts: dict[bytes, Any] = {}
         self.xid: str | None = None
         self.commit_ts: str | None = None
-        self._txn_tail = _txn_tail(None, None)  # what ends an envelope in this transaction
+        self.txn_tail = _txn_tail(None, None)  # what ends an envelope in this transaction
         self.commit_time: float | None = None  # Unix seconds of the open transaction's commit
         self.in_transaction = False
         self.last_commit_end = 0  # end LSN of the last Commit seen
@@ -135,7 +136,7 @@ class Decoder:
             self.commit_ts = datetime.fromtimestamp(self.commit_time, tz=timezone.utc).isoformat(
                 timespec="microseconds")
             self.xid = str(xid)
-            self._txn_tail = _txn_tail(self.xid, self.commit_ts)
+            self.txn_tail = _txn_tail(self.xid, self.commit_ts)
             self.in_transaction = True
             return None
         if kind == 67:  # C
@@ -183,9 +184,9 @@ class Decoder:
         rel = self.relations[oid] = Relation(
             oid, schema, name, identity, tuple(cols), tuple(types), tuple(ident), key,
             tuple(cols[i] for i in key), missing or UNSET)
-        self._inserts.pop(msg[1:5], None)
+        self.inserts.pop(msg[1:5], None)
         if rel.insert_change is not None:
-            self._inserts[msg[1:5]] = rel.insert_change
+            self.inserts[msg[1:5]] = rel.insert_change
 
     def _rel(self, msg: bytes) -> Relation:
         (oid,) = _U32(msg, 1)
@@ -204,9 +205,9 @@ class Decoder:
     def insert(self, msg: bytes) -> Change:
         """An Insert message, the reader's most frequent (no dispatch, no list): in one
         generated function for most (Relation.insert_change), else the general way."""
-        fast = self._inserts.get(msg[1:5])
+        fast = self.inserts.get(msg[1:5])
         if fast is not None:
-            change = fast(msg, self._txn_tail)
+            change = fast(msg, self.txn_tail)
             if change is not None:
                 return change
         return self._insert_general(msg)
@@ -226,7 +227,7 @@ class Decoder:
         # transaction's are written once (tests/core/replication hold them equal)
         env = b"".join((rel.insert_head, key, b',"row":',
                         encode(row(*vals) if row is not None else rel.row.make(vals)),
-                        rel.insert_after_row, self._txn_tail))
+                        rel.insert_after_row, self.txn_tail))
         return env, "INSERT", rel.schema, rel.name, key
 
     _insert = insert

@@ -145,7 +145,7 @@ def test_an_insert_split_at_its_column_headers_reads_what_the_columns_hold(vals)
     d.feed(relation(9, "s", "t", [("id", 20, True), ("a", 25, False), ("b", 25, False),
                                   ("c", 16, False)]))
     msg = b"I" + struct.pack("!I", 9) + b"N" + tuple_data(*vals)
-    fast = d.relations[9].insert_change(msg, d._txn_tail)
+    fast = d.relations[9].insert_change(msg, d.txn_tail)
     general = d._insert_general(msg)
     assert fast is None or fast == general
     assert d.insert(msg) == general
