@@ -18,6 +18,8 @@ holding a long write) is retried; meanwhile events wait in memory, at most
 `max_pending`, beyond which the oldest are dropped, counted, and marked in the journal
 by a gap row.
 
+Between writes it gives memory back, checkpoints and applies retention (upkeep.py).
+
 `forget()` clears history on the same thread, after writing what is queued: an event
 received before the user asked is never written back after the clearing (forget.py).
 """
@@ -35,7 +37,6 @@ from concurrent.futures import Future
 from itertools import chain
 from pathlib import Path
 
-from pgwatch_gui.core.host import memory
 from pgwatch_gui.core.journal.blocks import COMPRESS_BELOW, Packed, insert_packed, pack_chunks
 from pgwatch_gui.core.journal.forget import Forgotten, forget_in, remove_aside
 from pgwatch_gui.core.journal.store import (
@@ -49,21 +50,13 @@ from pgwatch_gui.core.journal.store import (
     move_aside,
     open_journal,
 )
+from pgwatch_gui.core.journal.upkeep import RETENTION_INTERVAL, Upkeep
 from pgwatch_gui.core.stream.events import KIND_GAP, Event
 
 log = logging.getLogger(__name__)
 
 WRITE_INTERVAL = 0.1
 PACK_ON_SUBMIT = 128  # batches this large are packed by submit() (see above)
-CALM_WRITE = 2_000  # a write of fewer events (200 ms of 10,000/s): the stream is calm
-CHECKPOINT_EVENTS = 300_000  # checkpoint at the latest after this many (about 60 MB)
-RETENTION_INTERVAL = 60.0
-# Once this many events were written since the last trim, the first calm write gives the
-# memory the burst freed back to the system (core/host/memory.py): its blocks are freed
-# here, after the window's own trim at the end of the burst (ui/shell/gc_policy.py), and
-# would otherwise stay in the heap (25 MB after a burst of 500,000 a second).
-TRIM_AFTER = 10_000
-QUICK_LOOK = 0.02  # seconds to the next look after a large write that emptied the queue
 MAX_PENDING = 2_000_000
 
 
@@ -86,7 +79,6 @@ class JournalWriter:
         self.path = Path(path) if path is not None else default_path()
         self.retention = retention or Retention()
         self.interval = interval
-        self.retention_interval = retention_interval
         self.max_pending = max_pending
         self.on_problem = on_problem
 
@@ -102,11 +94,7 @@ class JournalWriter:
         self._stop = False
         self._thread: threading.Thread | None = None
         self._conn: sqlite3.Connection | None = None
-        self._last_retention = 0.0
-        self._unchecked = 0  # events written since the last checkpoint
-        self._untrimmed = 0  # events written since memory was last given back
-        self._next_wait = interval
-        self.trims = 0
+        self._upkeep = Upkeep(interval, retention_interval)
         self._flushed = threading.Condition()
         self._commands: deque[tuple[Callable[[sqlite3.Connection], object], Future]] = deque()
 
@@ -118,6 +106,11 @@ class JournalWriter:
                                             daemon=True)
             self._thread.start()
         return self
+
+    @property
+    def trims(self) -> int:
+        """How many times the writer gave freed memory back to the system."""
+        return self._upkeep.trims
 
     @property
     def alive(self) -> bool:
@@ -198,7 +191,7 @@ class JournalWriter:
             done = forget_in(conn, self.path, profile=profile, before=before)
             if everything:
                 done.removed_files = remove_aside(self.path)
-            self._unchecked = 0
+            self._upkeep.unchecked = 0
             return done
 
         fut: Future[Forgotten] = Future()
@@ -211,7 +204,7 @@ class JournalWriter:
 
     def set_retention(self, retention: Retention) -> None:
         self.retention = retention
-        self._last_retention = 0.0
+        self._upkeep.last_retention = 0.0
         self._wake.set()
 
     # ---- worker -------------------------------------------------------------------------
@@ -229,7 +222,7 @@ class JournalWriter:
 
     def _run(self) -> None:
         while True:
-            self._wake.wait(self._next_wait)
+            self._wake.wait(self._upkeep.next_wait)
             self._wake.clear()
             stopping = self._stop
             try:
@@ -280,29 +273,11 @@ class JournalWriter:
             n = sum(b[0] for b in blocks)
             self._pending -= n
             self._write(blocks, n)
-            self._unchecked += n
-        # Copying the WAL into the database file is most of the writing's CPU after the
-        # insert itself; during a burst it waits (the WAL keeps everything safe), and runs
-        # once the stream is calm, or when the WAL has grown large.
-        calm = n < CALM_WRITE and not self._queue
-        self._untrimmed += n
-        if calm and self._untrimmed >= TRIM_AFTER:
-            self._untrimmed = 0
-            if memory.malloc_trim():
-                self.trims += 1
-        if self._unchecked and (calm or self._unchecked >= CHECKPOINT_EVENTS):
-            self._checkpoint()
-        # A large write that left nothing queued may have been a burst's last: look again
-        # soon, so that its end (a calm step) gives the memory back within ~20 ms, not
-        # after a whole interval. During a burst the next look finds a large write again.
-        quick = n >= CALM_WRITE and not self._queue
-        self._next_wait = min(self.interval, QUICK_LOOK) if quick else self.interval
-        now = time.monotonic()
-        if now - self._last_retention >= self.retention_interval:
-            self._last_retention = now
-            conn = self._open()
-            self.retained_deleted += enforce_retention(conn, self.retention)
+        self._upkeep.after_write(n, bool(self._queue), self._checkpoint, self._retain)
         self._run_commands()
+
+    def _retain(self) -> None:
+        self.retained_deleted += enforce_retention(self._open(), self.retention)
 
     def _run_commands(self) -> None:
         while self._commands:
@@ -314,13 +289,13 @@ class JournalWriter:
             except BaseException as exc:  # to whoever waits on it, never lost
                 fut.set_exception(exc)
 
-    def _checkpoint(self) -> None:
+    def _checkpoint(self) -> bool:
         try:
             conn = self._open()
             conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
         except (sqlite3.OperationalError, JournalBusy):
-            return  # busy: another connection checkpoints or writes; next time
-        self._unchecked = 0
+            return False  # busy: another connection checkpoints or writes; next time
+        return True
 
     def _write(self, blocks: list[Packed], n: int) -> None:
         for attempt in range(3):
