@@ -56,7 +56,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="jsonl (default): one JSON object per line, as `listen`; envelope: "
                    "each change's envelope alone, one per line (the JSON this tool's notify "
                    "triggers send; the leanest and fastest); text: for people")
-    add_fields_arg(p)
+    add_fields_arg(p, "seq,op,key")
     p.add_argument("--drop-leftovers", action="store_true",
                    help="drop publications left by streams that ended without cleaning up, "
                    "then exit")

@@ -40,7 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="only the newest N events that match (still printed oldest first)")
     p.add_argument("--format", choices=("jsonl", "text"), default="jsonl",
                    help="jsonl (default): one JSON object per line; text: for people")
-    add_fields_arg(p)
+    add_fields_arg(p, "received_at,op,key")
     p.add_argument("--journal", metavar="FILE",
                    help="read this journal file instead of the user data folder's")
     g = p.add_argument_group(

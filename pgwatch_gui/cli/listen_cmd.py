@@ -57,7 +57,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="exit 0 when this many seconds have passed")
     p.add_argument("--format", choices=("jsonl", "text"), default="jsonl",
                    help="jsonl (default): one JSON object per line; text: for people")
-    add_fields_arg(p)
+    add_fields_arg(p, "channel,payload: the leanest and fastest")
     add_filter_args(p)
     # For tests and the curious; see docs/guide/cli.md ("Connection health").
     hidden = argparse.SUPPRESS

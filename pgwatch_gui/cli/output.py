@@ -39,11 +39,11 @@ _CHUNKS = (NotifyChunk, ChangeChunk)
 ENVELOPE = "envelope"  # `changes --format envelope`: a line is a change's envelope alone
 
 
-def add_fields_arg(p: argparse.ArgumentParser) -> None:
-    """`--fields`, as `listen` and `changes` take it."""
+def add_fields_arg(p: argparse.ArgumentParser, example: str = "channel,payload") -> None:
+    """`--fields`, as `listen`, `changes` and `history` take it."""
     p.add_argument("--fields", metavar="NAME,...", type=_fields,
-                   help="jsonl with only these fields, in this order (e.g. channel,payload: "
-                   "the leanest and fastest); default: " + ",".join(FIELDS))
+                   help=f"jsonl with only these fields, in this order (e.g. {example}); "
+                   "default: " + ",".join(FIELDS))
 
 
 def fields_of(args: argparse.Namespace) -> tuple[str, ...]:
