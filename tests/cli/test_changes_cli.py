@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import time
 
 import psycopg
 
 from tests.conftest import run_cli, start_cli
-from tests.core.replication.streams import execute, slots_and_publications
+from tests.core.replication.streams import (
+    execute,
+    slots_and_publications,
+    wait_published,
+)
 
 ITEMS = '"Sales Dept"."Order Items"'
 SCHEMA = [
@@ -139,14 +142,7 @@ def test_json_exactly_and_a_new_table_of_the_schema(logical_dsn):
     doc = '{"n": 1.000000000000000000001, "n": 1e400}'
     execute(logical_dsn, [f"INSERT INTO shop.docs VALUES (1, '{doc}')",
                           "CREATE TABLE shop.later (id bigint PRIMARY KEY)"])
-    deadline = time.monotonic() + 30
-    while True:  # until the stream has taken the new table in (every 5 s)
-        with psycopg.connect(logical_dsn) as c:
-            if c.execute("SELECT count(*) FROM pg_publication_tables "
-                         "WHERE tablename = 'later'").fetchone()[0]:
-                break
-        assert time.monotonic() < deadline, "shop.later was never published"
-        time.sleep(0.2)
+    wait_published(logical_dsn, "later")
     execute(logical_dsn, "INSERT INTO shop.later VALUES (12345678901234567)")
     out, err = p.communicate(timeout=60)
     assert p.returncode == 0, err

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import io
 import json
-import time
-
-import psycopg
 
 from pgwatch_gui.cli.output import LinePrinter
 from pgwatch_gui.core.stream.chunks import ChangeChunk
 from pgwatch_gui.core.stream.events import KIND_CHANGE, KIND_GAP, Event
 from tests.conftest import run_cli, start_cli
-from tests.core.replication.streams import execute, slots_and_publications
+from tests.core.replication.streams import (
+    execute,
+    slots_and_publications,
+    wait_published,
+)
 
 WORK = [
     "INSERT INTO t VALUES (1, 'new', '{\"n\": 1.000000000000000000001, \"n\": 2}'), "
@@ -68,14 +69,7 @@ def test_a_new_table_of_the_schema_is_said_on_stderr_not_among_the_envelopes(log
     p, _ = start_cli("changes", "--dsn", logical_dsn, "--schema", "shop", "--count", "1",
                      "--timeout", "60", "--format", "envelope", ready="streaming")
     execute(logical_dsn, "CREATE TABLE shop.later (id bigint PRIMARY KEY)")
-    deadline = time.monotonic() + 30
-    while True:  # until the stream has taken the new table in (every 5 s)
-        with psycopg.connect(logical_dsn) as c:
-            if c.execute("SELECT count(*) FROM pg_publication_tables "
-                         "WHERE tablename = 'later'").fetchone()[0]:
-                break
-        assert time.monotonic() < deadline, "shop.later was never published"
-        time.sleep(0.2)
+    wait_published(logical_dsn, "later")
     execute(logical_dsn, "INSERT INTO shop.later VALUES (12345678901234567)")
     out, err = p.communicate(timeout=60)
     assert p.returncode == 0, err

@@ -75,3 +75,16 @@ def slots_and_publications(dsn: str, wait: float = 10.0) -> tuple[list, list]:
             time.sleep(0.1)
         pubs = c.execute("SELECT pubname FROM pg_publication").fetchall()
     return [r[0] for r in slots], [r[0] for r in pubs]
+
+
+def wait_published(dsn: str, table: str, timeout: float = 30.0) -> None:
+    """Until a running stream has added `table` (created after it started) to its
+    publication: it looks every 5 s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with psycopg.connect(dsn) as c:
+            if c.execute("SELECT count(*) FROM pg_publication_tables WHERE tablename = %s",
+                         (table,)).fetchone()[0]:
+                return
+        assert time.monotonic() < deadline, f"{table} was never published"
+        time.sleep(0.2)
