@@ -210,9 +210,10 @@ class Decoder:
             change = fast(msg, self.txn_tail)
             if change is not None:
                 return change
-        return self._insert_general(msg)
+        return self.insert_general(msg)
 
-    def _insert_general(self, msg: bytes) -> Change:
+    def insert_general(self, msg: bytes) -> Change:
+        """An Insert message the generated function did not take (or any, for tests)."""
         rel = self.relations.get(_U32(msg, 1)[0])
         if rel is None:
             rel = self._rel(msg)  # raises
@@ -229,8 +230,6 @@ class Decoder:
                         encode(row(*vals) if row is not None else rel.row.make(vals)),
                         rel.insert_after_row, self.txn_tail))
         return env, "INSERT", rel.schema, rel.name, key
-
-    _insert = insert
 
     def _old(self, kind: int, rel: Relation, vals: list[Any]) -> Any:
         if kind == 75:  # 'K': the identity's columns only; the others are sent as null

@@ -67,8 +67,8 @@ class StreamReader:
         fd = pgconn.socket
         decoder = self.decoder
         feed = decoder.feed
-        insert = decoder.insert
         generated = decoder.inserts.get  # the generated inserts, called here: a call less
+        general = decoder.insert_general  # for an Insert the generated one does not take
         get_copy_data = pgconn.get_copy_data
         clock = time.perf_counter
         now = time.time
@@ -109,7 +109,7 @@ class StreamReader:
                             if msg[0] == 73:  # Insert, the most frequent: no dispatch
                                 fast = generated(msg[1:5])
                                 change = None if fast is None else fast(msg, decoder.txn_tail)
-                                add(insert(msg) if change is None else change)
+                                add(general(msg) if change is None else change)
                                 continue
                             found = feed(msg)
                             if found:
