@@ -117,27 +117,29 @@ async def read_notifications(conn: psycopg.AsyncConnection, batches: Batcher,
                     skip(itertools.islice(seq, n - 1))  # the read's numbers
                 if len(ints) >= 10_000:
                     ints.clear()
-                for rel in set(map(RELNAME, items)):
+                # Each field read once (the names, the pids and the texts need them too)
+                rels, pids = list(map(RELNAME, items)), list(map(PID, items))
+                extras = list(map(EXTRA, items))
+                for rel in set(rels):
                     if rel not in names:
                         if len(names) >= 10_000:
                             names.clear()
                         names[rel] = rel.decode(enc, "replace")
-                for pid in set(map(PID, items)):
+                for pid in set(pids):
                     shared_int(pid, pid)
                 if utf8:
                     try:
-                        texts = list(map(bytes.decode, map(EXTRA, items)))
+                        texts = list(map(bytes.decode, extras))
                     except UnicodeDecodeError:
-                        texts = [x.decode("utf-8", "replace") for x in map(EXTRA, items)]
+                        texts = [x.decode("utf-8", "replace") for x in extras]
                 else:
-                    texts = [x.decode(enc, "replace") for x in map(EXTRA, items)]
+                    texts = [x.decode(enc, "replace") for x in extras]
                 before = len(backlog)
                 extend([Event(s, t, profile, names[rel], ints[pid], text, KIND_NOTIFY,
                               pid == own_pid, None,
                               size if (size := len(extra)) < 257 else shared_int(size, size))
                         for s, rel, pid, extra, text
-                        in zip(itertools.count(first), map(RELNAME, items), map(PID, items),
-                               map(EXTRA, items), texts)])
+                        in zip(itertools.count(first), rels, pids, extras, texts)])
                 batches.added(before, n)
                 if clock() > until:
                     break
