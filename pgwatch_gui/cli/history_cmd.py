@@ -110,10 +110,7 @@ def run(args: argparse.Namespace) -> int:
     until = parse_when(args.until, "--until")
     if args.limit is not None and args.limit < 1:
         raise CliError("--limit must be at least 1")
-    try:
-        fields = fields_of(args)
-    except ValueError as exc:
-        raise CliError(str(exc)) from None
+    fields = fields_of(args)
     spec = filter_spec_from_args(args)
     fmt_line = (JsonlFormatter(fields) if args.format == "jsonl" else TextFormatter()).line
     try:

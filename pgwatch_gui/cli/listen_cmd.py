@@ -72,10 +72,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        fields = fields_of(args)
-    except ValueError as exc:
-        raise CliError(str(exc)) from None
+    fields = fields_of(args)
     spec = filter_spec_from_args(args)
     conninfo = resolve_conninfo(args)
     try:

@@ -26,6 +26,7 @@ from itertools import chain
 from operator import itemgetter
 from typing import TextIO
 
+from pgwatch_gui.cli.common import CliError
 from pgwatch_gui.cli.ending import say
 from pgwatch_gui.core.filtering.engine import FilterSpec, compile_filter
 from pgwatch_gui.core.filtering.facets import FacetCache
@@ -47,10 +48,11 @@ def add_fields_arg(p: argparse.ArgumentParser, example: str = "channel,payload")
 
 
 def fields_of(args: argparse.Namespace) -> tuple[str, ...]:
-    """The fields of a jsonl line the command was asked for (all by default)."""
+    """The fields of a jsonl line the command was asked for (all by default); --fields
+    with another format is a usage error (one line, exit 2)."""
     fields = getattr(args, "fields", None)
     if fields and args.format != "jsonl":
-        raise ValueError("--fields chooses the fields of --format jsonl")
+        raise CliError("--fields chooses the fields of --format jsonl")
     return fields or FIELDS
 
 
