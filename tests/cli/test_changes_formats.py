@@ -9,7 +9,8 @@ import json
 from pgwatch_gui.cli.output import LinePrinter
 from pgwatch_gui.core.stream.chunks import ChangeChunk
 from pgwatch_gui.core.stream.events import KIND_CHANGE, KIND_GAP, Event
-from tests.conftest import run_cli, start_cli
+from tests.cli.test_changes_cli import start_changes
+from tests.conftest import run_cli
 from tests.core.replication.streams import (
     execute,
     slots_and_publications,
@@ -27,11 +28,9 @@ WORK = [
 def test_envelope_lines_are_the_payloads_of_the_jsonl_lines_byte_for_byte(logical_dsn):
     execute(logical_dsn, "CREATE TABLE t (id int PRIMARY KEY, status text, doc json)")
     common = ("--dsn", logical_dsn, "--table", "t", "--timeout", "60")
-    lean, _ = start_cli("changes", *common, "--count", "4", "--format", "envelope",
-                        ready="streaming")
-    full, _ = start_cli("changes", *common, "--count", "4", ready="streaming")
-    picked, _ = start_cli("changes", *common, "--count", "1", "--format", "envelope",
-                          "--op", "DELETE", ready="streaming")
+    lean, _ = start_changes(*common, "--count", "4", "--format", "envelope")
+    full, _ = start_changes(*common, "--count", "4")
+    picked, _ = start_changes(*common, "--count", "1", "--format", "envelope", "--op", "DELETE")
     execute(logical_dsn, WORK)
     outs = {}
     for name, p in (("lean", lean), ("full", full), ("picked", picked)):
@@ -51,8 +50,8 @@ def test_envelope_lines_are_the_payloads_of_the_jsonl_lines_byte_for_byte(logica
 
 def test_fields_choose_the_jsonl_fields_and_belong_to_jsonl(logical_dsn):
     execute(logical_dsn, "CREATE TABLE t (id int PRIMARY KEY, status text, doc json)")
-    p, _ = start_cli("changes", "--dsn", logical_dsn, "--table", "t", "--count", "2",
-                     "--timeout", "60", "--fields", "seq, op,key", ready="streaming")
+    p, _ = start_changes("--dsn", logical_dsn, "--table", "t", "--count", "2",
+                         "--timeout", "60", "--fields", "seq, op,key")
     execute(logical_dsn, WORK[:1])
     out, err = p.communicate(timeout=60)
     assert p.returncode == 0, err
@@ -66,8 +65,8 @@ def test_fields_choose_the_jsonl_fields_and_belong_to_jsonl(logical_dsn):
 
 def test_a_new_table_of_the_schema_is_said_on_stderr_not_among_the_envelopes(logical_dsn):
     execute(logical_dsn, ["CREATE SCHEMA shop", "CREATE TABLE shop.first (id int PRIMARY KEY)"])
-    p, _ = start_cli("changes", "--dsn", logical_dsn, "--schema", "shop", "--count", "1",
-                     "--timeout", "60", "--format", "envelope", ready="streaming")
+    p, _ = start_changes("--dsn", logical_dsn, "--schema", "shop", "--count", "1",
+                         "--timeout", "60", "--format", "envelope")
     execute(logical_dsn, "CREATE TABLE shop.later (id bigint PRIMARY KEY)")
     wait_published(logical_dsn, "later")
     execute(logical_dsn, "INSERT INTO shop.later VALUES (12345678901234567)")
