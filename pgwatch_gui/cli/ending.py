@@ -104,11 +104,13 @@ def reader_gone(fd: int | None = None) -> bool:
     return any(ev & (select.POLLERR | select.POLLHUP | select.POLLNVAL) for _, ev in events)
 
 
-def quiet_stdout() -> None:
-    """After the reader went away: stdout goes to the null device, so that the flush at
-    exit does not print "Exception ignored ... BrokenPipeError"."""
+def quiet_stdout(stream=None) -> None:
+    """After the reader went away, or a write failed for good (a full disk): stdout (or
+    `stream`) goes to the null device, so that what is stuck in its buffer is dropped
+    and the flush at exit neither prints "Exception ignored ... BrokenPipeError" nor
+    fails again (which would make the exit status 120)."""
     with contextlib.suppress(AttributeError, OSError, ValueError):
-        _to_null(sys.stdout.fileno())
+        _to_null((sys.stdout if stream is None else stream).fileno())
 
 
 def say(text: str) -> None:
@@ -217,8 +219,11 @@ def write_failure(printer) -> str | None:
     its printer is closed (every line handed over written); None when all went out."""
     printer.close()
     exc = printer.failed
-    if exc is None:
-        return None
+    return None if exc is None else cannot_write(exc)
+
+
+def cannot_write(exc: OSError) -> str:
+    """The one line a command says when its output could not be written."""
     return f"cannot write the output: {exc.strerror or exc}"
 
 

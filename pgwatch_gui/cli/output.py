@@ -27,7 +27,7 @@ from operator import itemgetter
 from typing import TextIO
 
 from pgwatch_gui.cli.common import CliError
-from pgwatch_gui.cli.ending import say
+from pgwatch_gui.cli.ending import quiet_stdout, say
 from pgwatch_gui.core.filtering.engine import FilterSpec, compile_filter
 from pgwatch_gui.core.filtering.facets import FacetCache
 from pgwatch_gui.core.stream.chunk_lines import ChunkLines
@@ -144,6 +144,7 @@ class LinePrinter:
                 self.gone = True
             except OSError as exc:  # a full disk, a file too large: said by the command
                 self.failed = exc
+                quiet_stdout(self._out)  # the lines its buffer still holds are lost
         return self.done
 
     def close(self) -> None:

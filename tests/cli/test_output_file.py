@@ -98,15 +98,21 @@ def test_a_writer_waits_when_too_much_is_pending(tmp_path, monkeypatch):
     assert (tmp_path / "f").stat().st_size == 50_000
 
 
+@pytest.mark.parametrize("buffered", [True, False])
 @pytest.mark.parametrize("out", ["/dev/full"])
-def test_listen_into_a_full_disk_ends_with_one_line_and_1(pg_dsn, out):
-    """Before: a traceback per batch on stderr, the lines lost, and exit 0 at --timeout."""
+def test_listen_into_a_full_disk_ends_with_one_line_and_1(pg_dsn, out, buffered):
+    """Before: a traceback per batch on stderr, the lines lost, and exit 0 at --timeout.
+    Then, with stdout buffered (as it is for a user, without PYTHONUNBUFFERED), exit 120:
+    the line the failed write left in the buffer failed again at the exit's flush."""
     import psycopg
 
+    env = {k: v for k, v in cli_env().items() if k != "PYTHONUNBUFFERED"}
+    if not buffered:
+        env["PYTHONUNBUFFERED"] = "1"
     with open(out, "w") as sink:
         cmd = subprocess.Popen([sys.executable, "-m", "pgwatch_gui", "listen", "--dsn", pg_dsn,
                                 "-c", "full", "--timeout", "20"],
-                               stdout=sink, stderr=subprocess.PIPE, text=True, env=cli_env())
+                               stdout=sink, stderr=subprocess.PIPE, text=True, env=env)
         assert cmd.stderr.readline().startswith("listening on")
         with psycopg.connect(pg_dsn, autocommit=True) as c:
             c.execute("SELECT pg_notify('full', 'x')")
