@@ -20,7 +20,14 @@ from pgwatch_gui.cli.common import (
     resolve_tables,
     warn,
 )
-from pgwatch_gui.cli.ending import EXIT_PIPE, STOPPED, Ending, quiet_stdout
+from pgwatch_gui.cli.ending import (
+    EXIT_FAILED,
+    EXIT_PIPE,
+    STOPPED,
+    Ending,
+    cannot_write,
+    quiet_stdout,
+)
 from pgwatch_gui.core.audit.auditor import GRACE
 from pgwatch_gui.core.audit.plan import AuditPlan, AuditRefused, plan_audit
 from pgwatch_gui.core.audit.report import discrepancy_line, summary_lines, verdict
@@ -96,15 +103,21 @@ async def _audit(conninfo: str, tables, args: argparse.Namespace) -> int:
     assert setup is not None  # plan.refused said so otherwise
 
     ending = Ending().install()
+    write_error: OSError | None = None  # the output could not be written (a full disk)
 
     def say(line: str) -> None:
-        if ending.code == EXIT_PIPE:
+        nonlocal write_error
+        if ending.code == EXIT_PIPE or write_error is not None:
             return
         try:
             print(line, flush=True)
         except BrokenPipeError:  # `audit | head`: stop, clean up, 141
             quiet_stdout()
             ending.finish(EXIT_PIPE)
+        except OSError as exc:  # a full disk: stop, clean up, one line and 1
+            write_error = exc
+            quiet_stdout()
+            ending.finish(EXIT_FAILED)
 
     def on_found(found: list[Discrepancy]) -> None:
         for d in found:
@@ -139,6 +152,8 @@ async def _audit(conninfo: str, tables, args: argparse.Namespace) -> int:
         ending.close()
     if outcome.error:
         raise CliError(outcome.error)
+    if write_error is not None:
+        raise CliError(cannot_write(write_error), code=EXIT_FAILED)
     for line in summary_lines(outcome.counts, outcome.unattributed, fmt):
         say(line)
     if outcome.ignored:

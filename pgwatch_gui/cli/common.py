@@ -12,10 +12,11 @@ import contextlib
 import math
 import re
 import sys
+from collections.abc import Iterator
 
 import psycopg
 
-from pgwatch_gui.cli.ending import say
+from pgwatch_gui.cli.ending import EXIT_FAILED, cannot_write, quiet_stdout, say
 from pgwatch_gui.core.pg.connection import (
     ConnectionConfigError,
     connect_sync,
@@ -52,6 +53,20 @@ class CliError(Exception):
     def __init__(self, message: str, code: int = 2) -> None:
         super().__init__(cap_message(message))
         self.code = code
+
+
+@contextlib.contextmanager
+def output_errors() -> Iterator[None]:
+    """Around a command's writes to stdout: one that fails for good (a full disk) is one
+    line and exit 1, as `listen` says it, and what is stuck in the buffer is dropped. A
+    reader that went away (`| head`) passes on to main(): 141."""
+    try:
+        yield
+    except (BrokenPipeError, ConnectionResetError):
+        raise
+    except OSError as exc:
+        quiet_stdout()
+        raise CliError(cannot_write(exc), code=EXIT_FAILED) from None
 
 
 class OneLineParser(argparse.ArgumentParser):

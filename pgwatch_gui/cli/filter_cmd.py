@@ -15,7 +15,7 @@ import sys
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from pgwatch_gui.cli.common import CliError, warn
+from pgwatch_gui.cli.common import CliError, output_errors, warn
 from pgwatch_gui.cli.filter_args import add_filter_args, filter_spec_from_args
 from pgwatch_gui.core.filtering.engine import EventFilter, compile_filter
 from pgwatch_gui.core.filtering.facets import FacetCache
@@ -123,8 +123,9 @@ def run(args: argparse.Namespace) -> int:
     tally = _Tally()
     out = sys.stdout.buffer
     try:
-        for name, src in opened:
-            filter_stream(name, src, out, flt, tally)
+        with output_errors():
+            for name, src in opened:
+                filter_stream(name, src, out, flt, tally)
     finally:
         for _, f in opened:
             if f is not sys.stdin.buffer:

@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from pgwatch_gui.cli.common import CliError
+from pgwatch_gui.cli.common import CliError, output_errors
 from pgwatch_gui.cli.filter_args import add_filter_args, filter_spec_from_args
 from pgwatch_gui.cli.output import add_fields_arg, fields_of
 from pgwatch_gui.core.journal.forget import forget_file
@@ -121,15 +121,16 @@ def run(args: argparse.Namespace) -> int:
     if hasattr(out, "reconfigure"):
         # A lone surrogate (kept as received) prints as \udxxx, valid in JSON too.
         out.reconfigure(errors="backslashreplace")
-    with reader:
-        lines: list[str] = []
-        for ev in reader.events(since=since, until=until, profile=args.profile, spec=spec,
-                                limit=args.limit):
-            lines.append(fmt_line(ev))
-            if len(lines) >= 1000:
+    with output_errors():
+        with reader:
+            lines: list[str] = []
+            for ev in reader.events(since=since, until=until, profile=args.profile, spec=spec,
+                                    limit=args.limit):
+                lines.append(fmt_line(ev))
+                if len(lines) >= 1000:
+                    out.write("\n".join(lines) + "\n")
+                    lines.clear()
+            if lines:
                 out.write("\n".join(lines) + "\n")
-                lines.clear()
-        if lines:
-            out.write("\n".join(lines) + "\n")
-    out.flush()
+        out.flush()
     return 0

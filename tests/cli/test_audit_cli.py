@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
+import sys
 import time
 
 import psycopg
 import pytest
 
-from tests.conftest import run_cli, start_cli
+from tests.conftest import cli_env, run_cli, start_cli
 from tests.core.replication.streams import execute, slots_and_publications
 
 SCHEMA = [
@@ -140,3 +141,24 @@ def test_errors_are_one_line_and_exit_2(logical_dsn, replica_dsn):
     execute(replica_dsn, SCHEMA)
     r = run_cli("audit", "--dsn", replica_dsn, "--table", "orders", "--timeout", "5")
     assert r.returncode == 2 and "wal_level" in r.stderr and r.stderr.count("\n") == 1
+
+
+def test_an_audit_into_a_full_disk_says_so_in_one_line_exits_1_and_cleans_up(logical_dsn):
+    """As listen, changes and history (cli.md, exit codes); before: a traceback."""
+    execute(logical_dsn, SCHEMA)
+    env = {k: v for k, v in cli_env().items() if k != "PYTHONUNBUFFERED"}  # as a user runs it
+    with open("/dev/full", "w") as sink:
+        p = subprocess.Popen([sys.executable, "-m", "pgwatch_gui", "audit", "--dsn", logical_dsn,
+                              "--table", "orders", "--count", "3", "--format", "jsonl",
+                              "--grace", "1"], stdout=sink, stderr=subprocess.PIPE, text=True,
+                             env=env)
+        while "auditing" not in (line := p.stderr.readline()):
+            assert line, p.stderr.read()
+        execute(logical_dsn, ["INSERT INTO orders VALUES (1, 'new'), (2, 'new')",
+                              "DELETE FROM orders WHERE id = 2"])
+        err = p.communicate(timeout=60)[1]
+    assert p.returncode == 1, err
+    assert "Traceback" not in err
+    assert err.splitlines()[-1] == \
+        "pgwatch-gui: error: cannot write the output: No space left on device"
+    assert slots_and_publications(logical_dsn) == ([], [])

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -12,7 +14,7 @@ from pgwatch_gui.core.filtering.facets import FacetCache
 from pgwatch_gui.core.stream.events import Event, make_gap
 from pgwatch_gui.core.stream.jsonl import event_to_json
 from pgwatch_gui.core.stream.recording import read_jsonl
-from tests.conftest import run_cli
+from tests.conftest import cli_env, run_cli
 
 EVENTS = [
     Event(1, 1.0, "p", "shop", 10, json.dumps({"op": "INSERT", "schema": "public",
@@ -90,3 +92,19 @@ def test_listen_output_pipes_into_filter(pg_dsn):
     out, _ = p.communicate(timeout=30)
     r = run_cli("filter", "--where", "op = DELETE", input=out)
     assert [json.loads(x)["op"] for x in r.stdout.splitlines()] == ["DELETE"]
+
+
+@pytest.mark.parametrize("buffered", [True, False])
+def test_filter_into_a_full_disk_ends_with_one_line_and_1(buffered):
+    """As listen, changes, history and audit say it (cli.md, exit codes); before: a
+    traceback."""
+    env = {k: v for k, v in cli_env().items() if k != "PYTHONUNBUFFERED"}
+    if not buffered:
+        env["PYTHONUNBUFFERED"] = "1"
+    with open("/dev/full", "w") as sink:
+        r = subprocess.run([sys.executable, "-m", "pgwatch_gui", "filter", "--text", "shop"],
+                           input=TEXT * 2000, stdout=sink, stderr=subprocess.PIPE, text=True,
+                           env=env, timeout=60)
+    assert r.returncode == 1, r.stderr
+    assert r.stderr.strip() == \
+        "pgwatch-gui: error: cannot write the output: No space left on device"

@@ -97,6 +97,22 @@ def test_since_until_limit_profile(data_dir):
     assert {r["profile"] for r in recs} == {"crm"} and len(recs) == 10
 
 
+@pytest.mark.parametrize("buffered", [True, False])
+def test_history_into_a_full_disk_ends_with_one_line_and_1(data_dir, buffered):
+    """As listen and changes say it (cli.md, exit codes); before: a traceback."""
+    fill(data_dir, sample(time.time() - 3600))
+    env = {k: v for k, v in cli_env(PGWATCH_DATA_DIR=str(data_dir)).items()
+           if k != "PYTHONUNBUFFERED"}
+    if not buffered:
+        env["PYTHONUNBUFFERED"] = "1"
+    with open("/dev/full", "w") as sink:
+        r = subprocess.run([sys.executable, "-m", "pgwatch_gui", "history"], stdout=sink,
+                           stderr=subprocess.PIPE, text=True, env=env, timeout=60)
+    assert r.returncode == 1, r.stderr
+    assert r.stderr.strip() == \
+        "pgwatch-gui: error: cannot write the output: No space left on device"
+
+
 def test_errors_are_one_line(data_dir):
     r = history(data_dir)
     assert r.returncode == 2 and "no journal" in r.stderr and len(r.stderr.splitlines()) == 1
