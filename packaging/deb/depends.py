@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -63,7 +64,9 @@ def read_needs(path: Path) -> tuple[set[str], dict[str, set[str]]]:
 
 def _ldconfig() -> dict[str, str]:
     """soname -> path, for this machine's architecture (the first, preferred entry)."""
-    out = subprocess.run(["ldconfig", "-p"], capture_output=True, text=True).stdout
+    # In /sbin, which a user's PATH on Debian does not hold (only root's does)
+    ldconfig = shutil.which("ldconfig") or shutil.which("ldconfig", path="/sbin:/usr/sbin")
+    out = subprocess.run([ldconfig or "ldconfig", "-p"], capture_output=True, text=True).stdout
     arch = subprocess.run(["uname", "-m"], capture_output=True, text=True).stdout.strip()
     tag = {"x86_64": "x86-64", "aarch64": "AArch64"}.get(arch, "")
     found: dict[str, str] = {}

@@ -89,6 +89,13 @@ def test_files_desktop_entry_and_icons(deb, tmp_path):
     assert "gtk-update-icon-cache" in r.stdout and "update-desktop-database" in r.stdout
 
 
+def test_libraries_are_found_with_a_users_path(monkeypatch):
+    """A user's PATH on Debian has no /sbin, where ldconfig is: the build failed there
+    with FileNotFoundError (only root's PATH has it)."""
+    monkeypatch.setenv("PATH", "/usr/local/bin:/usr/bin:/bin")
+    assert "libc.so.6" in depends._ldconfig()
+
+
 def test_depends_is_computed_and_matches_depends_txt(deb):
     """Every soname the package's ELF files need and it does not carry maps to a Debian
     package, and packaging/deb/depends.txt lists exactly those (so it cannot rot)."""
