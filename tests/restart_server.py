@@ -59,7 +59,9 @@ class RestartableServer:
     def _run(self, tool: str, *args: str, wait: bool = True):
         cmd = [str(self.bin / tool), *args]
         if self.user:
-            cmd = ["runuser", "-u", self.user, "--", *cmd]
+            # in /sbin, which a PATH set by hand (env -i, cron) may leave out
+            runuser = shutil.which("runuser") or shutil.which("runuser", path="/sbin:/usr/sbin")
+            cmd = [runuser or "runuser", "-u", self.user, "--", *cmd]
         if wait:
             return subprocess.run(cmd, check=True, capture_output=True, timeout=60)
         return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
