@@ -29,6 +29,10 @@ HERE = Path(__file__).resolve().parent
 TABLE = HERE / "depends.txt"
 # Never replaced by the build machine's copy: the interpreter the bundle was frozen with.
 KEEP_PREFIXES = ("libpython",)
+# Libraries a Python links or carries inside depending on how it was built (Debian's
+# python3 links expat; one built by pyenv has it inside pyexpat): depends.txt names
+# their package, which a bundle made with the other kind of Python does not need.
+PYTHON_BUILD_DEPENDENT = frozenset({"libexpat.so.1"})
 GLIBC = re.compile(r"^GLIBC_(\d+(?:\.\d+)*)$")
 
 
