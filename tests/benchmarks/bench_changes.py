@@ -66,6 +66,7 @@ from pgwatch_gui.core.stream.events import KIND_CHANGE, KIND_NOTIFY  # noqa: E40
 from pgwatch_gui.core.stream.listener import Listener  # noqa: E402
 from pgwatch_gui.core.triggers import manage as triggers  # noqa: E402
 from pgwatch_gui.core.triggers.spec import TriggerSpec  # noqa: E402
+from tests.scratch import scratch_dir  # noqa: E402
 
 TABLE = ("CREATE TABLE orders (id bigint PRIMARY KEY, customer text, status text, "
          "total numeric(12, 2), placed timestamptz)")
@@ -154,7 +155,7 @@ class WindowFace:
     def __init__(self) -> None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         os.environ.setdefault("QT_LOGGING_RULES", "qt.qpa.*=false")
-        tmp = tempfile.mkdtemp(prefix="pgwatch-bench-")
+        tmp = scratch_dir("pgwatch-bench-")
         os.environ.setdefault("PGWATCH_CONFIG_DIR", os.path.join(tmp, "config"))
         os.environ.setdefault("PGWATCH_DATA_DIR", os.path.join(tmp, "data"))
         import qasync

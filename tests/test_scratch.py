@@ -1,0 +1,40 @@
+"""The test suite leaves nothing behind in the temporary folder when it passes.
+
+A run used to leave its basetemp, the tests' home (pip's cache of the install test
+among it) and the demo's data: about 550 MB a session, until the disk was full.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_a_passing_session_leaves_no_temporary_files():
+    # Short, in the real temporary folder: a server's socket path has a length limit.
+    tmp = Path(tempfile.mkdtemp(prefix="pgw-s-"))
+    try:
+        _run_in(tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _run_in(tmp: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "PGWATCH_TEST_DSN"}
+    env["TMPDIR"] = str(tmp)
+    os.chmod(tmp, 0o755)  # the embedded server may run as another user under root
+    tests = ["tests/cli/test_trigger_cli.py::"
+             "test_dry_run_is_a_migration_psql_runs_as_one_transaction",
+             "tests/ui/test_demo_window.py"]
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                          *tests], cwd=ROOT, env=env, capture_output=True, text=True,
+                         timeout=110)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert "2 passed" in run.stdout
+    assert sorted(os.listdir(tmp)) == []
