@@ -25,6 +25,7 @@ from pgwatch_gui.ui.events.columns import (
 )
 
 PAD = 6
+_ELIDE_RIGHT = Qt.TextElideMode.ElideRight
 SWATCH = 8
 
 
@@ -84,13 +85,14 @@ def paint_rows(view, painter: QPainter) -> None:
 
     sel = view.selectionModel()
     root = view.rootIndex()
+    any_selected = sel.hasSelection()  # isRowSelected costs ~35 us a row, even for none
     row_cache = model.row_values
     for row in range(first, last + 1):
         vals = row_cache(row)
         ev = vals[9]
         gap = ev.kind == "gap"
         own = ev.own
-        selected = sel.isRowSelected(row, root)
+        selected = any_selected and sel.isRowSelected(row, root)
         if selected:
             painter.fillRect(0, y, width, row_h, hl_bg)
         elif gap:
@@ -148,7 +150,7 @@ def paint_rows(view, painter: QPainter) -> None:
                 current_pen = pen
             if len(text) * max_char > avail and fm.horizontalAdvance(text) > avail:
                 cut = avail // min_char + 2
-                text = fm.elidedText(text[:cut], Qt.TextElideMode.ElideRight, avail)
+                text = fm.elidedText(text[:cut], _ELIDE_RIGHT, avail)
                 if not text:
                     continue
             if col in (COL_SIZE, COL_PID):
