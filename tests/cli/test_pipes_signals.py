@@ -37,12 +37,23 @@ from tests.core.replication.streams import execute, slots_and_publications
 WITHIN = 2.0
 
 
-def pipeline(*args: str, lines: int = 2) -> tuple[subprocess.Popen, subprocess.Popen]:
+def _signals_default() -> None:
+    """In the child: the signals these tests send at their defaults. A suite started under
+    `nohup` ignores SIGHUP, its children inherit that, and the command rightly keeps
+    ignoring it (test_a_command_started_ignoring_sighup_keeps_ignoring_it)."""
+    for sig in (signal.SIGHUP, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_DFL)
+
+
+def pipeline(*args: str, lines: int = 2, ignore_hup: bool = False
+             ) -> tuple[subprocess.Popen, subprocess.Popen]:
     """`pgwatch-gui ARGS | head -n LINES`; returns (command, head) once it is ready (the
-    line it writes on stderr when it listens or streams)."""
+    line it writes on stderr when it listens or streams). `ignore_hup`: started as
+    `nohup` starts it."""
     cmd = subprocess.Popen([sys.executable, "-m", "pgwatch_gui", *args],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                           env=cli_env())
+                           env=cli_env(),
+                           preexec_fn=_ignore_hup if ignore_hup else _signals_default)
     head = subprocess.Popen(["head", "-n", str(lines)], stdin=cmd.stdout,
                             stdout=subprocess.PIPE, text=True)
     cmd.stdout.close()  # only head holds the read end now, as in a shell pipeline
@@ -54,6 +65,11 @@ def pipeline(*args: str, lines: int = 2) -> tuple[subprocess.Popen, subprocess.P
         before.append(line)
     assert line, "".join(before) + cmd.stderr.read()
     return cmd, head
+
+
+def _ignore_hup() -> None:
+    _signals_default()
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
 
 
 def ended_after_head(cmd: subprocess.Popen, head: subprocess.Popen) -> tuple[float, str]:
@@ -147,6 +163,25 @@ def test_sigterm_and_sighup_end_listen(pg_dsn, sig, code):
     assert cmd.wait(30) == code
     assert "Traceback" not in cmd.stderr.read()
     head.wait(30)
+
+
+def test_a_command_started_ignoring_sighup_keeps_ignoring_it(pg_dsn):
+    """`nohup pgwatch-gui listen ...`: the terminal going away does not end it; SIGTERM
+    still does, the orderly way."""
+    cmd, head = pipeline("listen", "--dsn", pg_dsn, "-c", "jobs", lines=1, ignore_hup=True)
+    try:
+        cmd.send_signal(signal.SIGHUP)
+        time.sleep(0.5)
+        assert cmd.poll() is None
+        notify(pg_dsn, "jobs", ["after the hangup"])
+        assert json.loads(head.stdout.readline())["payload"] == "after the hangup"
+        head.wait(30)
+        assert cmd.wait(30) == EXIT_PIPE  # head took its one line and left
+        assert "Traceback" not in cmd.stderr.read()
+    finally:
+        for p in (cmd, head):
+            if p.poll() is None:
+                p.kill()
 
 
 def test_sigterm_and_sigint_end_changes_cleanly(logical_dsn):
