@@ -52,7 +52,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.benchmarks.bench_ingest import send_bulk  # noqa: E402
+from tests.benchmarks.bench_ingest import require_plain_psycopg, send_bulk  # noqa: E402
 from tests.benchmarks.stopped_cli import cli_env, drain  # noqa: E402
 from tests.scratch import scratch_dir  # noqa: E402
 
@@ -73,6 +73,7 @@ def bare_rate(dsn: str, n: int, shape: str) -> tuple[float, float]:
     """(notifications/s, CPU seconds) of a bare synchronous psycopg listener's drain."""
     import psycopg
 
+    require_plain_psycopg()  # this process never runs the app's reader: psycopg as shipped
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("LISTEN bench_bare")
         _send(dsn, "bench_bare", n, shape)  # queued while nobody reads

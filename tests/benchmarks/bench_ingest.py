@@ -171,13 +171,20 @@ def bare_rate(dsn: str, n: int) -> tuple[float, float]:
     return rate, cpu
 
 
-def _bare_drain(dsn: str, n: int) -> tuple[float, float]:
+def require_plain_psycopg() -> None:
+    """Refuse to time a bare loop on a psycopg this program has sped up (notifies.py)."""
     import psycopg
     from psycopg.pq.misc import PGnotify
 
     module = sys.modules[psycopg.pq.PGconn.__module__]
     if getattr(module, "PGnotify", PGnotify) is not PGnotify:
         raise RuntimeError("the bare loop must run psycopg as shipped")
+
+
+def _bare_drain(dsn: str, n: int) -> tuple[float, float]:
+    import psycopg
+
+    require_plain_psycopg()
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("LISTEN bench_bare")
         send_bulk(dsn, "bench_bare", 1, n)  # queued while nobody reads
