@@ -175,7 +175,10 @@ def test_apt_install_smoke_from_path_then_purge_leaves_nothing(deb, tmp_path):
         assert exe == "/usr/bin/pgwatch-gui"
         home = tmp_path / "home"
         home.mkdir()
-        env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(home), "LANG": "C.UTF-8"}
+        # A user's session: no more than a login gives (the runtime folder too, else the
+        # demo server's lock goes to /tmp/runtime-<uid> and stays there).
+        env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(home), "LANG": "C.UTF-8",
+               "XDG_RUNTIME_DIR": os.environ["XDG_RUNTIME_DIR"]}
         smoke = subprocess.run(["pgwatch-gui", "--smoke"], capture_output=True, text=True,
                                env=env, cwd=tmp_path, timeout=120)
         assert smoke.returncode == 0 and smoke.stdout == "ok\n", smoke.stdout + smoke.stderr
