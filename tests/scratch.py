@@ -3,7 +3,8 @@
 Some folders cannot be pytest's `tmp_path` (an embedded server runs as another system user
 under root and needs a traversable parent; the tests' own home is set before pytest
 starts). Made with `tempfile.mkdtemp` alone they stayed behind: a benchmark run left
-375 MB of journal, a test session 150 MB of caches, until the disk was full.
+375 MB of journal, a test session 150 MB of caches (pip's, in its home), until the disk
+was full.
 """
 
 from __future__ import annotations

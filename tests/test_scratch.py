@@ -1,7 +1,8 @@
 """The test suite leaves nothing behind in the temporary folder when it passes.
 
 A run used to leave its basetemp, the tests' home (pip's cache of the install test
-among it) and the demo's data: about 550 MB a session, until the disk was full.
+among it), the demo's data and the built bundle: up to 1 GB a session, until the disk was
+full.
 """
 
 from __future__ import annotations
