@@ -65,6 +65,25 @@ def pytest_sessionfinish(session, exitstatus):
         shutil.rmtree(made, ignore_errors=True)
 
 
+# What a test that talks to the test server asks for (directly or through pg_dsn, db,
+# logical_dsn...).
+_SERVER_FIXTURES = frozenset({"pg_server", "logical_server"})
+
+
+def pytest_collection_modifyitems(config, items):
+    """PGWATCH_SERVER_TESTS_ONLY=1 (the CI's second-version pass): only the tests that use
+    the test server; the others cannot tell one version from another and ran already."""
+    if os.environ.get("PGWATCH_SERVER_TESTS_ONLY") != "1":
+        return
+    keep, drop = [], []
+    for item in items:
+        uses = _SERVER_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+        (keep if uses else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_config(tmp_path_factory):
     """Profiles, settings and demo data of the tests live in temporary folders only."""
