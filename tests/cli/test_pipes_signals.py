@@ -37,6 +37,21 @@ from tests.core.replication.streams import execute, slots_and_publications
 WITHIN = 2.0
 
 
+_STARTED: list[subprocess.Popen] = []
+
+
+@pytest.fixture(autouse=True)
+def _no_process_outlives_its_test():
+    """A test that fails while its command still runs (a signal it waited for in vain)
+    kills it: a failed run left a `listen` retrying its gone server for hours."""
+    yield
+    while _STARTED:
+        proc = _STARTED.pop()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+
+
 def _signals_default() -> None:
     """In the child: the signals these tests send at their defaults. A suite started under
     `nohup` ignores SIGHUP, its children inherit that, and the command rightly keeps
@@ -56,6 +71,7 @@ def pipeline(*args: str, lines: int = 2, ignore_hup: bool = False
                            preexec_fn=_ignore_hup if ignore_hup else _signals_default)
     head = subprocess.Popen(["head", "-n", str(lines)], stdin=cmd.stdout,
                             stdout=subprocess.PIPE, text=True)
+    _STARTED.extend((cmd, head))
     cmd.stdout.close()  # only head holds the read end now, as in a shell pipeline
     before = []
     while True:
