@@ -121,16 +121,15 @@ def run(args: argparse.Namespace) -> int:
     if hasattr(out, "reconfigure"):
         # A lone surrogate (kept as received) prints as \udxxx, valid in JSON too.
         out.reconfigure(errors="backslashreplace")
-    with output_errors():
-        with reader:
-            lines: list[str] = []
-            for ev in reader.events(since=since, until=until, profile=args.profile, spec=spec,
-                                    limit=args.limit):
-                lines.append(fmt_line(ev))
-                if len(lines) >= 1000:
-                    out.write("\n".join(lines) + "\n")
-                    lines.clear()
-            if lines:
+    with output_errors(), reader:
+        lines: list[str] = []
+        for ev in reader.events(since=since, until=until, profile=args.profile, spec=spec,
+                                limit=args.limit):
+            lines.append(fmt_line(ev))
+            if len(lines) >= 1000:
                 out.write("\n".join(lines) + "\n")
+                lines.clear()
+        if lines:
+            out.write("\n".join(lines) + "\n")
         out.flush()
     return 0
