@@ -213,7 +213,8 @@ class Decoder:
         return self.insert_general(msg)
 
     def insert_general(self, msg: bytes) -> Change:
-        """An Insert message the generated function did not take (or any, for tests)."""
+        """An Insert message of a relation without a generated function, or one it did
+        not take (a value that is not ASCII, a null key): column by column."""
         rel = self.relations.get(_U32(msg, 1)[0])
         if rel is None:
             rel = self._rel(msg)  # raises
