@@ -49,8 +49,6 @@ def pytest_configure(config):
     again at the start of every session, so a concurrent run would lock them out.
     """
     if not config.option.basetemp and not hasattr(config, "workerinput"):
-        import tempfile
-
         config.option.basetemp = config._pgwatch_basetemp = tempfile.mkdtemp(
             prefix="pgwatch-pytest-")
 
